@@ -1,0 +1,317 @@
+"""Extractive answering (the default; no LLM): pick the sentence(s) of the retrieved passages that answer the
+question and quote them verbatim with [n] markers — or refuse when the reports do not hold the answer.
+
+Sentences are scored by how much of the question's key terms they contain (IDF-weighted), their embedding
+similarity to the question, the rank of their passage, and — for 多少/几/how much questions — whether they hold
+a number with the asked unit. A question is refused when a specific thing it names (a year, a number, a place,
+an organisation, a Latin-script term) is absent from the candidate's paragraph, or when neither the key terms nor
+the embedding similarity support the candidate. Retrieval scores alone cannot tell answerable from unanswerable;
+the candidate sentence can.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from aidqa.config import AnsweringSettings
+from aidqa.embeddings import SentenceEmbeddings
+from aidqa.index import LoadedIndex
+from aidqa.models import Citation
+from aidqa.retrieval import ScoredChunk
+from aidqa.text import (
+    ZH_STOP_WORDS,
+    char_bigrams,
+    expansion_text,
+    fold_for_match,
+    glossary,
+    is_han,
+    numbers_in,
+    query_term_groups,
+    split_sentences,
+)
+
+logger = logging.getLogger(__name__)
+
+REFUSAL = {
+    "zh": "报告中没有找到这个问题的答案。",
+    "en": "The reports do not contain an answer to this question.",
+}
+
+_AMOUNT_RE = re.compile(
+    r"多少|几[个位名家场项次批所条座人万亿年]?|多大|多高|多长|多重|数量|金额|规模|比例|比率|百分之|"
+    r"\bhow (?:much|many)\b|\bwhat (?:percentage|share|amount|number|proportion)\b|\bnumber of\b|\bamount\b",
+    re.IGNORECASE,
+)
+# The measure word after 多少/几 says which unit the answer carries.
+_UNIT_AFTER_AMOUNT = [
+    ("钱", "元"), ("资金", "元"), ("金额", "元"), ("投资", "元"), ("经费", "元"), ("元", "元"), ("款", "元"),
+    ("人次", "人次"), ("人", "人"), ("名", "名"), ("场", "场"), ("个", "个"), ("家", "家"), ("项", "项"),
+    ("次", "次"), ("批", "批次"), ("所", "所"), ("条", "条"), ("座", "座"), ("例", "例"), ("平方", "平方米"),
+]
+_EN_UNIT = [("money", "元"), ("invest", "元"), ("fund", "元"), ("yuan", "元"), ("spend", "元"), ("spent", "元"),
+            ("people", "人"), ("person", "人"), ("visits", "人次"), ("projects", "个"), ("companies", "家"),
+            ("enterprises", "家"), ("square", "平方米"), ("percent", "%"), ("percentage", "%")]
+_PLACE_SUFFIXES = tuple("省市州县区乡镇村")
+# Units that, when asked for, the answer must carry: a money question answered without an amount in 元 is a
+# neighbouring fact, not an answer.
+_STRICT_UNITS = ("元", "%")
+_MONEY_WORDS = re.compile(r"投资|资金|金额|经费|多少钱|花了|花费|投入了多少|签约额|收入")
+_QUOTED = re.compile(r"[\"“「『]([^\"”」』]{2,30})[\"”」』]")
+_YEAR_RE = re.compile(r"(?:19|20)\d{2}年?")
+
+
+@dataclass
+class Candidate:
+    source: str
+    section: str
+    start: int  # offsets in the stored document text
+    end: int
+    text: str
+    chunk_rank: int
+    passage_text: str
+    passage_start: int
+    coverage: float = 0.0  # weighted share of the question's key terms in the sentence
+    context_coverage: float = 0.0  # ... in the sentence's paragraph and section heading
+    bigram_coverage: float = 0.0
+    dense: float = 0.0
+    has_number: bool = False
+    unit_match: bool = False
+    score: float = 0.0
+
+
+@dataclass
+class Extraction:
+    answer: str
+    refused: bool
+    citations: list[Citation]
+    reason: str  # why it answered or refused (logged; useful when tuning)
+
+
+@lru_cache(maxsize=1)
+def _posseg():
+    from aidqa.text import _jieba
+
+    _jieba()
+    import jieba.posseg as posseg
+
+    return posseg
+
+
+def asked_unit(question: str, language: str) -> str | None:
+    """The unit a 多少/几/how-much question asks for, if it says."""
+    if language == "en":
+        q = question.lower()
+        return next((unit for word, unit in _EN_UNIT if word in q), None)
+    m = re.search(r"(?:多少|几)(.{0,4})", question)
+    tail = m.group(1) if m else ""
+    unit = next((unit for word, unit in _UNIT_AFTER_AMOUNT if tail.startswith(word)), None)
+    if unit is None and _MONEY_WORDS.search(question):
+        unit = "元"  # 总投资是多少？ asks for money even though no unit follows 多少
+    return unit
+
+
+def asks_amount(question: str) -> bool:
+    return bool(_AMOUNT_RE.search(question))
+
+
+def anchors(question: str, language: str) -> list[tuple[str, ...]]:
+    """The specific things a question names, each of which must be in the cited paragraph: years and numbers,
+    place/organisation/person names, Latin-script terms in a Chinese question (GDP), and English names the
+    glossary knows (Tibet → 西藏). Each anchor is a group of acceptable spellings (天津市 is also 天津)."""
+    found: list[tuple[str, ...]] = []
+    for year in _YEAR_RE.findall(question):
+        found.append((year.rstrip("年"),))
+    found.extend((n,) for n in numbers_in(question))
+    if language == "zh":
+        for m in re.finditer(r"[A-Za-z][A-Za-z0-9+\-]*", question):
+            found.append((m.group(),))
+        tagged = _posseg().lcut(question)
+        for i, (word, flag) in enumerate(tagged):
+            if len(word) < 2 or word in ZH_STOP_WORDS or not all(is_han(c) for c in word):
+                continue
+            nxt = tagged[i + 1].word if i + 1 < len(tagged) else ""
+            if nxt in _PLACE_SUFFIXES:
+                found.append((word + nxt, word))  # 同仁 + 市
+            elif flag in ("ns", "nt"):
+                # Places and organisations only: jieba's person tag fires on ordinary words (项新).
+                short = word[:-1] if word.endswith(_PLACE_SUFFIXES) and len(word) > 2 else word
+                found.append((word, short))
+    else:
+        table = glossary()
+        for m in re.finditer(r"\b[A-Z][a-z]+", question):
+            if m.start() > 0 and m.group().lower() in table:
+                found.append(table[m.group().lower()])
+    unique: list[tuple[str, ...]] = []
+    for a in found:
+        if a not in unique:
+            unique.append(a)
+    return unique
+
+
+def _contains_number_with_unit(text: str, unit: str | None) -> bool:
+    if unit is None:
+        return False
+    if unit == "%":
+        return "%" in text
+    return re.search(r"\d(?:[\d.,]*)\s*(?:[万亿千百]+)?余?\s*" + re.escape(unit), text) is not None or re.search(
+        r"[一二三四五六七八九十两百千万]+" + re.escape(unit), text
+    ) is not None
+
+
+def _paragraph(text: str, start: int, end: int) -> str:
+    """The paragraph around text[start:end] (paragraphs are separated by blank lines in stored text)."""
+    a = text.rfind("\n\n", 0, start)
+    b = text.find("\n\n", end)
+    return text[a + 2 if a >= 0 else 0 : b if b >= 0 else len(text)]
+
+
+class ExtractiveAnswerer:
+    def __init__(self, index: LoadedIndex, embeddings: SentenceEmbeddings, settings: AnsweringSettings) -> None:
+        self.index = index
+        self.embeddings = embeddings
+        self.settings = settings
+
+    # ---- candidates ---------------------------------------------------------------------------------------
+
+    def _candidates(self, hits: list[ScoredChunk]) -> list[Candidate]:
+        seen: set[tuple[str, int, int]] = set()
+        out: list[Candidate] = []
+        for rank, hit in enumerate(hits[: self.settings.passages]):
+            c = hit.chunk
+            heading = self._heading_span(c.source, c.section, c.start)
+            if heading and (c.source, *heading) not in seen:
+                # A heading can be the answer (the 模式 a report is about is often only named in its heading).
+                seen.add((c.source, *heading))
+                out.append(Candidate(c.source, c.section, heading[0], heading[1], c.section, rank, c.section, heading[0]))
+            for s, e in split_sentences(c.text):
+                key = (c.source, c.start + s, c.start + e)
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append(Candidate(c.source, c.section, c.start + s, c.start + e, c.text[s:e], rank, c.text, c.start))
+        return out
+
+    def _score(self, question: str, language: str, query_vector: np.ndarray, cands: list[Candidate]) -> None:
+        groups = [(tuple(fold_for_match(t) for t in g), self.index.keywords.word_idf(g[0])) for g in query_term_groups(question)]
+        total_w = sum(w for _, w in groups) or 1.0
+
+        def coverage(folded_text: str) -> float:
+            return sum(w for alts, w in groups if any(a in folded_text for a in alts)) / total_w
+
+        q_bigrams = set(char_bigrams(f"{question} {expansion_text(question)}"))
+        amount = asks_amount(question)
+        unit = asked_unit(question, language) if amount else None
+        vectors = self.embeddings.embed_passages([c.text for c in cands]) if cands else np.zeros((0, 1))
+        for cand, vec in zip(cands, vectors):
+            folded = fold_for_match(cand.text)
+            cand.coverage = coverage(folded)
+            cand.context_coverage = coverage(fold_for_match(self._context(cand)))
+            cand.bigram_coverage = len(q_bigrams & set(char_bigrams(cand.text))) / len(q_bigrams) if q_bigrams else 0.0
+            cand.dense = float(np.dot(query_vector, vec))
+            cand.has_number = bool(numbers_in(cand.text)) or bool(re.search(r"[一二三四五六七八九十两][批个项名次]", cand.text))
+            cand.unit_match = _contains_number_with_unit(cand.text, unit)
+            prior = 1.0 / (1 + cand.chunk_rank)
+            score = 0.45 * cand.coverage + 0.15 * cand.bigram_coverage + 0.3 * cand.dense + 0.1 * prior
+            if amount:
+                score += (0.1 if cand.has_number else -0.15) + (0.1 if cand.unit_match else 0.0)
+            cand.score = score
+
+    # ---- decision -----------------------------------------------------------------------------------------
+
+    def _heading_span(self, source: str, section: str, before: int) -> tuple[int, int] | None:
+        if not section:
+            return None
+        text = self.index.documents[source].text
+        at = text.rfind(section, 0, before)
+        return (at, at + len(section)) if at >= 0 else None
+
+    def _context(self, cand: Candidate) -> str:
+        doc = self.index.documents[cand.source]
+        return _paragraph(doc.text, cand.start, cand.end) + "\n" + cand.section
+
+    def _is_topic(self, spelling: str) -> bool:
+        """A name the whole corpus is about (in a title or in most passages) says nothing about which passage."""
+        folded = fold_for_match(spelling)
+        if any(folded in fold_for_match(d.title) for d in self.index.documents.values()):
+            return True
+        share = sum(1 for c in self.index.chunks if folded in fold_for_match(c.text)) / max(1, len(self.index.chunks))
+        return share >= 0.3
+
+    def _supported(self, question: str, language: str, cand: Candidate) -> tuple[bool, str]:
+        context = fold_for_match(self._context(cand))
+        quoted = _QUOTED.findall(question)
+        quotes_found = bool(quoted) and all(fold_for_match(q) in fold_for_match(cand.text) for q in quoted)
+        required = anchors(question, language)
+        if quotes_found:
+            # The sentence holds the exact name the question quotes; only numbers and years still must match
+            # (jieba's place tags misfire on ordinary words such as 嘉宾).
+            required = [a for a in required if a[0].isdigit()]
+        missing = [
+            a[0] for a in required
+            if not any(fold_for_match(s) in context for s in a) and not any(self._is_topic(s) for s in a)
+        ]
+        if missing:
+            return False, f"question names {missing} but the best passage does not"
+        if asks_amount(question) and asked_unit(question, language) in _STRICT_UNITS and not cand.unit_match:
+            return False, f"question asks for an amount in {asked_unit(question, language)} but the passage gives none"
+        if quotes_found:
+            return True, f"sentence contains the quoted {quoted}"
+        if cand.context_coverage >= self.settings.min_term_coverage:
+            return True, f"term coverage {cand.context_coverage:.2f}"
+        # Paraphrases share few words with the report; strong embedding similarity can carry them.
+        if cand.context_coverage >= self.settings.min_term_coverage / 2 and cand.dense >= self.settings.min_dense_similarity:
+            return True, f"term coverage {cand.context_coverage:.2f} with dense similarity {cand.dense:.2f}"
+        return False, f"term coverage {cand.context_coverage:.2f}, dense similarity {cand.dense:.2f}"
+
+    def answer(self, question: str, language: str, hits: list[ScoredChunk], query_vector: np.ndarray) -> Extraction:
+        cands = self._candidates(hits)
+        if not cands:
+            return Extraction(REFUSAL[language], True, [], "no passages")
+        self._score(question, language, query_vector, cands)
+        ranked = sorted(cands, key=lambda c: -c.score)
+        best = ranked[0]
+        ok, reason = self._supported(question, language, best)
+        if not ok:
+            logger.info("refusing %r: %s", question, reason)
+            return Extraction(REFUSAL[language], True, [], reason)
+        chosen = [best]
+        for cand in ranked[1:]:
+            if len(chosen) >= self.settings.max_sentences:
+                break
+            if cand.score >= 0.9 * best.score and self._supported(question, language, cand)[0]:
+                chosen.append(cand)
+        citations = [self._citation(i + 1, c) for i, c in enumerate(chosen)]
+        parts = [f"{c.quote} [{c.id}]" for c in citations]
+        text = ("From the reports (quoted in Chinese): " if language == "en" else "") + "\n".join(parts)
+        return Extraction(text, False, citations, reason)
+
+    def _citation(self, n: int, cand: Candidate) -> Citation:
+        doc = self.index.documents[cand.source]
+        raw_start, raw_end = doc.raw_span(cand.start, cand.end)
+        return Citation(
+            id=n, source=cand.source, section=cand.section, quote=cand.text, start=cand.start, end=cand.end,
+            score=round(max(0.0, min(1.0, cand.score)), 4), passage=cand.passage_text, passage_start=cand.passage_start,
+            raw_start=raw_start, raw_end=raw_end,
+        )
+
+
+def split_question(question: str) -> list[str]:
+    """Parts of a compound question (两问：…？…？), each asked on its own; a simple question is one part."""
+    parts = [p.strip() for p in re.split(r"(?<=[？?])", question) if p.strip()]
+    if len(parts) < 2 or any(sum(1 for c in p if is_han(c)) < 4 and len(p.split()) < 4 for p in parts):
+        return [question]
+    return parts
+
+
+def ungrounded_numbers(answer: str, citations: list[Citation]) -> list[str]:
+    """Numbers in the answer that no cited quote contains (must be empty for any answer we return)."""
+    quoted = " ".join(c.quote for c in citations)
+    body = re.sub(r"\[\d+\]", "", answer)
+    return [n for n in numbers_in(body) if n not in numbers_in(quoted)]
+
+

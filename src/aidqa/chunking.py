@@ -1,0 +1,109 @@
+"""Documents → passages. Sentence-aware packing for Chinese: whole sentences, ~150–250 characters, one sentence
+of overlap, never across a section heading and never inside a number. Every chunk is a contiguous span of the
+document's normalised text, so ``doc.text[chunk.start:chunk.end] == chunk.text`` always holds."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from aidqa.config import ChunkingSettings
+from aidqa.ingest import SourceDocument
+from aidqa.text import inside_number, split_clauses, split_sentences
+
+
+@dataclass(frozen=True)
+class Chunk:
+    id: str
+    source: str
+    section: str
+    start: int
+    end: int
+    text: str
+    ordinal: int
+
+    def metadata(self) -> dict[str, str | int]:
+        return {"source": self.source, "section": self.section, "start": self.start, "end": self.end, "ordinal": self.ordinal}
+
+
+def chunk_id(source: str, start: int, end: int, text: str) -> str:
+    """Stable across rebuilds: the same passage of the same file always gets the same id."""
+    return hashlib.sha1(f"{source}\0{start}\0{end}\0{text}".encode()).hexdigest()[:16]
+
+
+def _units(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, int]]:
+    """Sentences of ``text[start:end]``; a sentence longer than ``max_chars`` is cut at clause boundaries, and a
+    clause still too long is cut hard, but never inside a number."""
+    units: list[tuple[int, int]] = []
+    for s, e in split_sentences(text, start, end):
+        if e - s <= max_chars:
+            units.append((s, e))
+            continue
+        for cs, ce in _pack(split_clauses(text, s, e), max_chars, max_chars):
+            while ce - cs > max_chars:
+                cut = cs + max_chars
+                while cut > cs + 1 and inside_number(text, cut):
+                    cut -= 1
+                units.append((cs, cut))
+                cs = cut
+            units.append((cs, ce))
+    return units
+
+
+def _pack(units: list[tuple[int, int]], min_chars: int, max_chars: int) -> list[tuple[int, int]]:
+    """Greedy packing of consecutive units into spans of at most ``max_chars`` (a single longer unit stands alone)."""
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(units):
+        j = i
+        while j + 1 < len(units) and units[j + 1][1] - units[i][0] <= max_chars:
+            j += 1
+        spans.append((units[i][0], units[j][1]))
+        i = j + 1
+    return spans
+
+
+def _sections(doc: SourceDocument) -> list[tuple[str, int, int]]:
+    """(heading, start, end) runs of body text; text before the first heading falls under the document title."""
+    runs: list[tuple[str, int, int]] = []
+    heading = ""
+    body: list[tuple[int, int]] = []
+
+    def flush() -> None:
+        if body:
+            runs.append((heading, body[0][0], body[-1][1]))
+
+    for block in doc.normalised.blocks:
+        if block.is_heading:
+            flush()
+            body = []
+            heading = doc.text[block.start : block.end].lstrip("#").strip()
+        else:
+            body.append((block.start, block.end))
+    flush()
+    return runs
+
+
+def chunk_document(doc: SourceDocument, settings: ChunkingSettings) -> list[Chunk]:
+    text = doc.text
+    chunks: list[Chunk] = []
+    for section, sec_start, sec_end in _sections(doc):
+        units = _units(text, sec_start, sec_end, settings.max_chars)
+        i = 0
+        while i < len(units):
+            j = i
+            # Grow while the chunk fits; a chunk shorter than min_chars may still not exceed max_chars.
+            while j + 1 < len(units) and units[j + 1][1] - units[i][0] <= settings.max_chars:
+                j += 1
+            start, end = units[i][0], units[j][1]
+            chunks.append(Chunk(chunk_id(doc.name, start, end, text[start:end]), doc.name, section, start, end, text[start:end], len(chunks)))
+            if j + 1 >= len(units):
+                break
+            # Next chunk repeats the last `overlap` sentences, if that still moves forward.
+            nxt = j + 1 - settings.overlap_sentences
+            i = nxt if nxt > i else j + 1
+    return chunks
+
+
+def chunk_corpus(docs: list[SourceDocument], settings: ChunkingSettings) -> list[Chunk]:
+    return [c for d in docs for c in chunk_document(d, settings)]

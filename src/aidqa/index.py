@@ -1,0 +1,291 @@
+"""The on-disk index: Chroma vectors + a keyword index (jieba words and character bigrams) + a manifest.
+
+Layout (one folder per index name, i.e. per embedding model + chunking + text rules)::
+
+    index/<index-name>/CURRENT          name of the build that serves (replaced atomically)
+    index/<index-name>/builds/<build>/  chroma/ (PersistentClient), chunks.json, manifest.json
+    index/<index-name>/.lock            held while building, so two builders take turns
+
+A build is written beside the current one and made current by an atomic rename of CURRENT: a crash mid-build
+leaves the previous index serving. The manifest records the content hash of every corpus file; when the corpus
+changes, the index is stale and is rebuilt on next use.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from langchain_chroma import Chroma
+from rank_bm25 import BM25Okapi
+
+from aidqa import __version__
+from aidqa.chunking import Chunk, chunk_corpus
+from aidqa.config import Settings
+from aidqa.embeddings import SentenceEmbeddings
+from aidqa.ingest import corpus_files, file_sha256, load_corpus
+from aidqa.text import TEXT_RULES_VERSION, char_bigrams, tokenize_words
+
+logger = logging.getLogger(__name__)
+
+ProgressCallback = Callable[[str, int, int], None]  # (stage, done, total)
+MANIFEST = "manifest.json"
+CHUNKS = "chunks.json"
+DOCUMENTS = "documents.json"
+_KEEP_BUILDS = 2  # the current build and the one before it (a reader may still have it open)
+
+
+class IndexUnavailable(Exception):
+    """The index cannot be used (missing, or corrupt)."""
+
+
+def chroma_client(path: Path) -> chromadb.ClientAPI:
+    """The embedded on-disk client. Telemetry off: this runs without a network."""
+    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+
+
+def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:
+    """{relative file name: sha256} of every report file; what the manifest compares against."""
+    return {p.relative_to(corpus_dir).as_posix(): file_sha256(p) for p in corpus_files(corpus_dir)}
+
+
+@dataclass
+class KeywordIndex:
+    """BM25 over jieba words and over character bigrams, built from token lists stored with the chunks."""
+
+    words: BM25Okapi
+    bigrams: BM25Okapi
+    word_idf_max: float
+
+    @classmethod
+    def from_tokens(cls, words: list[list[str]], bigrams: list[list[str]]) -> "KeywordIndex":
+        # rank_bm25 cannot take an empty document; a placeholder token keeps positions aligned.
+        w = BM25Okapi([t or ["\0"] for t in words])
+        b = BM25Okapi([t or ["\0"] for t in bigrams])
+        return cls(w, b, max(w.idf.values(), default=1.0))
+
+    def word_idf(self, term: str) -> float:
+        """IDF of a word; a word the corpus never uses counts as the rarest (most informative)."""
+        return max(self.words.idf.get(term, self.word_idf_max), 0.05)
+
+
+@dataclass
+class StoredDocument:
+    """A report's stored (normalised) text and, per character, its offset in the file on disk."""
+
+    name: str
+    sha256: str
+    title: str
+    text: str
+    offsets: list[int]
+
+    def raw_span(self, start: int, end: int) -> tuple[int, int]:
+        return self.offsets[start], self.offsets[end - 1] + 1
+
+
+@dataclass
+class LoadedIndex:
+    name: str
+    path: Path
+    manifest: dict[str, Any]
+    chunks: list[Chunk]
+    documents: dict[str, StoredDocument]
+    vectorstore: Chroma
+    keywords: KeywordIndex
+
+
+class IndexStore:
+    """Finds, builds and loads the index for one configuration."""
+
+    def __init__(self, settings: Settings, embeddings: SentenceEmbeddings) -> None:
+        self.settings = settings
+        self.embeddings = embeddings
+        self.name = settings.index_name()
+        self.root = Path(settings.index_dir) / self.name
+
+    # ---- state -------------------------------------------------------------------------------------------
+
+    def current_build(self) -> Path | None:
+        pointer = self.root / "CURRENT"
+        try:
+            name = pointer.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        build = self.root / "builds" / name
+        return build if name and build.is_dir() else None
+
+    def read_manifest(self, build: Path) -> dict[str, Any]:
+        try:
+            return json.loads((build / MANIFEST).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise IndexUnavailable(f"index manifest in {build} is unreadable: {exc}") from exc
+
+    def status(self) -> tuple[str, str]:
+        """('ready'|'missing'|'stale'|'corrupt', reason)."""
+        build = self.current_build()
+        if build is None:
+            return "missing", f"no index built yet in {self.root}"
+        try:
+            manifest = self.read_manifest(build)
+        except IndexUnavailable as exc:
+            return "corrupt", str(exc)
+        current = corpus_fingerprint(Path(self.settings.corpus_dir))
+        if manifest.get("files") != current:
+            changed = sorted(set(current.items()) ^ set(manifest.get("files", {}).items()))
+            return "stale", f"corpus changed since the index was built ({len(changed)} file entries differ)"
+        return "ready", "index matches corpus and settings"
+
+    # ---- building ----------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / ".lock", "a+") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                logger.info("another process is building %s; waiting for it", self.root)
+                fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def build(self, progress: ProgressCallback | None = None, force: bool = False) -> LoadedIndex:
+        """Build (or rebuild) the index beside the current one, then swap it in atomically."""
+        with self._lock():
+            if not force and self.status()[0] == "ready":
+                # Someone else built it while we waited for the lock.
+                return self.load()
+            return self._build_locked(progress)
+
+    def _build_locked(self, progress: ProgressCallback | None) -> LoadedIndex:
+        started = time.perf_counter()
+        corpus_dir = Path(self.settings.corpus_dir)
+        fingerprint = corpus_fingerprint(corpus_dir)
+        docs = load_corpus(corpus_dir)
+        chunks = chunk_corpus(docs, self.settings.chunking)
+        builds = self.root / "builds"
+        builds.mkdir(parents=True, exist_ok=True)
+        tmp = builds / f"tmp-{uuid.uuid4().hex[:8]}"
+        tmp.mkdir()
+        try:
+            self._write_vectors(tmp, chunks, progress)
+            words = [tokenize_words(c.text) for c in chunks]
+            bigrams = [char_bigrams(c.text) for c in chunks]
+            payload = [
+                {**c.metadata(), "id": c.id, "text": c.text, "words": w, "bigrams": b}
+                for c, w, b in zip(chunks, words, bigrams)
+            ]
+            (tmp / CHUNKS).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+            stored = {d.name: {"sha256": d.sha256, "title": d.title, "text": d.text, "offsets": d.normalised.offsets} for d in docs}
+            (tmp / DOCUMENTS).write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+            manifest = {
+                "index_name": self.name,
+                "aidqa_version": __version__,
+                "embedding_model": self.settings.embedding_model,
+                "embedding_dimension": self.embeddings.dimension,
+                "chunking": self.settings.chunking.model_dump(),
+                "text_rules": TEXT_RULES_VERSION,
+                "files": fingerprint,
+                "documents": [d.name for d in docs],
+                "skipped_files": sorted(set(fingerprint) - {d.name for d in docs}),
+                "chunk_count": len(chunks),
+                "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "build_seconds": round(time.perf_counter() - started, 3),
+            }
+            (tmp / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+            final = builds / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+            os.rename(tmp, final)
+            self._point_current_to(final.name)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self._prune_builds(keep=final.name)
+        logger.info("built index %s: %d chunks from %d files in %.2fs", final, len(chunks), len(docs), manifest["build_seconds"])
+        return self.load()
+
+    def _write_vectors(self, build: Path, chunks: list[Chunk], progress: ProgressCallback | None) -> None:
+        client = chroma_client(build / "chroma")
+        collection = client.create_collection(
+            self.name,
+            metadata={"embedding_model": self.settings.embedding_model, "index_name": self.name,
+                      "chunking": json.dumps(self.settings.chunking.model_dump())},
+            configuration={"hnsw": {"space": "cosine"}},
+        )
+        batch = self.settings.embedding_batch_size
+        total = len(chunks)
+        if progress:
+            progress("embedding", 0, total)
+        for i in range(0, total, batch):
+            part = chunks[i : i + batch]
+            vectors = self.embeddings.embed_passages([c.text for c in part])
+            collection.add(ids=[c.id for c in part], embeddings=vectors.tolist(), documents=[c.text for c in part],
+                           metadatas=[c.metadata() for c in part])
+            if progress:
+                progress("embedding", min(i + batch, total), total)
+
+    def _point_current_to(self, build_name: str) -> None:
+        tmp = self.root / f".CURRENT.{uuid.uuid4().hex[:8]}"
+        tmp.write_text(build_name + "\n", encoding="utf-8")
+        os.replace(tmp, self.root / "CURRENT")
+
+    def _prune_builds(self, keep: str) -> None:
+        builds = sorted((p for p in (self.root / "builds").iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+        finished = [p for p in builds if not p.name.startswith("tmp-")]
+        for old in finished[:-_KEEP_BUILDS]:
+            if old.name != keep:
+                shutil.rmtree(old, ignore_errors=True)
+        for stale_tmp in (p for p in builds if p.name.startswith("tmp-")):
+            # Left by a crashed build (we hold the lock, so no build is running).
+            shutil.rmtree(stale_tmp, ignore_errors=True)
+
+    # ---- loading -----------------------------------------------------------------------------------------
+
+    def load(self) -> LoadedIndex:
+        build = self.current_build()
+        if build is None:
+            raise IndexUnavailable(f"no index in {self.root}; run `aidqa index`")
+        manifest = self.read_manifest(build)
+        try:
+            raw_chunks = json.loads((build / CHUNKS).read_text(encoding="utf-8"))
+            chunks = [Chunk(r["id"], r["source"], r["section"], r["start"], r["end"], r["text"], r["ordinal"]) for r in raw_chunks]
+            keywords = KeywordIndex.from_tokens([r["words"] for r in raw_chunks], [r["bigrams"] for r in raw_chunks])
+            stored = json.loads((build / DOCUMENTS).read_text(encoding="utf-8"))
+            documents = {name: StoredDocument(name=name, **d) for name, d in stored.items()}
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IndexUnavailable(f"keyword index in {build} is unreadable: {exc}") from exc
+        try:
+            client = chroma_client(build / "chroma")
+            vectorstore = Chroma(collection_name=self.name, client=client, embedding_function=self.embeddings,
+                                 create_collection_if_not_exists=False)
+            count = vectorstore._collection.count()
+        except Exception as exc:  # chromadb raises its own and sqlite errors
+            raise IndexUnavailable(f"vector index in {build} is unreadable: {exc}") from exc
+        if count != len(chunks) or manifest.get("chunk_count") != len(chunks):
+            raise IndexUnavailable(f"index in {build} is inconsistent: {count} vectors, {len(chunks)} chunks, manifest says {manifest.get('chunk_count')}")
+        return LoadedIndex(self.name, build, manifest, chunks, documents, vectorstore, keywords)
+
+    def ensure(self, progress: ProgressCallback | None = None) -> LoadedIndex:
+        """The ready index: built when missing or stale, rebuilt (with a warning) when corrupt."""
+        state, reason = self.status()
+        if state == "ready":
+            try:
+                return self.load()
+            except IndexUnavailable as exc:
+                logger.warning("index unusable, rebuilding: %s", exc)
+                return self.build(progress, force=True)
+        logger.info("building index (%s: %s)", state, reason)
+        return self.build(progress, force=state == "corrupt")

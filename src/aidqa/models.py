@@ -1,0 +1,45 @@
+"""The one typed result shared by the Python API, the CLI (--json), the HTTP API and the UI."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class Citation(BaseModel):
+    """A verbatim quote from a report. ``quote == stored_text[start:end]`` where the stored text is the report's
+    normalised text (``aidqa.ingest.read_document(path).text``); ``raw_start``/``raw_end`` locate it in the file
+    as it is on disk."""
+
+    id: int = Field(description="The n of the [n] marker in the answer.")
+    source: str = Field(description="Report file, relative to the corpus folder.")
+    section: str = Field(description="Heading of the section the quote falls under.")
+    quote: str = Field(description="The exact cited text.")
+    start: int = Field(description="Start offset of the quote in the report's stored (normalised) text.")
+    end: int = Field(description="End offset (exclusive) of the quote in the stored text.")
+    score: float = Field(description="How well the quoted sentence answers the question (0–1, higher is better).")
+    passage: str = Field(description="The retrieved passage the quote comes from, for context.")
+    passage_start: int = Field(description="Start offset of the passage in the stored text.")
+    raw_start: int = Field(description="Start offset of the quote in the file on disk (characters).")
+    raw_end: int = Field(description="End offset of the quote in the file on disk (characters).")
+
+
+class RetrievedPassage(BaseModel):
+    """A passage retrieval returned, in fused rank order (for evaluation and debugging)."""
+
+    chunk_id: str
+    source: str
+    section: str
+    start: int
+    end: int
+    score: float = Field(description="Reciprocal-rank-fusion score.")
+    text: str
+
+
+class Answer(BaseModel):
+    question: str = Field(description="The question as asked (after input clean-up).")
+    answer: str = Field(description="The answer; every [n] refers to citations[n-1].")
+    refused: bool = Field(description="True when the reports do not answer the question.")
+    citations: list[Citation] = Field(default_factory=list)
+    language: str = Field("zh", description="Language of the question and answer: 'zh' or 'en'.")
+    retrieved: list[RetrievedPassage] = Field(default_factory=list, description="Top passages from retrieval.")
+    timings_ms: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage and in total.")
