@@ -163,6 +163,16 @@ def _contains_number_with_unit(text: str, unit: str | None) -> bool:
     ) is not None
 
 
+def _figure_windows(sentence: str, unit: str) -> list[str]:
+    """For each clause of ``sentence`` holding a figure in ``unit``: that clause with its neighbours (folded)."""
+    clauses = [c for c in re.split(r"(?<=[，,；;。！？])", sentence) if c]
+    windows = []
+    for i, clause in enumerate(clauses):
+        if _contains_number_with_unit(clause, unit):
+            windows.append(fold_for_match("".join(clauses[max(0, i - 1) : i + 2])))
+    return windows
+
+
 def _paragraph(text: str, start: int, end: int) -> str:
     """The paragraph around text[start:end] (paragraphs are separated by blank lines in stored text)."""
     a = text.rfind("\n\n", 0, start)
@@ -257,8 +267,18 @@ class ExtractiveAnswerer:
         ]
         if missing:
             return False, f"question names {missing} but the best passage does not"
-        if asks_amount(question) and asked_unit(question, language) in _STRICT_UNITS and not cand.unit_match:
-            return False, f"question asks for an amount in {asked_unit(question, language)} but the passage gives none"
+        unit = asked_unit(question, language) if asks_amount(question) else None
+        if unit in _STRICT_UNITS:
+            if not cand.unit_match:
+                return False, f"question asks for an amount in {unit} but the passage gives none"
+            # The figure must sit next to what the question names: in 与中科曙光…达成合作意向，目前，云谷云投资
+            # 2.3亿元, the 2.3亿元 is not 中科曙光's.
+            specific = [a for a in required if not a[0].isdigit() and not any(self._is_topic(x) for x in a)]
+            if specific and not any(
+                all(any(fold_for_match(x) in window for x in a) for a in specific)
+                for window in _figure_windows(cand.text, unit)
+            ):
+                return False, f"the {unit} figure in the passage is not next to {[a[0] for a in specific]}"
         if quotes_found:
             return True, f"sentence contains the quoted {quoted}"
         if cand.context_coverage >= self.settings.min_term_coverage:

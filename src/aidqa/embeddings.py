@@ -125,7 +125,7 @@ class SentenceEmbeddings(Embeddings):
     def from_settings(cls, settings: Settings) -> "SentenceEmbeddings":
         query, passage = prefixes_for(settings)
         model = load_sentence_transformer(settings.embedding_model, settings.embedding_trust_remote_code)
-        logger.info("embedding model %s loaded (dim %s)", settings.embedding_model, model.get_sentence_embedding_dimension())
+        logger.info("embedding model %s loaded", settings.embedding_model)
         return cls(model, query, passage, settings.embedding_batch_size, settings.embedding_model)
 
     def _encode(self, texts: list[str]) -> np.ndarray:
@@ -135,7 +135,8 @@ class SentenceEmbeddings(Embeddings):
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        getter = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        return int(getter())
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return self._encode([self.passage_prefix + t for t in texts]).tolist()

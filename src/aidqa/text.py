@@ -103,8 +103,19 @@ class NormalisedText:
 
 
 def _clean_line(chars: list[tuple[str, int]], keep_inner_space: bool) -> list[tuple[str, int]]:
-    """Collapse spaces, drop those touching CJK text, make punctuation inside Chinese full-width."""
-    # strip
+    """Make punctuation inside Chinese full-width, collapse spaces, drop those touching CJK text."""
+    chars = list(chars)
+    # ASCII punctuation next to Chinese becomes full-width (1:1, offsets unchanged). Spaces and quotes are looked
+    # through: in 第25届"青洽会", and 10:30 (深圳) the punctuation still sits in Chinese text.
+    for k, (ch, pos) in enumerate(chars):
+        if ch in _TO_FULL_WIDTH:
+            prev_ch = _neighbour(chars, k, -1)
+            next_ch = _neighbour(chars, k, +1)
+            if ch in ":," and prev_ch.isdigit() and next_ch.isdigit() and chars[k - 1][0].isdigit():
+                continue  # 10:30, 1,000
+            if is_cjk(prev_ch) or is_cjk(next_ch):
+                chars[k] = (_TO_FULL_WIDTH[ch], pos)
+    _pair_parentheses(chars)
     while chars and chars[0][0] == " ":
         chars = chars[1:]
     while chars and chars[-1][0] == " ":
@@ -128,23 +139,12 @@ def _clean_line(chars: list[tuple[str, int]], keep_inner_space: bool) -> list[tu
             continue
         out.append((ch, pos))
         i += 1
-    # ASCII punctuation next to Chinese becomes full-width (1:1, offsets unchanged). Quotes are looked through:
-    # in 第25届"青洽会", the comma still sits in Chinese text.
-    for k, (ch, pos) in enumerate(out):
-        if ch in _TO_FULL_WIDTH:
-            prev_ch = _neighbour(out, k, -1)
-            next_ch = _neighbour(out, k, +1)
-            if ch in ":," and prev_ch.isdigit() and next_ch.isdigit():
-                continue  # 10:30, 1,000
-            if is_cjk(prev_ch) or is_cjk(next_ch):
-                out[k] = (_TO_FULL_WIDTH[ch], pos)
-    _pair_parentheses(out)
     return out
 
 
 def _neighbour(out: list[tuple[str, int]], k: int, step: int) -> str:
     k += step
-    while 0 <= k < len(out) and out[k][0] in "\"'":
+    while 0 <= k < len(out) and out[k][0] in "\"' ":
         k += step
     return out[k][0] if 0 <= k < len(out) else ""
 

@@ -1,0 +1,355 @@
+"""The Gradio web UI: a chat over the reports, with every answer's sources shown next to it.
+
+``build_ui(assistant)`` returns the ``gr.Blocks``; ``launch()`` builds the assistant and serves it.
+
+API endpoints (for ``gradio_client``):
+
+* ``/ask`` — ``(question, history) -> (chat messages, citations HTML)``, the same function the page uses;
+* ``/ask_json`` — ``(question) -> Answer.model_dump()``, for evaluation scripts.
+
+Everything that comes from a report or an answer is HTML-escaped before it is put into HTML or Markdown.
+"""
+
+# No ``from __future__ import annotations`` here: ``gr.api`` reads the endpoint's return annotation as a real type.
+
+import html
+import logging
+import re
+import threading
+from typing import Any
+
+import gradio as gr
+
+from aidqa.assistant import Assistant, InvalidQuestion
+from aidqa.config import Settings
+from aidqa.models import Answer, Citation
+
+logger = logging.getLogger(__name__)
+
+TITLE = "aidqa · 报告问答"
+DESCRIPTION = (
+    "就报告内容提问，回答直接摘自报告原文，并以 [n] 标注出处；右侧显示每条出处所在的段落，引用的句子高亮。"
+    "报告中找不到答案时，助手会明确说明，而不会编造。（Questions in English work too.）"
+)
+EXAMPLES = [
+    "天津对口支援黄南州累计投入了多少资金？",
+    "医疗方面投入了多少资金？",
+    "举办了多少场招聘活动？",
+    "How many projects has Tianjin implemented?",
+    "2015年天津投入了多少资金？",
+]
+NOT_READY_MESSAGE = "索引正在构建中，请稍候…（the index is being built, please wait）"
+SOURCES_HEADER = "**来源 · Sources**"
+EMPTY_PANEL = '<div class="aidqa-cites"><p class="aidqa-note">提问后，这里会显示答案引用的原文段落。<br>Sources of the latest answer appear here.</p></div>'
+
+# Figures inside a quote: 18.51亿元, 567, 3.5%, 1,200万元 …
+_FIGURE = re.compile(r"\d+(?:[.,，]\d+)*(?:\s*(?:%|％|‰|万亿元|亿元|万元|千元|元|万亿|亿|万|千))?")
+
+# Styles for the citation panel; gr.HTML scopes css_template to the component.
+PANEL_CSS = """
+.aidqa-cites { display: flex; flex-direction: column; gap: 0.75rem; font-size: 0.95rem; line-height: 1.65; }
+.aidqa-cite { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.6rem 0.8rem;
+              background: var(--background-fill-secondary); }
+.aidqa-cite-head { font-weight: 600; margin-bottom: 0.35rem; }
+.aidqa-n { color: var(--color-accent); margin-right: 0.25rem; }
+.aidqa-section { font-weight: 400; color: var(--body-text-color-subdued); }
+.aidqa-passage { white-space: pre-wrap; word-break: break-word; }
+.aidqa-passage mark { background: #fde68a; color: #111827; padding: 0 1px; border-radius: 2px; }
+.aidqa-passage mark strong { color: #b91c1c; }
+.aidqa-quote { margin-top: 0.35rem; }
+.aidqa-score { font-size: 0.8rem; color: var(--body-text-color-subdued); margin-top: 0.3rem; }
+.aidqa-note { color: var(--body-text-color-subdued); }
+.aidqa-error { color: #b91c1c; }
+"""
+
+
+# ---- rendering ---------------------------------------------------------------------------------------------
+
+
+def _emphasise_figures(text: str) -> str:
+    """Escape ``text`` and wrap every figure in it in <strong>."""
+    out: list[str] = []
+    last = 0
+    for m in _FIGURE.finditer(text):
+        out.append(html.escape(text[last : m.start()]))
+        out.append(f"<strong>{html.escape(m.group(0))}</strong>")
+        last = m.end()
+    out.append(html.escape(text[last:]))
+    return "".join(out)
+
+
+def _passage_html(c: Citation) -> str:
+    """The passage, escaped, with the quote in <mark> (figures in it in <strong>)."""
+    passage, quote = c.passage or "", c.quote or ""
+    i = c.start - c.passage_start
+    if not (0 <= i and passage[i : i + len(quote)] == quote and quote):
+        i = passage.find(quote) if quote else -1
+    if i < 0:
+        # The quote is not inside the passage (should not happen): show both, the quote marked.
+        body = f'<mark>{_emphasise_figures(quote)}</mark>'
+        rest = f'<div class="aidqa-quote">{html.escape(passage)}</div>' if passage else ""
+        return f'<div class="aidqa-passage">{body}</div>{rest}'
+    before, after = passage[:i], passage[i + len(quote) :]
+    return (
+        f'<div class="aidqa-passage">{html.escape(before)}<mark>{_emphasise_figures(quote)}</mark>'
+        f"{html.escape(after)}</div>"
+    )
+
+
+def render_citations(answer: Answer | None) -> str:
+    """HTML for the citation panel: one card per citation, "[n] source · section" and the passage with the quote
+    highlighted. All document text is escaped."""
+    if answer is None:
+        return EMPTY_PANEL
+    if answer.refused or not answer.citations:
+        note = (
+            "报告中没有找到这个问题的答案，因此没有引用。"
+            if answer.language != "en"
+            else "The reports do not answer this question, so there is nothing to cite."
+        )
+        return f'<div class="aidqa-cites"><p class="aidqa-note">{html.escape(note)}</p></div>'
+    cards = []
+    for c in answer.citations:
+        cards.append(
+            '<div class="aidqa-cite">'
+            f'<div class="aidqa-cite-head"><span class="aidqa-n">[{int(c.id)}]</span>{html.escape(c.source)}'
+            f' · <span class="aidqa-section">{html.escape(c.section)}</span></div>'
+            f"{_passage_html(c)}"
+            f'<div class="aidqa-score">相关度 score {float(c.score):.2f}</div>'
+            "</div>"
+        )
+    return '<div class="aidqa-cites">' + "".join(cards) + "</div>"
+
+
+def _md_escape(text: str) -> str:
+    """Escape text for the chat's Markdown: no tag or entity in it can take effect. (Quotes need no escaping outside
+    attributes, so they are left readable.)"""
+    return html.escape(text, quote=False)
+
+
+def render_message(answer: Answer) -> str:
+    """The bot message (Markdown): the answer with its [n] markers, then a compact "[n] file · section" list."""
+    text = _md_escape(answer.answer)
+    if answer.refused or not answer.citations:
+        return text
+    sources = "\n".join(f"[{int(c.id)}] {_md_escape(c.source)} · {_md_escape(c.section)}" for c in answer.citations)
+    return f"{text}\n\n{SOURCES_HEADER}\n{sources}"
+
+
+def _error_html(message: str) -> str:
+    return f'<div class="aidqa-cites"><p class="aidqa-error">{html.escape(message)}</p></div>'
+
+
+# ---- chat history --------------------------------------------------------------------------------------------
+
+
+def _field(message: Any, name: str) -> Any:
+    return message.get(name) if isinstance(message, dict) else getattr(message, name, None)
+
+
+def _message_text(content: Any) -> str:
+    """Text of a message's content: a string, a {"type": "text", "text": ...} part, or a list of parts."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, dict):
+        return str(content.get("text") or "") if content.get("type", "text") == "text" else ""
+    if isinstance(content, (list, tuple)):
+        return "\n".join(t for t in (_message_text(part) for part in content) if t)
+    return ""
+
+
+def history_pairs(messages: list[Any] | None) -> list[tuple[str, str]]:
+    """(user, assistant) turns from the chat messages, with the source lists stripped and escapes undone."""
+    pairs: list[tuple[str, str]] = []
+    pending: str | None = None
+    for message in messages or []:
+        role, text = _field(message, "role"), _message_text(_field(message, "content"))
+        if role == "user":
+            pending = html.unescape(text).strip()
+        elif role == "assistant" and pending is not None:
+            reply = html.unescape(text.split("\n\n" + SOURCES_HEADER, 1)[0]).strip()
+            pairs.append((pending, reply))
+            pending = None
+    return pairs
+
+
+# ---- index loading -----------------------------------------------------------------------------------------
+
+
+class IndexLoader:
+    """Loads (or builds) the assistant's index in a background thread and reports its status."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+        self.passages: int | None = None
+        self.error: str | None = None
+        self.stage: tuple[str, int, int] | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "IndexLoader":
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="aidqa-index-loader", daemon=True)
+            self._thread.start()
+        return self
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        self.stage = (stage, done, total)
+
+    def _run(self) -> None:
+        try:
+            index = self.assistant.ensure_ready(self._progress)
+            self.passages = len(index.chunks)
+        except Exception as exc:  # shown in the status line and as the reply to questions
+            logger.exception("loading the index failed")
+            self.error = f"{type(exc).__name__}: {exc}"
+
+    @property
+    def ready(self) -> bool:
+        return self.assistant.is_ready
+
+    def status_markdown(self) -> str:
+        if self.error:
+            return f"**索引加载失败**（index failed to load）：{html.escape(self.error)}"
+        if self.ready:
+            n = self.passages if self.passages is not None else "?"
+            return f"就绪：{n} 个段落（ready: {n} passages）"
+        detail = ""
+        if self.stage:
+            stage, done, total = self.stage
+            detail = f"（{html.escape(str(stage))} {done}/{total}）" if total else f"（{html.escape(str(stage))}）"
+        return f"**索引构建中…**{detail}（building the index, please wait）"
+
+
+# ---- handlers ----------------------------------------------------------------------------------------------
+
+
+def chat_turn(
+    assistant: Assistant, question: str | None, history: list[Any] | None, loader: IndexLoader | None = None
+) -> tuple[list[dict[str, str]], str]:
+    """One chat turn: returns the updated messages and the citation panel HTML. Never raises."""
+    messages: list[dict[str, str]] = [
+        {"role": str(_field(m, "role")), "content": _message_text(_field(m, "content"))}
+        for m in (history or [])
+        if _field(m, "role") in ("user", "assistant")
+    ]
+    question = question if isinstance(question, str) else ""
+    if question.strip():
+        messages.append({"role": "user", "content": _md_escape(question.strip())})
+
+    if loader is not None and loader.error:
+        reply = f"索引加载失败，无法回答（the index failed to load）：{loader.error}"
+        messages.append({"role": "assistant", "content": _md_escape(reply)})
+        return messages, _error_html(reply)
+    if question.strip() and not assistant.is_ready:
+        messages.append({"role": "assistant", "content": NOT_READY_MESSAGE})
+        return messages, render_citations(None)
+    try:
+        answer = assistant.ask(question, history=history_pairs(history))
+    except InvalidQuestion as exc:
+        messages.append({"role": "assistant", "content": _md_escape(str(exc))})
+        return messages, render_citations(None)
+    except Exception as exc:  # a bug must not show up as a stack trace in the chat
+        logger.exception("answering %r failed", question)
+        reply = f"出错了，请重试（something went wrong）：{type(exc).__name__}"
+        messages.append({"role": "assistant", "content": _md_escape(reply)})
+        return messages, _error_html(reply)
+    messages.append({"role": "assistant", "content": render_message(answer)})
+    return messages, render_citations(answer)
+
+
+def ask_json(
+    assistant: Assistant, question: str, loader: IndexLoader | None = None, wait_seconds: float = 300.0
+) -> dict[str, Any]:
+    """The full Answer as a dict (``Answer.model_dump()``). Waits for the index if it is still loading (evaluation
+    scripts want answers, not a "please wait"); errors come back as {"error": ..., "question": ...}."""
+    if loader is not None and not assistant.is_ready:
+        loader.join(wait_seconds)
+    if loader is not None and loader.error:
+        return {"error": f"the index failed to load: {loader.error}", "question": question}
+    if not assistant.is_ready:
+        return {"error": NOT_READY_MESSAGE, "question": question}
+    try:
+        return assistant.ask(question).model_dump()
+    except InvalidQuestion as exc:
+        return {"error": str(exc), "question": question}
+
+
+# ---- the app -----------------------------------------------------------------------------------------------
+
+
+def build_ui(assistant: Assistant) -> gr.Blocks:
+    """The chat UI. Starts loading the assistant's index in the background."""
+    loader = IndexLoader(assistant).start()
+
+    def respond(question: str, history: list[dict[str, Any]]) -> tuple[list[dict[str, str]], str]:
+        """Ask a question about the reports; returns the updated chat and the citations panel (HTML)."""
+        return chat_turn(assistant, question, history, loader)
+
+    def answer_json(question: str) -> dict[str, Any]:
+        """Ask a question; returns the full Answer (answer, refused, citations, …) as a dict."""
+        return ask_json(assistant, question, loader)
+
+    def status() -> str:
+        return loader.status_markdown()
+
+    def tick() -> tuple[str, gr.Timer]:
+        # Stop polling once the index is loaded (or failed).
+        return loader.status_markdown(), gr.Timer(active=not (loader.ready or loader.error))
+
+    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+        gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
+        status_line = gr.Markdown(status(), elem_id="aidqa-status")
+        timer = gr.Timer(1.0)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    label="对话 Chat",
+                    height=480,
+                    latex_delimiters=[],
+                    feedback_options=None,
+                    buttons=["copy", "copy_all"],
+                    placeholder="请在下方输入问题，或点击示例问题。",
+                    elem_id="aidqa-chat",
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        show_label=False,
+                        placeholder="输入问题，按回车发送（Ask about the reports）",
+                        scale=5,
+                        max_lines=4,
+                        elem_id="aidqa-question",
+                    )
+                    send = gr.Button("发送 Send", variant="primary", scale=1, min_width=90, elem_id="aidqa-send")
+                clear = gr.Button("清空对话 Clear", size="sm", elem_id="aidqa-clear")
+                gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="示例问题 Examples")
+            with gr.Column(scale=2):
+                gr.Markdown("### 出处 · Citations")
+                citations = gr.HTML(EMPTY_PANEL, label="citations", css_template=PANEL_CSS, js_on_load=None, elem_id="aidqa-citations")
+
+        gr.on(
+            triggers=[question.submit, send.click],
+            fn=respond,
+            inputs=[question, chatbot],
+            outputs=[chatbot, citations],
+            api_name="ask",
+        ).then(lambda: ("", loader.status_markdown()), None, [question, status_line], api_visibility="private")
+        clear.click(lambda: ([], EMPTY_PANEL, ""), None, [chatbot, citations, question], api_visibility="private")
+        chatbot.clear(lambda: EMPTY_PANEL, None, citations, api_visibility="private")  # the chat's own trash icon
+        timer.tick(tick, None, [status_line, timer], api_visibility="private", show_progress="hidden")
+        demo.load(status, None, status_line, api_visibility="private", show_progress="hidden")
+        gr.api(answer_json, api_name="ask_json")
+    return demo
+
+
+def launch(settings: Settings | None = None) -> None:
+    """Build the assistant and the UI and serve it on settings.host:settings.port (blocks until stopped)."""
+    settings = settings or Settings()
+    demo = build_ui(Assistant(settings))
+    demo.queue(default_concurrency_limit=4, max_size=64)
+    demo.launch(server_name=settings.host, server_port=settings.port, ssr_mode=False, show_error=True)

@@ -1,0 +1,76 @@
+"""The aidqa command, run as a real subprocess, checked on its exact output."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import CORPUS
+
+
+@pytest.fixture(scope="module")
+def env(settings, assistant):
+    # Reuse the session's built index (same settings → same index name).
+    return {**os.environ, "AIDQA_CORPUS_DIR": str(CORPUS), "AIDQA_INDEX_DIR": str(settings.index_dir)}
+
+
+def run(args, env, stdin=None):
+    return subprocess.run([sys.executable, "-m", "aidqa.cli", *args], input=stdin, capture_output=True, text=True, env=env, timeout=300)
+
+
+def test_ask_readable(env):
+    r = run(["ask", "举办了多少场招聘活动？"], env)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("答：") and "18场" in lines[0] and lines[0].endswith("[1]")
+    assert lines[2] == "来源："
+    assert lines[3].startswith('[1] tianjin-huangnan-report.txt · 抓牢"民生和美"')
+    assert lines[4].startswith("    「") and "招聘活动18场" in lines[4]
+
+
+def test_ask_json_single(env):
+    r = run(["ask", "天津对口支援黄南州累计投入了多少资金？", "--json"], env)
+    data = json.loads(r.stdout)
+    assert data["refused"] is False and "18.51亿元" in data["answer"]
+    assert data["citations"][0]["quote"] in data["answer"]
+
+
+def test_ask_json_stdin_one_line_per_question(env):
+    questions = ["举办了多少场招聘活动？", "", "2015年天津投入了多少资金？", "How many projects has Tianjin implemented?"]
+    r = run(["ask", "--json"], env, stdin="\n".join(questions) + "\n")
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in r.stdout.splitlines()]
+    assert len(rows) == 4
+    assert "18场" in rows[0]["answer"]
+    assert rows[1] == {"question": "", "error": "the question is empty; please type a question about the reports (请输入问题)"}
+    assert rows[2]["refused"] is True
+    assert "567个" in rows[3]["answer"]
+
+
+def test_empty_question_exit_code_and_message(env):
+    r = run(["ask", "   "], env)
+    assert r.returncode == 2
+    assert r.stderr.strip() == "Error: the question is empty; please type a question about the reports (请输入问题)"
+    assert r.stdout == ""
+
+
+def test_index_command_reports_counts(env):
+    r = run(["index"], env)
+    assert r.returncode == 0, r.stderr
+    assert "chunks from 1 file(s)" in r.stdout
+
+
+def test_missing_corpus_is_a_clean_error(env, tmp_path):
+    r = run(["ask", "问题"], {**env, "AIDQA_CORPUS_DIR": str(tmp_path / "nope"), "AIDQA_INDEX_DIR": str(tmp_path / "i")})
+    assert r.returncode == 1
+    assert r.stderr.strip() == f"Error: corpus folder {tmp_path / 'nope'} does not exist"
+    assert "Traceback" not in r.stderr
+
+
+def test_bad_setting_is_a_clean_error(env):
+    r = run(["ask", "问题"], {**env, "AIDQA_TOP_K": "lots"})
+    assert r.returncode == 1 and r.stderr.startswith("Error: invalid configuration")

@@ -1,0 +1,199 @@
+"""Normalisation, sentence splitting, tokenisation and chunking: the Chinese text handling, tested hard."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings as hsettings, strategies as st
+
+from aidqa.chunking import chunk_document
+from aidqa.config import ChunkingSettings
+from aidqa.ingest import SourceDocument, read_document
+from aidqa.text import (
+    char_bigrams,
+    detect_language,
+    fold_for_match,
+    inside_number,
+    looks_like_heading,
+    normalise,
+    numbers_in,
+    split_sentences,
+    tokenize_words,
+)
+
+from conftest import CORPUS, REPORT
+
+NUMBER = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _fold_raw(s: str) -> str:
+    return fold_for_match(s)
+
+
+def test_stray_spaces_inside_chinese_removed_and_latin_spaces_kept():
+    n = normalise("贯彻落实中央关于对口支援 工作的一系列部署要求。\n模型是 the Universal Sentence Encoder ，很好。")
+    assert "对口支援工作的一系列部署要求。" in n.text
+    assert "模型是the Universal Sentence Encoder，很好。" in n.text
+
+
+def test_ascii_punctuation_in_chinese_becomes_full_width_but_numbers_untouched():
+    n = normalise('以来, 我市累计投入 18.51亿元,实施1,000个项目;时间10:30 (深圳)')
+    assert n.text == "以来，我市累计投入18.51亿元，实施1,000个项目；时间10:30（深圳）"
+
+
+def test_bracket_pairs_stay_matched():
+    n = normalise('打造"3+3+N"(3个省级劳务品牌+辐射带动若干个其他劳务品牌)新格局')
+    assert "（3个省级劳务品牌+辐射带动若干个其他劳务品牌）" in n.text
+
+
+def test_full_width_digits_zero_width_and_controls():
+    n = normalise("投入１８．５１亿元\u200b，共\x07计")
+    assert n.text == "投入18.51亿元，共计"
+
+
+def test_headings_are_detected_and_keep_their_inner_space():
+    n = normalise('天津对口支援青海省黄南州\n\n丰富"产业和弦" 在激发高质量发展动能上用心用力用情\n\n正文第一句，很长。')
+    headings = [n.text[b.start : b.end] for b in n.blocks if b.is_heading]
+    assert headings == ["天津对口支援青海省黄南州", '丰富"产业和弦" 在激发高质量发展动能上用心用力用情']
+    assert not looks_like_heading("正文第一句，很长。")
+
+
+def test_page_break_inside_a_sentence_is_joined_but_truncated_paragraph_is_not():
+    raw = "先后对接数据企业140余家，与\n\n海东市建立联动机制。\n\n签约项目32个，协议\n\n在助力文旅事业特色发展方面，天津深挖资源。"
+    n = normalise(raw)
+    assert "与海东市建立联动机制。" in n.text
+    assert "协议\n\n在助力文旅事业" in n.text
+
+
+def test_offsets_round_trip_on_the_real_report():
+    raw = REPORT.read_text(encoding="utf-8")
+    n = normalise(raw)
+    assert len(n.offsets) == len(n.text)
+    assert n.offsets == sorted(n.offsets)
+    for b in n.blocks:
+        rs, re_ = n.raw_span(b.start, b.end)
+        # The raw span holds the same text up to removed spaces/line breaks and punctuation width.
+        assert _fold_raw(raw[rs:re_]) == _fold_raw(n.text[b.start : b.end])
+    assert "累计投入18.51亿元" in n.text
+
+
+def test_sentence_split_keeps_closing_quotes_and_never_splits_numbers():
+    text = '他说："完成了。"累计投入18.51亿元！比例3;4不拆？好\n下一行'
+    spans = split_sentences(text)
+    parts = [text[s:e] for s, e in spans]
+    assert parts == ['他说："完成了。"', "累计投入18.51亿元！", "比例3;4不拆？", "好", "下一行"]
+
+
+def test_numbers_and_inside_number():
+    assert numbers_in("投入18.51亿元，占50%以上，共1,000个") == ["18.51", "50%", "1,000"]
+    text = "投入18.51亿元"
+    cut = text.index(".")
+    assert inside_number(text, cut) and inside_number(text, cut + 1)
+    assert not inside_number(text, text.index("投") + 1)
+
+
+def test_tokenisation_drops_stop_words_and_punctuation():
+    toks = tokenize_words("天津对口支援黄南州累计投入了多少资金？")
+    assert "多少" not in toks and "了" not in toks and "？" not in toks
+    assert {"天津", "投入", "资金"} <= set(toks)
+    assert char_bigrams("累计投入18.51亿元") == ["累计", "计投", "投入", "18.51", "亿元"]
+
+
+def test_language_detection():
+    assert detect_language("How much did Tianjin invest?") == "en"
+    assert detect_language("天津投入了多少？") == "zh"
+    assert detect_language("GDP是多少") == "zh"
+
+
+# ---- chunking ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def report_doc() -> SourceDocument:
+    doc = read_document(REPORT, CORPUS)
+    assert doc is not None
+    return doc
+
+
+def test_chunks_are_exact_spans_of_the_stored_text(report_doc):
+    chunks = chunk_document(report_doc, ChunkingSettings())
+    assert 15 <= len(chunks) <= 40
+    for c in chunks:
+        assert report_doc.text[c.start : c.end] == c.text
+        assert len(c.text) <= 250
+
+
+def test_chunks_are_sized_and_overlap_by_one_sentence(report_doc):
+    chunks = chunk_document(report_doc, ChunkingSettings())
+    sizes = [len(c.text) for c in chunks]
+    # Most chunks are in the 150–250 band; a short one only ends a section.
+    assert sum(150 <= s <= 250 for s in sizes) / len(sizes) >= 0.75
+    # A chunk of one sentence cannot hand that sentence on (the next chunk would repeat it whole).
+    overlapping = [(a, b) for a, b in zip(chunks, chunks[1:]) if a.section == b.section and len(split_sentences(a.text)) > 1]
+    assert len(overlapping) >= 10
+    for a, b in overlapping:
+        assert b.start < a.end, "consecutive chunks of a section share one sentence"
+        shared = report_doc.text[b.start : a.end]
+        assert len(split_sentences(shared)) == 1
+
+
+def test_no_chunk_cuts_a_number(report_doc):
+    for c in chunk_document(report_doc, ChunkingSettings(min_chars=50, max_chars=60)):
+        assert not inside_number(report_doc.text, c.start)
+        assert not inside_number(report_doc.text, c.end)
+
+
+def test_headings_are_kept_as_sections(report_doc):
+    chunks = chunk_document(report_doc, ChunkingSettings())
+    sections = list(dict.fromkeys(c.section for c in chunks))
+    assert sections[0].startswith('探索"五和共为"')
+    assert '丰富"产业和弦" 在激发高质量发展动能上用心用力用情' in sections
+    assert len(sections) == 6
+    first_18 = next(c for c in chunks if "18.51亿元" in c.text)
+    assert first_18.section.startswith("探索")
+
+
+def test_chunk_ids_are_stable(report_doc):
+    a = [c.id for c in chunk_document(report_doc, ChunkingSettings())]
+    b = [c.id for c in chunk_document(read_document(REPORT, CORPUS), ChunkingSettings())]
+    assert a == b and len(set(a)) == len(a)
+
+
+# ---- properties --------------------------------------------------------------------------------------------
+
+_alphabet = st.sampled_from(list("天津投入资金项目黄南州人次万亿元余近超以上") + list("0123456789.,%") + list(" ，。！？；,;!?:()（）\"\n\u3000\u200b") + ["ab", "x"])
+_texts = st.lists(_alphabet, max_size=300).map("".join)
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(_texts)
+def test_property_normalise_offsets_round_trip(raw):
+    n = normalise(raw)
+    assert len(n.offsets) == len(n.text)
+    assert all(0 <= o < len(raw) for o in n.offsets)
+    assert n.offsets == sorted(n.offsets)
+    for ch, o in zip(n.text, n.offsets):
+        if ch != "\n":
+            # Each character comes from its raw character (same, or its width/punctuation fold).
+            assert fold_for_match(ch) == fold_for_match(raw[o]) or raw[o] in ",;:!?()" or raw[o] in "０１２３４５６７８９．"
+
+
+@hsettings(max_examples=150, deadline=None)
+@given(_texts, st.integers(50, 120))
+def test_property_chunks_cover_text_without_cutting_numbers(raw, max_chars):
+    n = normalise(raw)
+    doc = SourceDocument("x.txt", REPORT, "0", raw, n)
+    cfg = ChunkingSettings(min_chars=20, max_chars=max_chars)
+    chunks = chunk_document(doc, cfg)
+    for c in chunks:
+        assert doc.text[c.start : c.end] == c.text
+        assert not inside_number(doc.text, c.start) and not inside_number(doc.text, c.end)
+    # Nothing is lost: every non-space character of body text lies in some chunk.
+    covered = set()
+    for c in chunks:
+        covered.update(range(c.start, c.end))
+    for b in n.blocks:
+        if not b.is_heading:
+            for i in range(b.start, b.end):
+                assert i in covered or n.text[i].isspace()
