@@ -1,0 +1,29 @@
+# Two commands on a fresh machine: `make run` (install + start the app) and `make test` (install + run the tests).
+# torch is installed first from the CPU wheel (torch==2.13.0 lies on local disk); letting pip resolve torch
+# through sentence-transformers would pull a multi-GB CUDA build.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install run test bench clean-index
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install torch==2.13.0
+	$(BIN)/pip install -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/python app.py
+
+test: install
+	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python scripts/benchmark.py
+
+clean-index:
+	find index -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +
