@@ -1,0 +1,150 @@
+"""The Gradio UI: chat handler, citation rendering (escaped), not-ready and empty-question replies, and the
+/ask and /ask_json endpoints through gradio_client. Uses the packaged model and the real report."""
+
+import socket
+import time
+from pathlib import Path
+
+import gradio as gr
+import pytest
+
+from aidqa import ui
+from aidqa.assistant import Assistant
+from aidqa.config import Settings
+from aidqa.models import Answer, Citation
+
+CORPUS = Path(__file__).parent.parent / "docs_corpus"
+QUESTION = "天津对口支援黄南州累计投入了多少资金？"
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def ui_settings(tmp_path_factory) -> Settings:
+    return Settings(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("ui") / "index")
+
+
+@pytest.fixture(scope="module")
+def ui_assistant(ui_settings) -> Assistant:
+    return Assistant(ui_settings)
+
+
+@pytest.fixture(scope="module")
+def demo(ui_assistant) -> gr.Blocks:
+    blocks = ui.build_ui(ui_assistant)  # starts building the index in the background
+    ui_assistant.ensure_ready()  # waits for that build (same lock)
+    return blocks
+
+
+@pytest.fixture(scope="module")
+def first_turn(demo, ui_assistant):
+    return ui.chat_turn(ui_assistant, QUESTION, [])
+
+
+def test_build_ui_returns_blocks(demo):
+    assert isinstance(demo, gr.Blocks)
+
+
+def test_chat_turn_answers_with_citations(first_turn):
+    messages, cites = first_turn
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    assert messages[0]["content"] == QUESTION
+    bot = messages[-1]["content"]
+    assert "18.51亿元" in bot and "[1]" in bot
+    assert "tianjin-huangnan-report.txt" in bot  # the compact source list
+    assert "<mark>" in cites and "tianjin-huangnan-report.txt" in cites
+    assert "<strong>18.51亿元</strong>" in cites  # the figure in the quote is emphasised
+
+
+def test_history_is_passed_back(first_turn, ui_assistant, monkeypatch):
+    messages, _ = first_turn
+    seen = {}
+    real_ask = ui_assistant.ask
+
+    def spy(question, history=None, top_k=None):
+        seen["history"] = history
+        return real_ask(question, history=history, top_k=top_k)
+
+    monkeypatch.setattr(ui_assistant, "ask", spy)
+    messages2, _ = ui.chat_turn(ui_assistant, "举办了多少场招聘活动？", messages)
+    assert len(messages2) == 4
+    (user, reply), = seen["history"]
+    assert user == QUESTION and "18.51亿元" in reply and "Sources" not in reply
+
+
+def test_empty_question_gives_clear_message(demo, ui_assistant):
+    messages, cites = ui.chat_turn(ui_assistant, "   ", [])
+    assert messages[-1]["role"] == "assistant"
+    assert "empty" in messages[-1]["content"] and "请输入问题" in messages[-1]["content"]
+    assert "<mark>" not in cites
+    messages, _ = ui.chat_turn(ui_assistant, None, [])  # what an empty textbox can send
+    assert "请输入问题" in messages[-1]["content"]
+
+
+def test_not_ready_replies_instead_of_blocking(ui_settings):
+    fresh = Assistant(ui_settings)  # nothing loaded
+    t = time.perf_counter()
+    messages, _ = ui.chat_turn(fresh, QUESTION, [])
+    assert time.perf_counter() - t < 1.0
+    assert messages[-1]["content"] == ui.NOT_READY_MESSAGE
+    assert not fresh.is_ready
+
+
+def _citation(**overrides) -> Citation:
+    passage = f"前文{EVIL}。累计投入18.51亿元，<b>实施</b>567个项目。后文&amp;"
+    quote = "累计投入18.51亿元，<b>实施</b>567个项目。"
+    start = passage.index(quote)
+    fields = dict(id=1, source=f"evil{EVIL}.txt", section=f"节<script>alert(2)</script>", quote=quote,
+                  start=100 + start, end=100 + start + len(quote), score=0.9, passage=passage, passage_start=100,
+                  raw_start=0, raw_end=0)
+    fields.update(overrides)
+    return Citation(**fields)
+
+
+def test_citation_html_is_escaped():
+    answer = Answer(question="q", answer=f"累计投入18.51亿元{EVIL} [1]", refused=False, citations=[_citation()])
+    out = ui.render_citations(answer)
+    assert "<img" not in out and "<script" not in out and "<b>" not in out
+    assert "&lt;img src=x onerror=alert(1)&gt;" in out
+    assert "&lt;script&gt;" in out
+    assert "&amp;amp;" in out  # a literal "&amp;" in the report shows as text
+    assert "<mark>累计投入<strong>18.51亿元</strong>，&lt;b&gt;实施&lt;/b&gt;<strong>567</strong>个项目。</mark>" in out
+    msg = ui.render_message(answer)
+    assert "<img" not in msg and "&lt;img src=x onerror=alert(1)&gt;" in msg and "[1] evil&lt;img" in msg
+
+
+def test_quote_outside_passage_still_shown_escaped():
+    c = _citation(quote=f"不在段落里{EVIL}", start=0, end=5)
+    out = ui.render_citations(Answer(question="q", answer="x [1]", refused=False, citations=[c]))
+    assert "<img" not in out and "<mark>不在段落里&lt;img" in out
+
+
+def test_refused_answer_has_empty_panel_with_note():
+    answer = Answer(question="火星上有多少人？", answer="报告中没有找到这个问题的答案。", refused=True)
+    out = ui.render_citations(answer)
+    assert "<mark>" not in out and "aidqa-cite\"" not in out and "没有找到" in out
+    assert ui.render_message(answer) == "报告中没有找到这个问题的答案。"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_gradio_client_endpoints(demo):
+    from gradio_client import Client
+
+    demo.queue(default_concurrency_limit=4, max_size=64)
+    _, url, _ = demo.launch(server_name="127.0.0.1", server_port=_free_port(), prevent_thread_lock=True,
+                            ssr_mode=False, quiet=True)
+    try:
+        client = Client(url, verbose=False)
+        result = client.predict(QUESTION, api_name="/ask_json")
+        assert isinstance(result, dict)
+        assert "18.51亿元" in result["answer"] and result["refused"] is False
+        assert result["citations"][0]["source"] == "tianjin-huangnan-report.txt"
+        chat, cites = client.predict(QUESTION, [], api_name="/ask")
+        assert chat[-1]["role"] == "assistant" and "<mark>" in cites
+        assert "18.51亿元" in chat[-1]["content"][0]["text"]
+    finally:
+        demo.close()
