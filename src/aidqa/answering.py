@@ -185,6 +185,7 @@ class ExtractiveAnswerer:
         self.index = index
         self.embeddings = embeddings
         self.settings = settings
+        self._topic_cache: dict[str, bool] = {}
 
     # ---- candidates ---------------------------------------------------------------------------------------
 
@@ -246,11 +247,12 @@ class ExtractiveAnswerer:
 
     def _is_topic(self, spelling: str) -> bool:
         """A name the whole corpus is about (in a title or in most passages) says nothing about which passage."""
-        folded = fold_for_match(spelling)
-        if any(folded in fold_for_match(d.title) for d in self.index.documents.values()):
-            return True
-        share = sum(1 for c in self.index.chunks if folded in fold_for_match(c.text)) / max(1, len(self.index.chunks))
-        return share >= 0.3
+        if spelling not in self._topic_cache:
+            folded = fold_for_match(spelling)
+            in_title = any(folded in fold_for_match(d.title) for d in self.index.documents.values())
+            share = sum(1 for c in self.index.chunks if folded in fold_for_match(c.text)) / max(1, len(self.index.chunks))
+            self._topic_cache[spelling] = in_title or share >= 0.3
+        return self._topic_cache[spelling]
 
     def _supported(self, question: str, language: str, cand: Candidate) -> tuple[bool, str]:
         context = fold_for_match(self._context(cand))

@@ -127,6 +127,9 @@ class Assistant:
     # ---- asking -------------------------------------------------------------------------------------------
 
     def ask(self, question: str, history: list[tuple[str, str]] | None = None, top_k: int | None = None) -> Answer:
+        """Answer ``question``. ``history`` (previous (user, assistant) turns) is accepted so that every interface
+        already passes it; follow-up rewriting against it is not implemented yet — a follow-up is answered on its
+        own words."""
         t0 = time.perf_counter()
         q = clean_question(question, self.settings.answering.max_question_chars)
         self.ensure_ready()
