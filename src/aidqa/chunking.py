@@ -39,7 +39,7 @@ def _units(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, i
         if e - s <= max_chars:
             units.append((s, e))
             continue
-        for cs, ce in _pack(split_clauses(text, s, e), max_chars, max_chars):
+        for cs, ce in _pack(split_clauses(text, s, e), max_chars):
             while ce - cs > max_chars:
                 cut = cs + max_chars
                 while cut > cs + 1 and inside_number(text, cut):
@@ -50,7 +50,7 @@ def _units(text: str, start: int, end: int, max_chars: int) -> list[tuple[int, i
     return units
 
 
-def _pack(units: list[tuple[int, int]], min_chars: int, max_chars: int) -> list[tuple[int, int]]:
+def _pack(units: list[tuple[int, int]], max_chars: int) -> list[tuple[int, int]]:
     """Greedy packing of consecutive units into spans of at most ``max_chars`` (a single longer unit stands alone)."""
     spans: list[tuple[int, int]] = []
     i = 0
@@ -90,11 +90,17 @@ def chunk_document(doc: SourceDocument, settings: ChunkingSettings) -> list[Chun
     for section, sec_start, sec_end in _sections(doc):
         units = _units(text, sec_start, sec_end, settings.max_chars)
         i = 0
+        prev_i = -1
         while i < len(units):
             j = i
-            # Grow while the chunk fits; a chunk shorter than min_chars may still not exceed max_chars.
+            # Grow while the chunk fits.
             while j + 1 < len(units) and units[j + 1][1] - units[i][0] <= settings.max_chars:
                 j += 1
+            if j + 1 >= len(units):
+                # The last chunk of a section may be short: let it start earlier (more overlap) up to min_chars.
+                while i - 1 > prev_i and units[j][1] - units[i][0] < settings.min_chars and units[j][1] - units[i - 1][0] <= settings.max_chars:
+                    i -= 1
+            prev_i = i
             start, end = units[i][0], units[j][1]
             chunks.append(Chunk(chunk_id(doc.name, start, end, text[start:end]), doc.name, section, start, end, text[start:end], len(chunks)))
             if j + 1 >= len(units):

