@@ -14,9 +14,9 @@ from functools import lru_cache
 
 logger = logging.getLogger(__name__)
 
-# Bump when normalisation or sentence splitting changes: it is part of the index name, so stale chunks
+# Bump when normalisation, sentence splitting or chunking rules change: it is part of the index name, so stale chunks
 # (whose offsets were computed by older rules) are never reused.
-TEXT_RULES_VERSION = "1"
+TEXT_RULES_VERSION = "2"
 
 # ---------------------------------------------------------------------------------------------------------------
 # Character classes
