@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from aidqa import Answer, Assistant
+from aidqa import Answer
 from aidqa.assistant import InvalidQuestion
 from aidqa.models import Citation
 

@@ -27,10 +27,6 @@ from conftest import CORPUS, REPORT
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
-def _fold_raw(s: str) -> str:
-    return fold_for_match(s)
-
-
 def test_stray_spaces_inside_chinese_removed_and_latin_spaces_kept():
     n = normalise("贯彻落实中央关于对口支援 工作的一系列部署要求。\n模型是 the Universal Sentence Encoder ，很好。")
     assert "对口支援工作的一系列部署要求。" in n.text
@@ -74,7 +70,7 @@ def test_offsets_round_trip_on_the_real_report():
     for b in n.blocks:
         rs, re_ = n.raw_span(b.start, b.end)
         # The raw span holds the same text up to removed spaces/line breaks and punctuation width.
-        assert _fold_raw(raw[rs:re_]) == _fold_raw(n.text[b.start : b.end])
+        assert fold_for_match(raw[rs:re_]) == fold_for_match(n.text[b.start : b.end])
     assert "累计投入18.51亿元" in n.text
 
 
