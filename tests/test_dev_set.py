@@ -5,20 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
+from conftest import CORPUS
 
 from aidqa.answering import ungrounded_numbers
 from aidqa.ingest import read_document
 from aidqa.text import fold_for_match as fold
 
-from conftest import CORPUS
-
-# Follow-ups need the history handling of a later issue; they are scored by `aidqa eval`, not gated here.
-GATED_TYPES = {"figure", "entity", "list", "paraphrase", "english", "multi", "unanswerable"}
-
 
 @pytest.fixture(scope="module")
 def results(assistant, dev_items):
-    return [(item, assistant.ask(item["question"])) for item in dev_items if item["type"] in GATED_TYPES]
+    return [(item, assistant.ask(item["question"], history=[tuple(t) for t in item.get("history", [])])) for item in dev_items]
 
 
 def _answerable(results):
@@ -27,8 +23,8 @@ def _answerable(results):
 
 def test_dev_set_is_big_and_varied(dev_items):
     types = [i["type"] for i in dev_items]
-    assert len(dev_items) >= 40
-    assert types.count("english") >= 2 and types.count("unanswerable") >= 5
+    assert len(dev_items) >= 100
+    assert types.count("english") >= 5 and types.count("unanswerable") >= 10 and types.count("followup") >= 10
 
 
 def test_right_chunk_in_top3_for_95_percent(results):
@@ -37,10 +33,10 @@ def test_right_chunk_in_top3_for_95_percent(results):
     assert sum(hits) / len(hits) >= 0.95, [i["id"] for (i, _), h in zip(answerable, hits) if not h]
 
 
-def test_expected_figure_or_entity_in_answer_for_90_percent(results):
+def test_expected_figure_or_entity_in_answer_for_95_percent(results):
     answerable = _answerable(results)
     ok = [not a.refused and all(fold(m) in fold(a.answer) for m in i["must"]) for i, a in answerable]
-    assert sum(ok) / len(ok) >= 0.90, [i["id"] for (i, _), good in zip(answerable, ok) if not good]
+    assert sum(ok) / len(ok) >= 0.95, [i["id"] for (i, _), good in zip(answerable, ok) if not good]
 
 
 def test_every_unanswerable_question_is_refused(results):

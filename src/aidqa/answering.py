@@ -57,11 +57,16 @@ _EN_UNIT = [("money", "元"), ("invest", "元"), ("fund", "元"), ("yuan", "元"
             ("people", "人"), ("person", "人"), ("visits", "人次"), ("projects", "个"), ("companies", "家"),
             ("enterprises", "家"), ("square", "平方米"), ("percent", "%"), ("percentage", "%")]
 _PLACE_SUFFIXES = tuple("省市州县区乡镇村")
+# Ordinary words jieba's dictionary tags as places (ns): they name nothing, so they are not anchors.
+_NOT_NAMES = frozenset(["上岗", "嘉宾", "上门", "回国"])
 # Units that, when asked for, the answer must carry: a money question answered without an amount in 元 is a
 # neighbouring fact, not an answer.
 _STRICT_UNITS = ("元", "%")
 _MONEY_WORDS = re.compile(r"投资|资金|金额|经费|多少钱|花了|花费|投入了多少|签约额|收入")
 _QUOTED = re.compile(r"[\"“「『]([^\"”」』]{2,30})[\"”」』]")
+# How far down the ranked sentences the answerer looks for one that passes the checks.
+_SUPPORT_TRIES = 4
+_SUPPORT_MARGIN = 0.75
 _YEAR_RE = re.compile(r"(?:19|20)\d{2}年?")
 
 
@@ -97,7 +102,7 @@ def _posseg():
     from aidqa.text import _jieba
 
     _jieba()
-    import jieba.posseg as posseg
+    from jieba import posseg
 
     return posseg
 
@@ -137,7 +142,7 @@ def anchors(question: str, language: str) -> list[tuple[str, ...]]:
             nxt = tagged[i + 1].word if i + 1 < len(tagged) else ""
             if nxt in _PLACE_SUFFIXES:
                 found.append((word + nxt, word))  # 同仁 + 市
-            elif flag in ("ns", "nt"):
+            elif flag in ("ns", "nt") and word not in _NOT_NAMES:
                 # Places and organisations only: jieba's person tag fires on ordinary words (项新).
                 short = word[:-1] if word.endswith(_PLACE_SUFFIXES) and len(word) > 2 else word
                 found.append((word, short))
@@ -255,6 +260,11 @@ class ExtractiveAnswerer:
         return self._topic_cache[spelling]
 
     def _supported(self, question: str, language: str, cand: Candidate) -> tuple[bool, str]:
+        ok, why, _ = self._check(question, language, cand)
+        return ok, why
+
+    def _check(self, question: str, language: str, cand: Candidate) -> tuple[bool, str, bool]:
+        """(supported, why, whether a failure is about a named thing or figure missing from this sentence)."""
         context = fold_for_match(self._context(cand))
         quoted = _QUOTED.findall(question)
         quotes_found = bool(quoted) and all(fold_for_match(q) in fold_for_match(cand.text) for q in quoted)
@@ -268,11 +278,11 @@ class ExtractiveAnswerer:
             if not any(fold_for_match(s) in context for s in a) and not any(self._is_topic(s) for s in a)
         ]
         if missing:
-            return False, f"question names {missing} but the best passage does not"
+            return False, f"question names {missing} but the passage does not", True
         unit = asked_unit(question, language) if asks_amount(question) else None
         if unit in _STRICT_UNITS:
             if not cand.unit_match:
-                return False, f"question asks for an amount in {unit} but the passage gives none"
+                return False, f"question asks for an amount in {unit} but the passage gives none", True
             # The figure must sit next to what the question names: in 与中科曙光…达成合作意向，目前，云谷云投资
             # 2.3亿元, the 2.3亿元 is not 中科曙光's.
             specific = [a for a in required if not a[0].isdigit() and not any(self._is_topic(x) for x in a)]
@@ -280,15 +290,15 @@ class ExtractiveAnswerer:
                 all(any(fold_for_match(x) in window for x in a) for a in specific)
                 for window in _figure_windows(cand.text, unit)
             ):
-                return False, f"the {unit} figure in the passage is not next to {[a[0] for a in specific]}"
+                return False, f"the {unit} figure in the passage is not next to {[a[0] for a in specific]}", True
         if quotes_found:
-            return True, f"sentence contains the quoted {quoted}"
+            return True, f"sentence contains the quoted {quoted}", False
         if cand.context_coverage >= self.settings.min_term_coverage:
-            return True, f"term coverage {cand.context_coverage:.2f}"
+            return True, f"term coverage {cand.context_coverage:.2f}", False
         # Paraphrases share few words with the report; strong embedding similarity can carry them.
         if cand.context_coverage >= self.settings.min_term_coverage / 2 and cand.dense >= self.settings.min_dense_similarity:
-            return True, f"term coverage {cand.context_coverage:.2f} with dense similarity {cand.dense:.2f}"
-        return False, f"term coverage {cand.context_coverage:.2f}, dense similarity {cand.dense:.2f}"
+            return True, f"term coverage {cand.context_coverage:.2f} with dense similarity {cand.dense:.2f}", False
+        return False, f"term coverage {cand.context_coverage:.2f}, dense similarity {cand.dense:.2f}", False
 
     def answer(self, question: str, language: str, hits: list[ScoredChunk], query_vector: np.ndarray) -> Extraction:
         cands = self._candidates(hits)
@@ -296,13 +306,29 @@ class ExtractiveAnswerer:
             return Extraction(REFUSAL[language], True, [], "no passages")
         self._score(question, language, query_vector, cands)
         ranked = sorted(cands, key=lambda c: -c.score)
-        best = ranked[0]
-        ok, reason = self._supported(question, language, best)
-        if not ok:
+        # The best-scoring sentence may be a neighbouring fact (尖扎县's 700万元 when 泽库县 is asked); the answer
+        # is the best sentence that passes every check, among those scoring close to the top.
+        # Only a miss on a named thing sends the search further down: a weak term match at the top means the
+        # reports are not about this, and a lower sentence that happens to match better is a near miss.
+        best, reason = None, ""
+        for cand in ranked[:_SUPPORT_TRIES]:
+            if cand.score < _SUPPORT_MARGIN * ranked[0].score:
+                break
+            ok, why, named_miss = self._check(question, language, cand)
+            logger.debug("candidate %.3f %s: %s", cand.score, cand.text[:40], why)
+            reason = reason or why
+            if ok:
+                best, reason = cand, why
+                break
+            if not named_miss:
+                break
+        if best is None:
             logger.info("refusing %r: %s", question, reason)
             return Extraction(REFUSAL[language], True, [], reason)
         chosen = [best]
-        for cand in ranked[1:]:
+        for cand in ranked:
+            if cand is best:
+                continue
             if len(chosen) >= self.settings.max_sentences:
                 break
             if cand.score >= 0.9 * best.score and self._supported(question, language, cand)[0]:

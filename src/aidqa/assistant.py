@@ -6,18 +6,27 @@ Every interface (Python, CLI, HTTP, UI) goes through ``Assistant.ask`` and gets 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 import unicodedata
+from collections.abc import Sequence
 
-import re
+import numpy as np
 
-from aidqa.answering import REFUSAL, ExtractiveAnswerer, Extraction, split_question, ungrounded_numbers
+from aidqa.answering import (
+    REFUSAL,
+    Extraction,
+    ExtractiveAnswerer,
+    split_question,
+    ungrounded_numbers,
+)
 from aidqa.config import Settings
+from aidqa.conversation import Rewrite, condense
 from aidqa.embeddings import SentenceEmbeddings
 from aidqa.index import IndexStore, LoadedIndex, ProgressCallback
 from aidqa.models import Answer, RetrievedPassage
-from aidqa.retrieval import HybridRetriever, HybridSearcher
+from aidqa.retrieval import HybridRetriever, HybridSearcher, ScoredChunk
 from aidqa.text import detect_language
 
 logger = logging.getLogger(__name__)
@@ -64,7 +73,7 @@ def merge_extractions(results: list[Extraction], language: str) -> Extraction:
                 existing = c.model_copy(update={"id": len(citations) + 1})
                 citations.append(existing)
             renumber[c.id] = existing.id
-        lines.append(re.sub(r"\[(\d+)\]", lambda m: f"[{renumber[int(m.group(1))]}]", r.answer))
+        lines.append(re.sub(r"\[(\d+)\]", lambda m, table=renumber: f"[{table[int(m.group(1))]}]", r.answer))
     return Extraction("\n".join(lines), False, citations, "; ".join(r.reason for r in results))
 
 
@@ -126,26 +135,26 @@ class Assistant:
 
     # ---- asking -------------------------------------------------------------------------------------------
 
-    def ask(self, question: str, history: list[tuple[str, str]] | None = None, top_k: int | None = None) -> Answer:
-        """Answer ``question``. ``history`` (previous (user, assistant) turns) is accepted so that every interface
-        already passes it; follow-up rewriting against it is not implemented yet — a follow-up is answered on its
-        own words."""
+    def ask(self, question: str, history: Sequence[tuple[str, str]] | None = None, top_k: int | None = None) -> Answer:
+        """Answer ``question``. ``history`` holds the earlier (user, assistant) turns of a conversation; a follow-up
+        (那教育方面呢？) is rewritten against the earlier questions before retrieval (see ``aidqa.conversation``)."""
         t0 = time.perf_counter()
         q = clean_question(question, self.settings.answering.max_question_chars)
+        turns = self._clean_history(history)
         self.ensure_ready()
-        assert self._searcher is not None and self._answerer is not None
-        language = detect_language(q)
         k = top_k or self.settings.top_k
-        parts = split_question(q)
         n = max(k, self.settings.answering.passages)
-        t1 = time.perf_counter()
-        vectors = self.embeddings.embed_queries(parts)
-        part_hits = [self._searcher.search(p, n, query_vector=v.tolist()) for p, v in zip(parts, vectors)]
-        t2 = time.perf_counter()
-        results = [self._answerer.answer(p, language, h, v) for p, h, v in zip(parts, part_hits, vectors)]
-        result = results[0] if len(results) == 1 else merge_extractions(results, language)
-        hits = part_hits[0] if len(parts) == 1 else self._searcher.search(q, n)
-        t3 = time.perf_counter()
+        rewrite = condense(q, turns, self._term_similarity)
+        language = detect_language(rewrite.question)
+        timings = {"retrieval": 0.0, "answer": 0.0}
+        result, hits = self._extract(rewrite.question, rewrite.retrieval_query, language, n, timings)
+        if result.refused and rewrite.kind == "standalone" and rewrite.previous:
+            # A complete-looking question may still be about the previous turn (手术做了多少例？ after a question
+            # on a hospital's record): search again with the previous question before giving up.
+            retry = Rewrite(q, f"{q} {rewrite.previous}", "dependent", rewrite.previous)
+            retry_result, retry_hits = self._extract(retry.question, retry.retrieval_query, language, n, timings)
+            if not retry_result.refused:
+                rewrite, result, hits = retry, retry_result, retry_hits
         answer_text, refused, citations = result.answer, result.refused, result.citations
         if not refused and (bad := ungrounded_numbers(answer_text, citations)):
             # Never return a figure that is not in a cited quote.
@@ -158,6 +167,49 @@ class Assistant:
         ]
         return Answer(
             question=q, answer=answer_text, refused=refused, citations=citations, language=language, retrieved=retrieved,
-            timings_ms={"retrieval": round((t2 - t1) * 1000, 2), "answer": round((t3 - t2) * 1000, 2),
+            standalone_question=rewrite.question if rewrite.kind == "ellipsis" else None,
+            retrieval_query=rewrite.retrieval_query if rewrite.rewritten else None,
+            timings_ms={**{stage: round(ms, 2) for stage, ms in timings.items()},
                         "total": round((time.perf_counter() - t0) * 1000, 2)},
         )
+
+    def _extract(self, question: str, retrieval_query: str, language: str, n: int,
+                 timings: dict[str, float]) -> tuple[Extraction, list[ScoredChunk]]:
+        """Retrieve for ``retrieval_query`` and extract the answer to ``question`` (part by part if compound);
+        adds the milliseconds spent to ``timings``."""
+        assert self._searcher is not None and self._answerer is not None
+        t = time.perf_counter()
+        parts = split_question(question)
+        if len(parts) == 1:
+            vector = self.embeddings.embed_queries([retrieval_query])[0]
+            hits = self._searcher.search(retrieval_query, n, query_vector=vector.tolist())
+            if retrieval_query != question:
+                vector = self.embeddings.embed_queries([question])[0]
+            t_mid = time.perf_counter()
+            result = self._answerer.answer(question, language, hits, vector)
+        else:
+            vectors = self.embeddings.embed_queries(parts)
+            part_hits = [self._searcher.search(p, n, query_vector=v.tolist()) for p, v in zip(parts, vectors)]
+            hits = self._searcher.search(retrieval_query, n)
+            t_mid = time.perf_counter()
+            results = [self._answerer.answer(p, language, h, v) for p, h, v in zip(parts, part_hits, vectors)]
+            result = merge_extractions(results, language)
+        timings["retrieval"] += (t_mid - t) * 1000
+        timings["answer"] += (time.perf_counter() - t_mid) * 1000
+        return result, hits
+
+    def _term_similarity(self, term: str, candidates: list[str]) -> np.ndarray:
+        vectors = self.embeddings.embed_queries([term, *candidates])
+        return vectors[1:] @ vectors[0]
+
+    def _clean_history(self, history: Sequence[tuple[str, str]] | None) -> list[tuple[str, str]]:
+        """Earlier turns, tidied like questions; a turn that is not (text, text) or is empty is dropped, not fatal —
+        a chat client's history should never stop the current question from being answered."""
+        turns: list[tuple[str, str]] = []
+        for turn in history or []:
+            try:
+                user, reply = turn
+                turns.append((clean_question(user, self.settings.answering.max_question_chars), str(reply or "")))
+            except (TypeError, ValueError):
+                logger.warning("ignoring a malformed history turn: %r", turn)
+        return turns

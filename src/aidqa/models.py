@@ -41,5 +41,11 @@ class Answer(BaseModel):
     refused: bool = Field(description="True when the reports do not answer the question.")
     citations: list[Citation] = Field(default_factory=list)
     language: str = Field("zh", description="Language of the question and answer: 'zh' or 'en'.")
+    standalone_question: str | None = Field(
+        None, description="A follow-up rewritten against the conversation history (那泽库县呢？ → the previous question "
+        "about 泽库县); null when the question was answered as asked.")
+    retrieval_query: str | None = Field(
+        None, description="What retrieval searched with when it differs from the question (a follow-up searched "
+        "together with the previous question); null otherwise.")
     retrieved: list[RetrievedPassage] = Field(default_factory=list, description="Top passages from retrieval.")
     timings_ms: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage and in total.")

@@ -1,0 +1,135 @@
+"""Follow-up questions: rewrite a question that leans on the conversation into one that stands alone, before
+retrieval (the "condense question" step of a conversational retrieval chain, done without an LLM).
+
+Two forms are handled:
+
+* **Ellipsis** — 那泽库县呢？ / 那教育方面呢？ / "what about Zeku County?" names only the new topic. The previous
+  question is repeated with its most similar term replaced by the new one: 天津给尖扎县医院投入了多少援青资金？
+  + 那泽库县呢？ → 天津给泽库县医院投入了多少援青资金？.
+* **Dependent questions** — 总共多少人？ / 他们是筛查什么病发现的？ / 还有哪些企业…？ are complete questions whose
+  subject is the previous turn. They are answered as asked, but retrieval also searches with the previous question
+  so the passages it was about are found.
+
+Only the user's own earlier questions are used, never the assistant's answers: an answer is the system's output,
+and feeding it back would let one wrong answer steer the next retrieval.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from aidqa.text import ZH_STOP_WORDS, detect_language, is_han, tokenize_words
+
+logger = logging.getLogger(__name__)
+
+HISTORY_TURNS = 3  # previous user questions considered; older ones rarely carry the topic any more
+
+# 那泽库县呢？ 那么教育方面呢？ 还有河南县呢？ 教育方面怎么样？
+_ZH_ELLIPSIS = re.compile(
+    r"^(?:那么?|还有|另外|那关于|关于|换成|如果是)?[，,\s]*(?P<topic>[^，,。？?！!呢]{1,16}?)"
+    r"(?:方面|这块|这一块|这边|的情况|情况)?(?:呢|怎么样|如何|又如何|又怎么样|又是多少|是多少呢)[？?。!！\s]*$"
+)
+_EN_ELLIPSIS = re.compile(r"^(?:and|so)?\s*(?:what|how)\s+about\s+(?P<topic>.+?)\s*[?.!]*$|^and\s+(?P<topic2>.+?)\s*\?+$",
+                          re.IGNORECASE)
+# Words that make a question lean on the previous turn: pronouns, "also / in total / of those" connectives.
+_ZH_DEPENDENT = re.compile(r"^(?:那么?|还有|另外|此外|其中|总共|一共|共|合计|同时|然后)|他们|她们|它们|它|其|这些|那些|这个|那个|该|此|上述|前面|刚才|分别")
+# Not "that"/"this": they are relative pronouns and determiners in plenty of standalone questions.
+_EN_DEPENDENT = re.compile(r"\b(?:they|them|their|it|its|those|these|also|else)\b", re.IGNORECASE)
+_TOPIC_SUFFIX = re.compile(r"(?:方面|领域|这块|工作)$")
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """How a question is asked of the reports. ``question`` is what the answerer checks the passages against;
+    ``retrieval_query`` is what retrieval searches with; ``kind`` says which rule applied."""
+
+    question: str
+    retrieval_query: str
+    kind: Literal["standalone", "ellipsis", "dependent"]
+    previous: str | None = None  # the (standalone) previous question the rewrite leaned on
+
+    @property
+    def rewritten(self) -> bool:
+        return self.kind != "standalone"
+
+
+def _ellipsis_topic(question: str) -> str | None:
+    q = question.strip()
+    m = _ZH_ELLIPSIS.match(q)
+    if m:
+        topic = _TOPIC_SUFFIX.sub("", m.group("topic").strip())
+        return topic if topic and topic not in ZH_STOP_WORDS else None
+    m = _EN_ELLIPSIS.match(q)
+    if m:
+        topic = (m.group("topic") or m.group("topic2") or "").strip()
+        return topic or None
+    return None
+
+
+def _is_dependent(question: str) -> bool:
+    if detect_language(question) == "en":
+        return bool(_EN_DEPENDENT.search(question))
+    return bool(_ZH_DEPENDENT.search(question))
+
+
+def _replaceable_terms(question: str) -> list[str]:
+    """Content terms of the previous question that a new topic could stand in for: jieba words, plus a word
+    joined to a following one-character place suffix (尖扎 + 县) so the whole name is replaced."""
+    words = tokenize_words(question)
+    terms = list(words)
+    for a, b in itertools.pairwise(words):
+        if len(b) == 1 and a + b in question:
+            terms.append(a + b)
+    return [t for t in dict.fromkeys(terms) if t in question and t not in ZH_STOP_WORDS and (len(t) >= 2 or not is_han(t))]
+
+
+def substitute_topic(previous: str, topic: str, similarity: Callable[[str, list[str]], np.ndarray]) -> str | None:
+    """``previous`` with the term most like ``topic`` replaced by it, or None when nothing fits.
+
+    Similarity is the embedding cosine, plus a bonus when both end in the same place suffix (县/市/州) — a county
+    stands in for a county."""
+    terms = [t for t in _replaceable_terms(previous) if t != topic]
+    if not terms or topic in previous:
+        return None
+    scores = similarity(topic, terms)
+    best_i, best = -1, -1.0
+    for i, (term, score) in enumerate(zip(terms, scores)):
+        s = float(score)
+        if term[-1] == topic[-1] and term[-1] in "省市州县区乡镇村":
+            s += 0.3
+        if len(term) > 1 and len(term) == len(topic):
+            s += 0.05
+        if s > best:
+            best_i, best = i, s
+    if best_i < 0:
+        return None
+    term = terms[best_i]
+    return previous.replace(term, topic, 1)
+
+
+def condense(question: str, history: Sequence[tuple[str, str]] | None,
+             similarity: Callable[[str, list[str]], np.ndarray]) -> Rewrite:
+    """The standalone form of ``question`` given the earlier (user, assistant) turns."""
+    turns = [str(user).strip() for user, _ in (history or [])[-HISTORY_TURNS:] if str(user).strip()]
+    if not turns:
+        return Rewrite(question, question, "standalone")
+    # Earlier questions may themselves be follow-ups: make each standalone in order.
+    previous = turns[0]
+    for turn in turns[1:]:
+        previous = condense(turn, [(previous, "")], similarity).question
+    topic = _ellipsis_topic(question)
+    if topic is not None and detect_language(topic) == detect_language(previous):
+        rewritten = substitute_topic(previous, topic, similarity)
+        if rewritten is not None:
+            logger.info("follow-up %r rewritten as %r", question, rewritten)
+            return Rewrite(rewritten, rewritten, "ellipsis", previous)
+    if topic is not None or _is_dependent(question):
+        return Rewrite(question, f"{question} {previous}", "dependent", previous)
+    return Rewrite(question, question, "standalone", previous)

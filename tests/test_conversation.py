@@ -1,0 +1,109 @@
+"""Follow-up questions: detection and rewriting (pure functions), then end to end with the real model and report."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from aidqa.conversation import (
+    _ellipsis_topic,
+    _is_dependent,
+    condense,
+    substitute_topic,
+)
+
+
+def _no_similarity(term: str, candidates: list[str]) -> np.ndarray:
+    return np.zeros(len(candidates))
+
+
+@pytest.mark.parametrize(
+    ("question", "topic"),
+    [
+        ("那泽库县呢？", "泽库县"),
+        ("那教育方面呢？", "教育"),
+        ("河南县呢？", "河南县"),
+        ("那么医疗方面怎么样？", "医疗"),
+        ("还有河南县呢?", "河南县"),
+        ("What about Zeku County?", "Zeku County"),
+        ("and education?", "education"),
+    ],
+)
+def test_elliptical_questions_give_their_topic(question, topic):
+    assert _ellipsis_topic(question) == topic
+
+
+@pytest.mark.parametrize("question", ["天津累计投入了多少资金？", "泽库县实施了什么项目？", "What did Tianjin invest?", "呢？"])
+def test_complete_questions_are_not_elliptical(question):
+    assert _ellipsis_topic(question) is None
+
+
+@pytest.mark.parametrize("question", ["总共多少人？", "他们是筛查什么病发现的？", "还有哪些企业达成了合作意向？", "How many of them were there?"])
+def test_dependent_questions(question):
+    assert _is_dependent(question)
+
+
+@pytest.mark.parametrize("question", ["手术做了多少例？", "天津累计投入了多少资金？", "How much did Tianjin invest in total?"])
+def test_independent_questions(question):
+    assert not _is_dependent(question)
+
+
+def test_substitution_prefers_a_term_with_the_same_place_suffix():
+    # With no embedding signal at all, the county still replaces the county (not 天津 or 医院).
+    assert substitute_topic("天津给尖扎县医院投入了多少援青资金？", "泽库县", _no_similarity) == "天津给泽库县医院投入了多少援青资金？"
+
+
+def test_substitution_refuses_when_the_topic_is_already_there():
+    assert substitute_topic("泽库县投入了多少？", "泽库县", _no_similarity) is None
+
+
+def test_condense_without_history_is_the_question_itself():
+    r = condense("那泽库县呢？", [], _no_similarity)
+    assert (r.question, r.retrieval_query, r.kind) == ("那泽库县呢？", "那泽库县呢？", "standalone")
+
+
+def test_condense_uses_only_the_users_questions_and_chains_them():
+    history = [("天津给尖扎县医院投入了多少援青资金？", "投入援青资金700万元 [1]"), ("那泽库县呢？", "投入1000万元 [1]")]
+    r = condense("他们一共投入了多少？", history, _no_similarity)
+    assert r.kind == "dependent"
+    assert r.previous == "天津给泽库县医院投入了多少援青资金？"  # the earlier follow-up was made standalone first
+    assert r.retrieval_query == "他们一共投入了多少？ 天津给泽库县医院投入了多少援青资金？"
+    assert "700万元" not in r.retrieval_query  # the assistant's answer is never fed back
+
+
+def test_condense_leaves_a_new_complete_question_alone():
+    r = condense("青洽会签约额是多少？", [("天津给尖扎县医院投入了多少援青资金？", "…")], _no_similarity)
+    assert r.kind == "standalone" and r.retrieval_query == "青洽会签约额是多少？"
+
+
+# ---- with the real model on the real report -------------------------------------------------------------------
+
+
+def test_real_similarity_picks_the_related_term(assistant):
+    assert substitute_topic("天津的医疗帮扶品牌叫什么？", "教育", assistant._term_similarity) == "天津的教育帮扶品牌叫什么？"
+
+
+def test_follow_up_is_answered_from_history(assistant):
+    history = [("天津给尖扎县医院投入了多少援青资金？", "投入援青资金700万元，为尖扎县医院购置……")]
+    answer = assistant.ask("那泽库县呢？", history=history)
+    assert not answer.refused
+    assert "1000万元" in answer.answer and "700万元" not in answer.answer
+    assert answer.standalone_question == "天津给泽库县医院投入了多少援青资金？"
+    assert any("泽库县" in c.quote for c in answer.citations)
+
+
+def test_same_follow_up_without_history_does_not_borrow_a_topic(assistant):
+    answer = assistant.ask("那泽库县呢？")
+    assert answer.standalone_question is None and answer.retrieval_query is None
+    assert "1000万元" not in answer.answer
+
+
+def test_follow_up_about_something_the_report_lacks_is_refused(assistant):
+    history = [("天津给尖扎县医院投入了多少援青资金？", "投入援青资金700万元")]
+    answer = assistant.ask("那同德县呢？", history=history)
+    assert answer.refused and answer.citations == []
+
+
+def test_malformed_history_turns_are_ignored_not_fatal(assistant):
+    answer = assistant.ask("天津对口支援黄南州累计投入了多少资金？", history=[("", "x"), ("only one",), None, ("  ", "")])
+    assert "18.51亿元" in answer.answer
