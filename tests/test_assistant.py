@@ -67,3 +67,50 @@ def test_retriever_is_a_langchain_retriever(assistant):
     docs = r.invoke("举办了多少场招聘活动？")
     assert len(docs) == 3 and any("招聘活动18场" in d.page_content for d in docs)
     assert {"source", "section", "start", "end", "score"} <= set(docs[0].metadata)
+
+
+# ---- harder answer shapes ---------------------------------------------------------------------------------------
+
+
+def test_two_questions_joined_by_yiji_are_answered_from_two_sentences(assistant):
+    a = assistant.ask("在天津成行的那个旅游首发团叫什么名字，以及黄南全州旅游综合收入达到了多少")
+    assert not a.refused
+    assert "探密神韵黄南" in a.answer and "近18.38亿元" in a.answer
+    assert len(a.citations) >= 2 and len({c.start for c in a.citations}) == len(a.citations)
+
+
+def test_a_list_running_over_a_semicolon_chain_is_given_whole_each_item_cited(assistant):
+    a = assistant.ask("在公共基础设施方面，天津在黄南各市县推进了哪些民生工程和项目？")
+    items = ["瓜什则乡污水处理厂", "尖扎县乡村基础设施", "泽库县县域连通工程", "河南县便民服务中心"]
+    assert not a.refused and all(i in a.answer for i in items)
+    for item in items:  # every item sits in a quote of its own citation
+        assert any(item in c.quote for c in a.citations)
+    starts = [c.start for c in a.citations]
+    assert starts == sorted(starts)  # quoted in report order
+
+
+def test_a_figure_about_another_place_in_the_same_paragraph_is_refused(assistant):
+    # 同仁市 is in the paragraph, but 近2.5万人 belongs to 泽库县's project.
+    assert assistant.ask("同仁市的县域连通工程让多少人直接受益？").refused
+    assert "近2.5万人" in assistant.ask("泽库县县域连通工程让多少人直接受益？").answer
+
+
+def test_a_lower_ranked_sentence_naming_the_asked_place_answers(assistant):
+    # The best-scoring sentence is 尖扎县's 700万元; the answer is the sentence that names 泽库县.
+    a = assistant.ask("天津给泽库县医院投入了多少援青资金？")
+    assert "1000万元" in a.answer and "700万元" not in a.answer
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        ("签约额是多少？召开了几场推介会？", ["签约额是多少？", "召开了几场推介会？"]),
+        ("首发团叫什么名字，以及旅游综合收入达到了多少", ["首发团叫什么名字", "旅游综合收入达到了多少"]),
+        ("教育以及医疗方面投入了多少？", ["教育以及医疗方面投入了多少？"]),  # one question about two things
+        ("天津和黄南，以及海东市，一共投入多少？", ["天津和黄南，以及海东市，一共投入多少？"]),  # first half asks nothing
+    ],
+)
+def test_split_question(question, parts):
+    from aidqa.answering import split_question
+
+    assert split_question(question) == parts

@@ -8,12 +8,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import REPORT
 
 from aidqa import Assistant
 from aidqa.config import Settings
 from aidqa.index import IndexStore, IndexUnavailable
-
-from conftest import REPORT
 
 
 @pytest.fixture()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import given, settings as hsettings, strategies as st
+from conftest import CORPUS, REPORT
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from aidqa.chunking import chunk_document
 from aidqa.config import ChunkingSettings
@@ -21,8 +24,6 @@ from aidqa.text import (
     split_sentences,
     tokenize_words,
 )
-
-from conftest import CORPUS, REPORT
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 

@@ -31,6 +31,7 @@ from aidqa.text import (
     glossary,
     is_han,
     numbers_in,
+    opens_topic,
     query_term_groups,
     split_sentences,
 )
@@ -67,6 +68,11 @@ _QUOTED = re.compile(r"[\"“「『]([^\"”」』]{2,30})[\"”」』]")
 # How far down the ranked sentences the answerer looks for one that passes the checks.
 _SUPPORT_TRIES = 4
 _SUPPORT_MARGIN = 0.75
+# Joins two questions in one sentence; each side must ask something on its own (_QUESTION_CUE).
+_JOINED_QUESTIONS = re.compile(r"[，,；;]\s*(?:以及|还有|另外|同时)|[；;]")
+_QUESTION_CUE = re.compile(r"多少|几|什么|哪|谁|怎样|怎么|如何|是否|有没有|吗|呢|\b(?:how|what|which|who|when|where)\b", re.IGNORECASE)
+_LIST_RE = re.compile(r"哪些|哪几|有哪|包括|包含|分别|都有什么|有什么|列举|\bwhich\b|\bwhat are\b|\blist\b", re.IGNORECASE)
+_LIST_MAX_SENTENCES = 5
 _YEAR_RE = re.compile(r"(?:19|20)\d{2}年?")
 
 
@@ -120,6 +126,10 @@ def asked_unit(question: str, language: str) -> str | None:
     return unit
 
 
+def asks_list(question: str) -> bool:
+    return bool(_LIST_RE.search(question))
+
+
 def asks_amount(question: str) -> bool:
     return bool(_AMOUNT_RE.search(question))
 
@@ -140,6 +150,8 @@ def anchors(question: str, language: str) -> list[tuple[str, ...]]:
             if len(word) < 2 or word in ZH_STOP_WORDS or not all(is_han(c) for c in word):
                 continue
             nxt = tagged[i + 1].word if i + 1 < len(tagged) else ""
+            if _generic_place(word + nxt) or _generic_place(word):
+                continue  # 各市县, 全州: every place, not a named one
             if nxt in _PLACE_SUFFIXES:
                 found.append((word + nxt, word))  # 同仁 + 市
             elif flag in ("ns", "nt") and word not in _NOT_NAMES:
@@ -156,6 +168,12 @@ def anchors(question: str, language: str) -> list[tuple[str, ...]]:
         if a not in unique:
             unique.append(a)
     return unique
+
+
+def _generic_place(word: str) -> bool:
+    """各市县 / 全州 / 本省 / 两县: a determiner and place words, naming no particular place."""
+    rest = word.lstrip("各每全本该两多诸")
+    return rest != word and bool(rest) and all(ch in _PLACE_SUFFIXES for ch in rest)
 
 
 def _contains_number_with_unit(text: str, unit: str | None) -> bool:
@@ -212,8 +230,12 @@ class ExtractiveAnswerer:
                 out.append(Candidate(c.source, c.section, c.start + s, c.start + e, c.text[s:e], rank, c.text, c.start))
         return out
 
-    def _score(self, question: str, language: str, query_vector: np.ndarray, cands: list[Candidate]) -> None:
-        groups = [(tuple(fold_for_match(t) for t in g), self.index.keywords.word_idf(g[0])) for g in query_term_groups(question)]
+    def _score(self, question: str, language: str, query_vector: np.ndarray, cands: list[Candidate],
+               context: str | None = None) -> None:
+        term_groups = query_term_groups(question)
+        if context:
+            term_groups += [g for g in query_term_groups(context) if g not in term_groups]
+        groups = [(tuple(fold_for_match(t) for t in g), self.index.keywords.word_idf(g[0])) for g in term_groups]
         total_w = sum(w for _, w in groups) or 1.0
 
         def coverage(folded_text: str) -> float:
@@ -291,6 +313,14 @@ class ExtractiveAnswerer:
                 for window in _figure_windows(cand.text, unit)
             ):
                 return False, f"the {unit} figure in the passage is not next to {[a[0] for a in specific]}", True
+        elif asks_amount(question) and cand.has_number:
+            # Any figure answers only for the thing it stands beside: 泽库县's 近2.5万人 is not 同仁市's, even when
+            # 同仁市 appears elsewhere in the paragraph.
+            specific = [a for a in required if not a[0].isdigit() and not any(self._is_topic(x) for x in a)]
+            here = fold_for_match(f"{cand.text}\n{cand.section}")
+            absent = [a[0] for a in specific if not any(fold_for_match(x) in here for x in a)]
+            if absent:
+                return False, f"the figures in the sentence are not about {absent}", True
         if quotes_found:
             return True, f"sentence contains the quoted {quoted}", False
         if cand.context_coverage >= self.settings.min_term_coverage:
@@ -300,11 +330,15 @@ class ExtractiveAnswerer:
             return True, f"term coverage {cand.context_coverage:.2f} with dense similarity {cand.dense:.2f}", False
         return False, f"term coverage {cand.context_coverage:.2f}, dense similarity {cand.dense:.2f}", False
 
-    def answer(self, question: str, language: str, hits: list[ScoredChunk], query_vector: np.ndarray) -> Extraction:
+    def answer(self, question: str, language: str, hits: list[ScoredChunk], query_vector: np.ndarray,
+               context: str | None = None) -> Extraction:
+        """Quote the sentences of ``hits`` that answer ``question``, or refuse. ``context`` is the earlier question a
+        follow-up depends on (他们来了做了哪些事？): its terms count towards how well a sentence matches, while
+        the things the follow-up itself names (years, places, figures) must still be in the sentence."""
         cands = self._candidates(hits)
         if not cands:
             return Extraction(REFUSAL[language], True, [], "no passages")
-        self._score(question, language, query_vector, cands)
+        self._score(question, language, query_vector, cands, context)
         ranked = sorted(cands, key=lambda c: -c.score)
         # The best-scoring sentence may be a neighbouring fact (尖扎县's 700万元 when 泽库县 is asked); the answer
         # is the best sentence that passes every check, among those scoring close to the top.
@@ -333,10 +367,35 @@ class ExtractiveAnswerer:
                 break
             if cand.score >= 0.9 * best.score and self._supported(question, language, cand)[0]:
                 chosen.append(cand)
+        if asks_list(question) and best.text.rstrip().endswith(("；", ";")):
+            # A list in a report often runs on over a chain of ；-clauses (实施了A、B…；加快实施C…；推动D…。):
+            # the clauses after the best one belong to the same statement and carry the rest of the items.
+            chosen[1:1] = [c for c in self._continuation(best) if all(c.start != x.start for x in chosen)]
+            chosen = sorted(chosen, key=lambda c: (c.source, c.start))[: _LIST_MAX_SENTENCES]
         citations = [self._citation(i + 1, c) for i, c in enumerate(chosen)]
         parts = [f"{c.quote} [{c.id}]" for c in citations]
         text = ("From the reports (quoted in Chinese): " if language == "en" else "") + "\n".join(parts)
         return Extraction(text, False, citations, reason)
+
+    def _continuation(self, first: Candidate) -> list[Candidate]:
+        """The sentences after ``first`` in its ；-chain: same paragraph, up to the sentence that ends the chain or
+        one that opens a new topic (在…上，)."""
+        text = self.index.documents[first.source].text
+        para_end = text.find("\n\n", first.end)
+        para_end = len(text) if para_end < 0 else para_end
+        para_start = text.rfind("\n\n", 0, first.start)
+        para_start = 0 if para_start < 0 else para_start + 2
+        paragraph = text[para_start:para_end]
+        out: list[Candidate] = []
+        for s, e in split_sentences(text, first.end, para_end):
+            sentence = text[s:e]
+            if opens_topic(sentence) or len(out) >= _LIST_MAX_SENTENCES - 1:
+                break
+            out.append(Candidate(first.source, first.section, s, e, sentence, first.chunk_rank, paragraph, para_start,
+                                 score=first.score))
+            if not sentence.rstrip().endswith(("；", ";")):
+                break
+        return out
 
     def _citation(self, n: int, cand: Candidate) -> Citation:
         doc = self.index.documents[cand.source]
@@ -349,8 +408,12 @@ class ExtractiveAnswerer:
 
 
 def split_question(question: str) -> list[str]:
-    """Parts of a compound question (两问：…？…？), each asked on its own; a simple question is one part."""
+    """Parts of a compound question, each asked on its own: two question marks (…多少？…几个？), or two
+    questions joined by 以及/还有/；(…叫什么名字，以及…达到了多少). A simple question is one part."""
     parts = [p.strip() for p in re.split(r"(?<=[？?])", question) if p.strip()]
+    if len(parts) < 2:
+        halves = [p.strip(" ，,；;") for p in _JOINED_QUESTIONS.split(question, maxsplit=1)]
+        parts = halves if len(halves) == 2 and all(_QUESTION_CUE.search(h) for h in halves) else [question]
     if len(parts) < 2 or any(sum(1 for c in p if is_han(c)) < 4 and len(p.split()) < 4 for p in parts):
         return [question]
     return parts

@@ -147,12 +147,12 @@ class Assistant:
         rewrite = condense(q, turns, self._term_similarity)
         language = detect_language(rewrite.question)
         timings = {"retrieval": 0.0, "answer": 0.0}
-        result, hits = self._extract(rewrite.question, rewrite.retrieval_query, language, n, timings)
+        result, hits = self._extract(rewrite, language, n, timings)
         if result.refused and rewrite.kind == "standalone" and rewrite.previous:
             # A complete-looking question may still be about the previous turn (手术做了多少例？ after a question
             # on a hospital's record): search again with the previous question before giving up.
             retry = Rewrite(q, f"{q} {rewrite.previous}", "dependent", rewrite.previous)
-            retry_result, retry_hits = self._extract(retry.question, retry.retrieval_query, language, n, timings)
+            retry_result, retry_hits = self._extract(retry, language, n, timings)
             if not retry_result.refused:
                 rewrite, result, hits = retry, retry_result, retry_hits
         answer_text, refused, citations = result.answer, result.refused, result.citations
@@ -173,20 +173,20 @@ class Assistant:
                         "total": round((time.perf_counter() - t0) * 1000, 2)},
         )
 
-    def _extract(self, question: str, retrieval_query: str, language: str, n: int,
+    def _extract(self, rewrite: Rewrite, language: str, n: int,
                  timings: dict[str, float]) -> tuple[Extraction, list[ScoredChunk]]:
-        """Retrieve for ``retrieval_query`` and extract the answer to ``question`` (part by part if compound);
-        adds the milliseconds spent to ``timings``."""
+        """Retrieve for ``rewrite.retrieval_query`` and extract the answer to ``rewrite.question`` (part by part if
+        compound); adds the milliseconds spent to ``timings``."""
         assert self._searcher is not None and self._answerer is not None
         t = time.perf_counter()
+        question, retrieval_query = rewrite.question, rewrite.retrieval_query
         parts = split_question(question)
         if len(parts) == 1:
             vector = self.embeddings.embed_queries([retrieval_query])[0]
             hits = self._searcher.search(retrieval_query, n, query_vector=vector.tolist())
-            if retrieval_query != question:
-                vector = self.embeddings.embed_queries([question])[0]
             t_mid = time.perf_counter()
-            result = self._answerer.answer(question, language, hits, vector)
+            context = rewrite.previous if rewrite.kind == "dependent" else None
+            result = self._answerer.answer(question, language, hits, vector, context)
         else:
             vectors = self.embeddings.embed_queries(parts)
             part_hits = [self._searcher.search(p, n, query_vector=v.tolist()) for p, v in zip(parts, vectors)]

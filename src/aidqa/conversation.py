@@ -39,7 +39,7 @@ _ZH_ELLIPSIS = re.compile(
 _EN_ELLIPSIS = re.compile(r"^(?:and|so)?\s*(?:what|how)\s+about\s+(?P<topic>.+?)\s*[?.!]*$|^and\s+(?P<topic2>.+?)\s*\?+$",
                           re.IGNORECASE)
 # Words that make a question lean on the previous turn: pronouns, "also / in total / of those" connectives.
-_ZH_DEPENDENT = re.compile(r"^(?:那么?|还有|另外|此外|其中|总共|一共|共|合计|同时|然后)|他们|她们|它们|它|其|这些|那些|这个|那个|该|此|上述|前面|刚才|分别")
+_ZH_DEPENDENT = re.compile(r"^(?:那么?|还有|另外|此外|其中|总共|一共|共|合计|同时|然后)|他们|她们|它们|它|其|这些|那些|这个|那个|这里|那里|该|此|上述|前面|刚才|分别")
 # Not "that"/"this": they are relative pronouns and determiners in plenty of standalone questions.
 _EN_DEPENDENT = re.compile(r"\b(?:they|them|their|it|its|those|these|also|else)\b", re.IGNORECASE)
 _TOPIC_SUFFIX = re.compile(r"(?:方面|领域|这块|工作)$")

@@ -176,14 +176,20 @@ def looks_like_heading(line: str) -> bool:
 
 # A paragraph in these reports typically opens with 在…方面，/ 在…上，/ 在…中，: a line break in front of one is
 # a truncated paragraph (text lost in extraction), not a sentence running over a page break.
+# Opens a new topic inside a report's paragraph or sentence chain: 在提升X上，/ 在Y方面，/ 一是 / 第二.
 _PARAGRAPH_OPENER = re.compile(r"^(?:在[^，,。]{1,24}(?:方面|上|中)[，,]|[一二三四五六七八九十]+[、是]|第[一二三四五六七八九十]+)")
+
+
+def opens_topic(sentence: str) -> bool:
+    """True when ``sentence`` starts a new topic (在…方面，…) rather than continuing the previous one."""
+    return bool(_PARAGRAPH_OPENER.match(sentence.lstrip()))
 
 
 def _continues(prev: str, nxt: str) -> bool:
     """Does paragraph ``nxt`` continue the sentence that ``prev`` left unfinished (a PDF page/column break)?"""
     if not prev or not nxt or looks_like_heading(prev) or looks_like_heading(nxt):
         return False
-    if prev[-1] in SENTENCE_END or prev[-1] in CLOSING and len(prev) > 1 and prev[-2] in SENTENCE_END:
+    if prev[-1] in SENTENCE_END or (prev[-1] in CLOSING and len(prev) > 1 and prev[-2] in SENTENCE_END):
         return False
     if _PARAGRAPH_OPENER.match(nxt):
         return False
