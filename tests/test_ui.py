@@ -93,9 +93,9 @@ def _citation(**overrides) -> Citation:
     passage = f"前文{EVIL}。累计投入18.51亿元，<b>实施</b>567个项目。后文&amp;"
     quote = "累计投入18.51亿元，<b>实施</b>567个项目。"
     start = passage.index(quote)
-    fields = dict(id=1, source=f"evil{EVIL}.txt", section="节<script>alert(2)</script>", quote=quote,
-                  start=100 + start, end=100 + start + len(quote), score=0.9, passage=passage, passage_start=100,
-                  raw_start=0, raw_end=0)
+    fields = {"id": 1, "source": f"evil{EVIL}.txt", "section": "节<script>alert(2)</script>", "quote": quote,
+              "start": 100 + start, "end": 100 + start + len(quote), "score": 0.9, "passage": passage,
+              "passage_start": 100, "raw_start": 0, "raw_end": 0}
     fields.update(overrides)
     return Citation(**fields)
 

@@ -1,6 +1,7 @@
 """The Gradio web UI: a chat over the reports, with every answer's sources shown next to it.
 
-``build_ui(assistant)`` returns the ``gr.Blocks``; ``launch()`` builds the assistant and serves it.
+``build_ui(assistant)`` returns the ``gr.Blocks``; ``launch()`` serves it, mounted in the FastAPI app of
+``aidqa.api`` (UI at ``/``, JSON API under ``/api``).
 
 API endpoints (for ``gradio_client``):
 
@@ -82,7 +83,7 @@ def _passage_html(c: Citation) -> str:
     """The passage, escaped, with the quote in <mark> (figures in it in <strong>)."""
     passage, quote = c.passage or "", c.quote or ""
     i = c.start - c.passage_start
-    if not (0 <= i and passage[i : i + len(quote)] == quote and quote):
+    if not (i >= 0 and passage[i : i + len(quote)] == quote and quote):
         i = passage.find(quote) if quote else -1
     if i < 0:
         # The quote is not inside the passage (should not happen): show both, the quote marked.
@@ -283,9 +284,10 @@ def ask_json(
 # ---- the app -----------------------------------------------------------------------------------------------
 
 
-def build_ui(assistant: Assistant) -> gr.Blocks:
-    """The chat UI. Starts loading the assistant's index in the background."""
-    loader = IndexLoader(assistant).start()
+def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Blocks:
+    """The chat UI. Starts loading the assistant's index in the background (``loader``: share one with the HTTP
+    API, so that the page's status line and /api/health report the same single build)."""
+    loader = (loader or IndexLoader(assistant)).start()
 
     def respond(question: str, history: list[dict[str, Any]]) -> tuple[list[dict[str, str]], str]:
         """Ask a question about the reports; returns the updated chat and the citations panel (HTML)."""
@@ -348,8 +350,7 @@ def build_ui(assistant: Assistant) -> gr.Blocks:
 
 
 def launch(settings: Settings | None = None) -> None:
-    """Build the assistant and the UI and serve it on settings.host:settings.port (blocks until stopped)."""
-    settings = settings or Settings()
-    demo = build_ui(Assistant(settings))
-    demo.queue(default_concurrency_limit=4, max_size=64)
-    demo.launch(server_name=settings.host, server_port=settings.port, ssr_mode=False, show_error=True)
+    """Serve the UI and the HTTP API on settings.host:settings.port (blocks until stopped); see ``aidqa.api.serve``."""
+    from aidqa.api import serve  # aidqa.api imports this module
+
+    serve(settings or Settings())
