@@ -125,6 +125,22 @@ def test_refused_answer_has_empty_panel_with_note():
     assert ui.render_message(answer) == "报告中没有找到这个问题的答案。"
 
 
+def test_follow_up_message_says_how_it_was_understood():
+    answer = Answer(question="那泽库县呢？", answer="投入1000万元 [1]", refused=False, citations=[_citation()],
+                    standalone_question=f"天津给泽库县医院投入了多少援青资金？{EVIL}")
+    msg = ui.render_message(answer)
+    assert msg.startswith("*按上文理解为：天津给泽库县医院投入了多少援青资金？&lt;img")
+    assert "<img" not in msg
+
+
+def test_chat_turn_resolves_a_follow_up_against_the_chat_history(assistant):
+    messages, _ = ui.chat_turn(assistant, "天津给尖扎县医院投入了多少援青资金？", [])
+    messages, panel = ui.chat_turn(assistant, "那泽库县呢？", messages)
+    last = messages[-1]["content"]
+    assert "1000万元" in last and "700万元" not in last.split("\n\n", 1)[1]
+    assert "泽库县" in panel
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -131,6 +131,10 @@ def _md_escape(text: str) -> str:
 def render_message(answer: Answer) -> str:
     """The bot message (Markdown): the answer with its [n] markers, then a compact "[n] file · section" list."""
     text = _md_escape(answer.answer)
+    if answer.standalone_question:
+        # Say how a follow-up was understood, so a wrong reading is visible at once.
+        label = "Understood as" if answer.language == "en" else "按上文理解为"
+        text = f"*{label}：{_md_escape(answer.standalone_question)}*\n\n{text}"
     if answer.refused or not answer.citations:
         return text
     sources = "\n".join(f"[{int(c.id)}] {_md_escape(c.source)} · {_md_escape(c.section)}" for c in answer.citations)
