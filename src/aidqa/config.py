@@ -13,6 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from aidqa.figures import FIGURE_RULES_VERSION
 from aidqa.text import TEXT_RULES_VERSION
 
 # The packaged default: Google's Universal Sentence Encoder multilingual v3, shipped with its weights inside the
@@ -80,13 +81,15 @@ class Settings(BaseSettings):
 
     def index_name(self) -> str:
         """Names the index by what built it: embedding model, prefixes, chunking and text rules. Changing any of
-        them gives a new name, so stale vectors are never reused."""
+        them gives a new name, so stale vectors are never reused. (The figure rules are in it too: figures are
+        extracted at index time.)"""
         key = {
             "embedding_model": self.embedding_model,
             "query_prefix": self.embedding_query_prefix,
             "passage_prefix": self.embedding_passage_prefix,
             "chunking": self.chunking.model_dump(),
             "text_rules": TEXT_RULES_VERSION,
+            "figure_rules": FIGURE_RULES_VERSION,
         }
         digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
         return f"aidqa-{digest}"

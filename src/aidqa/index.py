@@ -3,7 +3,7 @@
 Layout (one folder per index name, i.e. per embedding model + chunking + text rules)::
 
     index/<index-name>/CURRENT          name of the build that serves (replaced atomically)
-    index/<index-name>/builds/<build>/  chroma/ (PersistentClient), chunks.json, manifest.json
+    index/<index-name>/builds/<build>/  chroma/ (PersistentClient), chunks.json, documents.json, figures.json, manifest.json
     index/<index-name>/.lock            held while building, so two builders take turns
 
 A build is written beside the current one and made current by an atomic rename of CURRENT: a crash mid-build
@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +35,7 @@ from aidqa import __version__
 from aidqa.chunking import Chunk, chunk_corpus
 from aidqa.config import Settings
 from aidqa.embeddings import SentenceEmbeddings
+from aidqa.figures import FIGURE_RULES_VERSION, Figure, extract_figures
 from aidqa.ingest import corpus_files, file_sha256, load_corpus
 from aidqa.text import TEXT_RULES_VERSION, char_bigrams, tokenize_words
 
@@ -44,6 +45,7 @@ ProgressCallback = Callable[[str, int, int], None]  # (stage, done, total)
 MANIFEST = "manifest.json"
 CHUNKS = "chunks.json"
 DOCUMENTS = "documents.json"
+FIGURES = "figures.json"
 _KEEP_BUILDS = 2  # the current build and the one before it (a reader may still have it open)
 
 
@@ -104,6 +106,22 @@ class LoadedIndex:
     documents: dict[str, StoredDocument]
     vectorstore: Chroma
     keywords: KeywordIndex
+    figures: list[Figure] = field(default_factory=list)
+
+
+def _section_lookup(source: str, chunks: list[Chunk]):
+    """offset → the section heading of the chunk holding it (or the last chunk before it) in ``source``."""
+    spans = sorted((c.start, c.end, c.section) for c in chunks if c.source == source)
+
+    def section_of(offset: int) -> str:
+        best = ""
+        for start, _end, section in spans:
+            if start > offset:
+                break
+            best = section
+        return best
+
+    return section_of
 
 
 class IndexStore:
@@ -192,6 +210,8 @@ class IndexStore:
             (tmp / CHUNKS).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
             stored = {d.name: {"sha256": d.sha256, "title": d.title, "text": d.text, "offsets": d.normalised.offsets} for d in docs}
             (tmp / DOCUMENTS).write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
+            figures = [f for d in docs for f in extract_figures(d.text, d.name, _section_lookup(d.name, chunks))]
+            (tmp / FIGURES).write_text(json.dumps([f.model_dump() for f in figures], ensure_ascii=False), encoding="utf-8")
             manifest = {
                 "index_name": self.name,
                 "aidqa_version": __version__,
@@ -203,6 +223,8 @@ class IndexStore:
                 "documents": [d.name for d in docs],
                 "skipped_files": sorted(set(fingerprint) - {d.name for d in docs}),
                 "chunk_count": len(chunks),
+                "figure_count": len(figures),
+                "figure_rules": FIGURE_RULES_VERSION,
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "build_seconds": round(time.perf_counter() - started, 3),
             }
@@ -265,6 +287,7 @@ class IndexStore:
             keywords = KeywordIndex.from_tokens([r["words"] for r in raw_chunks], [r["bigrams"] for r in raw_chunks])
             stored = json.loads((build / DOCUMENTS).read_text(encoding="utf-8"))
             documents = {name: StoredDocument(name=name, **d) for name, d in stored.items()}
+            figures = [Figure.model_validate(f) for f in json.loads((build / FIGURES).read_text(encoding="utf-8"))]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexUnavailable(f"keyword index in {build} is unreadable: {exc}") from exc
         try:
@@ -276,7 +299,7 @@ class IndexStore:
             raise IndexUnavailable(f"vector index in {build} is unreadable: {exc}") from exc
         if count != len(chunks) or manifest.get("chunk_count") != len(chunks):
             raise IndexUnavailable(f"index in {build} is inconsistent: {count} vectors, {len(chunks)} chunks, manifest says {manifest.get('chunk_count')}")
-        return LoadedIndex(self.name, build, manifest, chunks, documents, vectorstore, keywords)
+        return LoadedIndex(self.name, build, manifest, chunks, documents, vectorstore, keywords, figures)
 
     def ensure(self, progress: ProgressCallback | None = None) -> LoadedIndex:
         """The ready index: built when missing or stale, rebuilt (with a warning) when corrupt."""

@@ -180,6 +180,15 @@ def looks_like_heading(line: str) -> bool:
 _PARAGRAPH_OPENER = re.compile(r"^(?:在[^，,。]{1,24}(?:方面|上|中)[，,]|[一二三四五六七八九十]+[、是]|第[一二三四五六七八九十]+)")
 
 
+_TOPIC_PHRASE = re.compile(r"^(在[^，,。；]{1,24}(?:方面|上|中))[，,]")
+
+
+def topic_phrase(sentence: str) -> str | None:
+    """The 在提升X上 / 在Y方面 phrase a report's statement opens with, if any."""
+    m = _TOPIC_PHRASE.match(sentence.lstrip())
+    return m.group(1) if m else None
+
+
 def opens_topic(sentence: str) -> bool:
     """True when ``sentence`` starts a new topic (在…方面，…) rather than continuing the previous one."""
     return bool(_PARAGRAPH_OPENER.match(sentence.lstrip()))
@@ -321,6 +330,56 @@ def numbers_in(text: str) -> list[str]:
     return NUMBER_RE.findall(fold_width(text))
 
 
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_SMALL_UNITS = {"十": 10, "百": 100, "千": 1000}
+MULTIPLIERS = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000, "万亿": 1_000_000_000_000}
+
+
+def chinese_numeral_value(numeral: str) -> int | None:
+    """三 → 3, 十二 → 12, 二十 → 20, 两百五十 → 250, 一千零八 → 1008, 三万 → 30000, 一亿二千万 → 120000000;
+    None if it is not a numeral."""
+    if not numeral or any(ch not in _CN_DIGITS and ch not in _CN_SMALL_UNITS and ch not in "万亿" for ch in numeral):
+        return None
+
+    def below_ten_thousand(part: str) -> int:
+        total, digit = 0, None
+        for ch in part:
+            if ch in _CN_DIGITS:
+                digit = _CN_DIGITS[ch]
+            else:
+                total += (1 if digit is None else digit) * _CN_SMALL_UNITS[ch]
+                digit = None
+        return total + (digit or 0)
+
+    value = 0
+    rest = numeral
+    for big, factor in (("亿", 100_000_000), ("万", 10_000)):
+        if big in rest:
+            head, rest = rest.split(big, 1)
+            if big == "亿" and "万" in head:
+                return None  # 万亿 forms are not used for counts in reports
+            value += (below_ten_thousand(head) if head else 1) * factor
+    return value + below_ten_thousand(rest)
+
+
+def figure_value(number: str, multiplier: str = "") -> float | None:
+    """The plain value of a figure's number part: ("18.51", "亿") → 1851000000, ("1,000", "") → 1000,
+    ("三", "") → 3, ("", "万") → 10000 (万余个: "ten thousand and more"). None if it is not a number."""
+    folded = fold_width(number).replace(",", "")
+    if folded and re.fullmatch(r"\d+(?:\.\d+)?", folded):
+        base: float | None = float(folded)
+    elif folded:
+        base = chinese_numeral_value(folded)
+    else:
+        base = 1.0 if multiplier else None
+    if base is None:
+        return None
+    value = base * MULTIPLIERS.get(multiplier, 1) if multiplier else base
+    # Round away binary noise (18.51 * 1e8 = 1850999999.9999998).
+    value = round(value, 6)
+    return int(value) if float(value).is_integer() else value
+
+
 def inside_number(text: str, i: int) -> bool:
     """True if a cut between ``text[i-1]`` and ``text[i]`` would split a number such as 18.51."""
     if i <= 0 or i >= len(text):
@@ -410,6 +469,12 @@ def tokenize_words(text: str) -> list[str]:
             continue
         tokens.append(tok)
     return tokens
+
+
+def tokenize_all(text: str) -> list[str]:
+    """Every jieba word of ``text`` in order, stop words and punctuation included (so the words join back to
+    ``text``)."""
+    return _jieba().lcut(text)
 
 
 def char_bigrams(text: str) -> list[str]:

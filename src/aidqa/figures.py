@@ -1,0 +1,222 @@
+"""Figures as data: every quantitative expression in a report as a typed record, extracted at index time.
+
+``extract_figures(text, source, section_of)`` finds amounts (18.51亿元, 567个, 近2.5万人, 80%以上, 万余个, 三批次),
+ordinals (第25届) and years/dates (2010年, 8月), with the number normalised (18.51亿元 → 1851000000), the unit, the
+qualifier (近 → approx, 超/余/多 → more_than, 以上 → at_least), what the figure measures, and its exact place:
+``text[start:end] == raw``. Slogans and names built from numerals (一条主线, "一市三县", 3+3+N) are not figures.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from aidqa.text import figure_value, split_sentences, tokenize_all, topic_phrase
+
+FIGURE_RULES_VERSION = "2"  # bump when extraction changes: it is part of the index name
+
+Qualifier = Literal["none", "approx", "more_than", "at_least"]
+Kind = Literal["amount", "ordinal", "year", "date"]
+
+# Units a figure can carry, longest first so 人次 wins over 人 and 批次 over 批.
+UNITS = sorted(
+    """元 人次 人 个 项 家 场 批次 批 次 % 平方米 平方公里 公里 米 例 名 所 座 条 届 期 位 支 辆 台 套 户 篇 部 种 类 倍 亩
+    吨 公斤 千克 册 本 张 件 处 栋 间 组 班 天 小时 年 月 日 岁 余人 床 门 村 乡镇 万人""".split(),
+    key=len, reverse=True,
+)
+_UNIT_RE = "|".join(re.escape(u) for u in UNITS if u not in ("余人", "万人"))
+_ARABIC = r"\d+(?:,\d{3})*(?:\.\d+)?"
+_CN = r"[零〇一二两三四五六七八九十百千]+"
+# [qualifier] [第] number [multiplier] [余/多] unit [以上/左右/多]
+FIGURE_RE = re.compile(
+    rf"(?P<pre>近|约|超过|超|逾|不少于|不低于)?"
+    rf"(?P<ordinal>第)?"
+    rf"(?:(?P<num>{_ARABIC})|(?P<cn>{_CN})|(?=[万千百]余))"
+    rf"(?P<mid0>余|多)?"
+    rf"(?P<mult>万亿|亿|万|千|百)?"
+    rf"(?P<mid>余|多)?"
+    rf"(?P<unit>{_UNIT_RE})"
+    rf"(?P<post>以上|左右|多)?"
+)
+_QUALIFIERS: dict[str, Qualifier] = {
+    "近": "approx", "约": "approx", "左右": "approx",
+    "超": "more_than", "超过": "more_than", "逾": "more_than", "余": "more_than", "多": "more_than",
+    "以上": "at_least", "不少于": "at_least", "不低于": "at_least",
+}
+# Chinese numerals count only before these units (三批次, 四所); elsewhere 一/两/三 are words (一批民生工程, 两地).
+_CN_COUNT_UNITS = {"批次", "批", "所", "个", "名", "项", "场", "家", "位", "人", "届", "期", "次", "座", "条", "支", "类"}
+_QUOTE_OPEN = "\"“「『《"
+_QUOTE_CLOSE = "\"”」』》"
+_RELATIVE_TIME = ("去年", "今年", "前年", "明年", "当年")
+_CLAUSE_PUNCT = "，,。；;！？!?、：:（）()"
+
+
+class Figure(BaseModel):
+    """One quantitative expression of a report, located exactly: ``document_text[start:end] == raw``."""
+
+    id: str = Field(description="Stable id: source and start offset.")
+    value: float = Field(description="The number normalised: 18.51亿元 → 1851000000, 近2.5万人 → 25000, 80%以上 → 80.")
+    unit: str = Field(description="The unit or measure word after the number: 元, 人次, 个, %, 平方米, 届, 年 …")
+    raw: str = Field(description="The figure exactly as the report writes it, with its qualifier: 近2.5万人.")
+    qualifier: Qualifier = Field(description="近/约/左右 → approx; 超/超过/逾/余/多 → more_than; 以上/不少于 → at_least.")
+    kind: Kind = Field(description="amount, ordinal (第25届), year (2010年) or date (8月).")
+    measures: str = Field(description="What the figure quantifies: the words just before it in its clause (累计投入).")
+    object: str = Field("", description="The words just after it, when the figure precedes what it counts (个 → 项目).")
+    topic: str = Field("", description="The heading phrase of the statement it belongs to (在提升基层医疗卫生水平上), "
+                       "when the sentence is part of a ；-chain that opens with one.")
+    sentence: str = Field(description="The sentence the figure stands in.")
+    sentence_start: int = Field(description="Offset of the sentence in the stored text.")
+    section: str = Field(description="Heading of the section.")
+    source: str = Field(description="Report file, relative to the corpus folder.")
+    start: int = Field(description="Offset of the figure in the stored (normalised) text.")
+    end: int = Field(description="End offset (exclusive).")
+
+
+def quoted_spans(text: str, max_chars: int = 24) -> list[tuple[int, int]]:
+    """Spans of short quoted names and slogans ("一市三县", “一条主线”). ASCII quotes open and close in turn
+    within a line; a long quotation is not a name, so only spans up to ``max_chars`` are returned."""
+    spans: list[tuple[int, int]] = []
+    open_at: int | None = None
+    for i, ch in enumerate(text):
+        if ch == "\n":
+            open_at = None
+        elif ch in "“「『" or (ch == '"' and open_at is None):
+            open_at = i
+        elif ch in "”」』" or (ch == '"' and open_at is not None):
+            if open_at is not None and i - open_at - 1 <= max_chars:
+                spans.append((open_at + 1, i))
+            open_at = None
+    return spans
+
+
+def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    a = start
+    while a > 0 and text[a - 1] not in _CLAUSE_PUNCT and text[a - 1] != "\n":
+        a -= 1
+    b = end
+    while b < len(text) and text[b] not in _CLAUSE_PUNCT and text[b] != "\n":
+        b += 1
+    return a, b
+
+
+def _measures(text: str, start: int, end: int, previous_end: int) -> tuple[str, str]:
+    """(words before, words after) the figure inside its clause, at most 8 characters each, not reaching back
+    over the previous figure."""
+    a, b = _clause_bounds(text, start, end)
+    before = _whole_words(text[max(a, previous_end) : start], from_end=True)
+    after = text[end:b]
+    m = FIGURE_RE.search(after)
+    if m:
+        after = after[: m.start()]
+    after = _whole_words(after, from_end=False)
+    before = re.sub(r"^(?:并且|并|和|及|与|以及|其中|共|累计共|等)", "", before.strip())
+    return before.strip(), after.strip()
+
+
+def _whole_words(phrase: str, from_end: bool, limit: int = 8) -> str:
+    """The last (or first) whole jieba words of ``phrase`` that fit in ``limit`` characters."""
+    if len(phrase) <= limit:
+        return phrase
+    words = tokenize_all(phrase)
+    kept: list[str] = []
+    for word in reversed(words) if from_end else words:
+        if sum(map(len, kept)) + len(word) > limit:
+            break
+        kept.append(word)
+    return "".join(reversed(kept) if from_end else kept)
+
+
+def _topic(text: str, sentences: list[tuple[int, int]], index: int | None) -> str:
+    """The 在…上/在…方面 phrase opening the ；-chain that sentence ``index`` belongs to ("" if none)."""
+    if index is None:
+        return ""
+    i = index
+    while i > 0:
+        a, b = sentences[i - 1]
+        if not text[a:b].rstrip().endswith(("；", ";")) or "\n\n" in text[b : sentences[i][0] + 1]:
+            break
+        i -= 1
+    a, b = sentences[i]
+    m = topic_phrase(text[a:b])
+    return m or ""
+
+
+def _kind(unit: str, ordinal: bool, number: str | None) -> Kind:
+    if ordinal:
+        return "ordinal"
+    if unit == "年" and number and re.fullmatch(r"(?:19|20)\d{2}", number):
+        return "year"
+    if unit in ("月", "日"):
+        return "date"
+    return "amount"
+
+
+def extract_figures(text: str, source: str, section_of: Callable[[int], str]) -> list[Figure]:
+    """All figures in ``text`` (a report's stored text), in order. ``section_of(offset)`` names the section."""
+    sentences = split_sentences(text)
+    quotes = quoted_spans(text)
+
+    def quoted(a: int, b: int) -> bool:
+        return any(qs <= a and b <= qe for qs, qe in quotes)
+
+    figures: list[Figure] = []
+    previous_end = 0
+    for m in FIGURE_RE.finditer(text):
+        start, end = m.span()
+        number, cn, unit = m.group("num"), m.group("cn"), m.group("unit")
+        before_char = text[start - 1] if start else ""
+        after_char = text[end] if end < len(text) else ""
+        if number is not None and (before_char.isdigit() or before_char == "." or after_char == "+"):
+            continue  # part of a longer token or a formula such as 3+3+N
+        if number is None and cn is None and not m.group("mid"):
+            continue  # bare 万 before a unit: not a figure
+        if cn is not None:
+            if unit not in _CN_COUNT_UNITS or cn == "一" or quoted(start, end):
+                continue  # 一批 (indefinite), "一市三县" (a name), 两个重点 (a slogan)
+            if after_char in "大向" or before_char in "第":
+                continue
+        if number is not None and quoted(start, end):
+            continue  # a number inside a quoted name is part of the name
+        kind = _kind(unit, bool(m.group("ordinal")), number)
+        if kind == "date" and text[max(0, start - 2) : start] in _RELATIVE_TIME:
+            start -= 2  # 去年8月 is one date
+        value = figure_value(number or cn or "", m.group("mult") or "")
+        if value is None:
+            continue
+        qualifier_words = [w for w in (m.group("pre"), m.group("mid0"), m.group("mid"), m.group("post")) if w]
+        qualifier: Qualifier = _QUALIFIERS[qualifier_words[0]] if qualifier_words else "none"
+        s_index = next((i for i, (a, b) in enumerate(sentences) if a <= start < b), None)
+        s_start, s_end = sentences[s_index] if s_index is not None else (start, end)
+        measures, obj = _measures(text, start, end, previous_end)
+        figures.append(Figure(
+            id=f"{source}:{start}", value=value, unit=unit, raw=text[start:end], qualifier=qualifier,
+            kind=kind, measures=measures, object=obj, topic=_topic(text, sentences, s_index),
+            sentence=text[s_start:s_end], sentence_start=s_start, section=section_of(start), source=source,
+            start=start, end=end,
+        ))
+        previous_end = end
+    return figures
+
+
+def filter_figures(figures: Iterable[Figure], grep: str | None = None, unit: str | None = None,
+                   minimum: float | None = None, maximum: float | None = None,
+                   kinds: Iterable[str] | None = ("amount", "ordinal")) -> list[Figure]:
+    """Figures matching every given condition (grep: in the raw text, what it measures, sentence or section)."""
+    wanted = set(kinds) if kinds is not None else None
+    out = []
+    for f in figures:
+        if wanted is not None and f.kind not in wanted:
+            continue
+        if unit is not None and f.unit != unit:
+            continue
+        if minimum is not None and f.value < minimum:
+            continue
+        if maximum is not None and f.value > maximum:
+            continue
+        if grep and not any(grep in x for x in (f.raw, f.measures, f.object, f.topic, f.sentence, f.section)):
+            continue
+        out.append(f)
+    return out
