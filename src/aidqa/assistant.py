@@ -24,6 +24,7 @@ from aidqa.answering import (
 from aidqa.config import Settings
 from aidqa.conversation import Rewrite, condense
 from aidqa.embeddings import SentenceEmbeddings
+from aidqa.figures import Figure
 from aidqa.index import IndexStore, LoadedIndex, ProgressCallback
 from aidqa.models import Answer, RetrievedPassage
 from aidqa.retrieval import HybridRetriever, HybridSearcher, ScoredChunk
@@ -126,6 +127,10 @@ class Assistant:
     @property
     def is_ready(self) -> bool:
         return self._index is not None
+
+    def figures(self) -> list[Figure]:
+        """Every figure in the reports (extracted at index time), in report order."""
+        return self.ensure_ready().figures
 
     def retriever(self, k: int | None = None) -> HybridRetriever:
         """The hybrid search as a LangChain retriever."""
