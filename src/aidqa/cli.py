@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -14,6 +15,7 @@ from aidqa.models import Answer
 
 EXIT_ERROR = 1
 EXIT_BAD_INPUT = 2
+EXIT_THRESHOLD = 3  # `aidqa eval`: a --min-* threshold was not met
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -131,17 +133,93 @@ def ask(ctx: click.Context, question: str | None, as_json: bool, top_k: int | No
         sys.stdout.flush()
 
 
+@main.command("eval")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON report on stdout.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a self-contained HTML report to this file.")
+@click.option("--top-k", type=click.IntRange(5, 50), default=5, show_default=True,
+              help="Passages retrieved per question (recall@1/3/5 are measured on them).")
+@click.option("--min-answer", type=click.FloatRange(0, 1), default=None, help="Fail (exit 3) below this answer accuracy.")
+@click.option("--min-citation", type=click.FloatRange(0, 1), default=None,
+              help="Fail (exit 3) below this citation accuracy.")
+@click.option("--min-refusal", type=click.FloatRange(0, 1), default=None,
+              help="Fail (exit 3) below this refusal precision or recall.")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a setting for the run, e.g. chunking.max_chars=300 (repeatable).")
+@click.option("--compare", "compares", multiple=True, metavar="KEY=VALUE",
+              help="Also evaluate a second configuration: the baseline plus these overrides (repeatable).")
+@click.option("--show-failures/--no-show-failures", default=True, show_default=True,
+              help="List the failing items under the table.")
+@click.pass_context
+def eval_(ctx: click.Context, file: Path, as_json: bool, report: Path | None, top_k: int, min_answer: float | None,
+          min_citation: float | None, min_refusal: float | None, sets: tuple[str, ...], compares: tuple[str, ...],
+          show_failures: bool) -> None:
+    """Score the assistant on FILE (JSONL: question, must, evidence, type, history per line).
+
+    Exit codes: 0 all thresholds met, 1 model/index/corpus error, 2 bad file or override, 3 a threshold not met."""
+    from tqdm import tqdm
+
+    from aidqa import evaluation as ev
+
+    try:
+        items = ev.load_items(file)
+        settings, overrides = ev.settings_with_overrides(_settings(ctx), sets)
+        configs = [(settings, overrides)]
+        if compares:
+            other, extra = ev.settings_with_overrides(settings, compares)
+            configs.append((other, {**overrides, **extra}))
+    except (ev.EvalFileError, ev.EvalConfigError) as exc:
+        _fail(str(exc), EXIT_BAD_INPUT)
+    if report is not None and not report.resolve().parent.is_dir():  # say so now, not after the whole run
+        _fail(f"cannot write the report {report}: folder {report.parent} does not exist", EXIT_BAD_INPUT)
+
+    from aidqa.assistant import Assistant
+
+    runs = []
+    for config_settings, config_overrides in configs:
+        label = ev.label_for(config_overrides)
+        assistant = Assistant(config_settings)
+        try:
+            assistant.ensure_ready(_progress_bar())
+            with tqdm(total=len(items), desc=f"eval [{label}]", unit="q", file=sys.stderr, leave=True) as bar:
+                runs.append(ev.evaluate(assistant, items, top_k=top_k, progress=lambda done, total: bar.update(1),
+                                        overrides=config_overrides, dataset=str(file)))
+        except _library_errors() as exc:
+            _fail(str(exc))
+        del assistant  # one configuration's model and index in memory at a time
+
+    thresholds = {"min_answer": min_answer, "min_citation": min_citation, "min_refusal": min_refusal}
+    if as_json:
+        click.echo(ev.to_json(runs, thresholds))
+    elif len(runs) == 1:
+        click.echo(ev.render_table(runs[0], show_failures))
+    else:
+        click.echo(ev.render_comparison(runs, show_failures))
+    if report is not None:
+        try:
+            report.write_text(ev.render_html(runs, thresholds), encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write the report {report}: {exc.strerror or exc}")
+        click.echo(f"HTML report written to {report}", err=True)
+    failures = [msg for run in runs for msg in ev.check_thresholds(run, min_answer, min_citation, min_refusal)]
+    for msg in failures:
+        click.echo(f"FAIL {msg}", err=True)
+    if failures:
+        sys.exit(EXIT_THRESHOLD)
+
+
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default AIDQA_HOST or 127.0.0.1).")
-@click.option("--port", type=int, default=None, help="Port (default AIDQA_PORT or 7860).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default AIDQA_PORT or 7860).")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
-    """Start the web app (chat UI)."""
-    from aidqa.ui import launch
+    """Start the web app on one port: chat UI at /, JSON API at /api (docs at /api/docs)."""
+    from aidqa.api import serve as serve_app
 
     settings = _settings(ctx)
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-    launch(settings.model_copy(update=updates))
+    serve_app(settings.model_copy(update=updates))
 
 
 if __name__ == "__main__":
