@@ -1,71 +1,89 @@
-"""The dev set on the real report with the real packaged model: retrieval, figures, refusals, quotes."""
+"""Quality gates on the real report with the real packaged model, scored by the same code as `aidqa eval`.
+
+* dev set (tests/data/dev.jsonl, 141 questions): the set the answerer was developed against. Gate = the targets.
+* holdout (tests/data/holdout.jsonl, 60 questions): written later by someone who saw neither the code nor the
+  system; its first, untuned score was 44/60. Gate = a regression floor a little under what is measured now, not
+  the target (see README, "Quality").
+"""
 
 from __future__ import annotations
 
 import re
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, DEV_SET
 
-from aidqa.answering import ungrounded_numbers
+from aidqa.answering import REFUSAL, ungrounded_numbers
+from aidqa.evaluation import EvalRun, check_thresholds, evaluate, load_items
 from aidqa.ingest import read_document
 from aidqa.text import fold_for_match as fold
 
+HOLDOUT = DEV_SET.parent / "holdout.jsonl"
+
+DEV_GATES = {"min_answer": 0.95, "min_citation": 0.95, "min_refusal": 0.95}
+HOLDOUT_GATES = {"min_answer": 0.85, "min_citation": 0.85, "min_refusal": 0.6}
+
 
 @pytest.fixture(scope="module")
-def results(assistant, dev_items):
-    return [(item, assistant.ask(item["question"], history=[tuple(t) for t in item.get("history", [])])) for item in dev_items]
+def dev_run(assistant) -> EvalRun:
+    return evaluate(assistant, load_items(DEV_SET), dataset=str(DEV_SET))
 
 
-def _answerable(results):
-    return [(i, a) for i, a in results if i["type"] != "unanswerable"]
+@pytest.fixture(scope="module")
+def holdout_run(assistant) -> EvalRun:
+    return evaluate(assistant, load_items(HOLDOUT), dataset=str(HOLDOUT))
 
 
-def test_dev_set_is_big_and_varied(dev_items):
-    types = [i["type"] for i in dev_items]
-    assert len(dev_items) >= 100
+def _failing(run: EvalRun) -> list[str]:
+    return [f"{r.id}: {'; '.join(r.reasons)}" for r in run.items if not r.passed]
+
+
+def test_dev_set_is_big_and_varied():
+    items = load_items(DEV_SET)
+    types = [i.type for i in items]
+    assert len(items) >= 100
     assert types.count("english") >= 5 and types.count("unanswerable") >= 10 and types.count("followup") >= 10
+    assert all(i.history for i in items if i.type == "followup")
 
 
-def test_right_chunk_in_top3_for_95_percent(results):
-    answerable = _answerable(results)
-    hits = [any(fold(i["evidence"]) in fold(p.text) for p in a.retrieved[:3]) for i, a in answerable]
-    assert sum(hits) / len(hits) >= 0.95, [i["id"] for (i, _), h in zip(answerable, hits) if not h]
+def test_dev_set_meets_the_targets(dev_run):
+    assert check_thresholds(dev_run, **DEV_GATES) == [], _failing(dev_run)
+    assert dev_run.overall.ungrounded_rate == 0
+    assert dev_run.overall.recall_at_3 >= 0.95, _failing(dev_run)
+    assert dev_run.overall.errors == 0
 
 
-def test_expected_figure_or_entity_in_answer_for_95_percent(results):
-    answerable = _answerable(results)
-    ok = [not a.refused and all(fold(m) in fold(a.answer) for m in i["must"]) for i, a in answerable]
-    assert sum(ok) / len(ok) >= 0.95, [i["id"] for (i, _), good in zip(answerable, ok) if not good]
+def test_holdout_stays_above_its_floor(holdout_run):
+    assert check_thresholds(holdout_run, **HOLDOUT_GATES) == [], _failing(holdout_run)
+    assert holdout_run.overall.ungrounded_rate == 0
 
 
-def test_every_unanswerable_question_is_refused(results):
-    wrong = [(i["id"], a.answer) for i, a in results if i["type"] == "unanswerable" and not a.refused]
-    assert not wrong
-    for i, a in results:
-        if i["type"] == "unanswerable":
-            assert a.citations == [] and a.answer in ("报告中没有找到这个问题的答案。", "The reports do not contain an answer to this question.")
+def test_every_unanswerable_dev_question_is_refused_without_citations(dev_run):
+    for r in dev_run.items:
+        if r.expected_refusal:
+            assert r.refused, (r.id, r.answer.answer if r.answer else r.error)
+            assert r.answer.citations == [] and r.answer.answer in REFUSAL.values()
 
 
-def test_every_quote_is_real_source_text_at_its_offsets(results):
+def test_every_quote_is_real_source_text_at_its_offsets(dev_run, holdout_run):
     doc = read_document(CORPUS / "tianjin-huangnan-report.txt", CORPUS)
-    raw = doc.raw
     checked = 0
-    for _, a in results:
-        for c in a.citations:
+    for r in [*dev_run.items, *holdout_run.items]:
+        for c in r.answer.citations:
             assert doc.text[c.start : c.end] == c.quote
             assert c.passage[c.start - c.passage_start : c.end - c.passage_start] == c.quote
-            assert fold(raw[c.raw_start : c.raw_end]) == fold(c.quote)
+            assert fold(doc.raw[c.raw_start : c.raw_end]) == fold(c.quote)
             checked += 1
-    assert checked >= 100
+    assert checked >= 150
 
 
-def test_answers_cite_what_they_say(results):
-    for _, a in results:
+def test_answers_cite_what_they_say(dev_run, holdout_run):
+    for r in [*dev_run.items, *holdout_run.items]:
+        a = r.answer
         if a.refused:
             continue
         markers = {int(n) for n in re.findall(r"\[(\d+)\]", a.answer)}
-        assert markers == {c.id for c in a.citations}
-        assert ungrounded_numbers(a.answer, a.citations) == []
+        assert markers == {c.id for c in a.citations}, r.id
+        assert ungrounded_numbers(a.answer, a.citations) == [], r.id
         for c in a.citations:
             assert c.quote in a.answer
