@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
 
 from aidqa.config import AnsweringSettings
 from aidqa.embeddings import SentenceEmbeddings
+from aidqa.figures import Figure, short_phrase
 from aidqa.index import LoadedIndex
-from aidqa.models import Citation
+from aidqa.models import Citation, CitedFigure, ComputedTotal
 from aidqa.retrieval import ScoredChunk
 from aidqa.text import (
     ZH_STOP_WORDS,
@@ -53,6 +54,13 @@ _UNIT_AFTER_AMOUNT = [
     ("钱", "元"), ("资金", "元"), ("金额", "元"), ("投资", "元"), ("经费", "元"), ("元", "元"), ("款", "元"),
     ("人次", "人次"), ("人", "人"), ("名", "名"), ("场", "场"), ("个", "个"), ("家", "家"), ("项", "项"),
     ("次", "次"), ("批", "批次"), ("所", "所"), ("条", "条"), ("座", "座"), ("例", "例"), ("平方", "平方米"),
+    ("届", "届"), ("期", "期"), ("位", "位"),
+]
+_UNIT_WORDS = [
+    (re.compile(r"投资|资金|金额|经费|多少钱|花了|花费|投入了多少|签约额|收入"), "元"),
+    (re.compile(r"占比|比例|比率|百分之|百分比|上线率|覆盖率"), "%"),
+    (re.compile(r"人数|多少人"), "人"),
+    (re.compile(r"面积"), "平方米"),
 ]
 _EN_UNIT = [("money", "元"), ("invest", "元"), ("fund", "元"), ("yuan", "元"), ("spend", "元"), ("spent", "元"),
             ("people", "人"), ("person", "人"), ("visits", "人次"), ("projects", "个"), ("companies", "家"),
@@ -63,7 +71,6 @@ _NOT_NAMES = frozenset(["上岗", "嘉宾", "上门", "回国"])
 # Units that, when asked for, the answer must carry: a money question answered without an amount in 元 is a
 # neighbouring fact, not an answer.
 _STRICT_UNITS = ("元", "%")
-_MONEY_WORDS = re.compile(r"投资|资金|金额|经费|多少钱|花了|花费|投入了多少|签约额|收入")
 _QUOTED = re.compile(r"[\"“「『]([^\"”」』]{2,30})[\"”」』]")
 # How far down the ranked sentences the answerer looks for one that passes the checks.
 _SUPPORT_TRIES = 4
@@ -71,6 +78,7 @@ _SUPPORT_MARGIN = 0.75
 # Joins two questions in one sentence; each side must ask something on its own (_QUESTION_CUE).
 _JOINED_QUESTIONS = re.compile(r"[，,；;]\s*(?:以及|还有|另外|同时)|[；;]")
 _QUESTION_CUE = re.compile(r"多少|几|什么|哪|谁|怎样|怎么|如何|是否|有没有|吗|呢|\b(?:how|what|which|who|when|where)\b", re.IGNORECASE)
+_WHEN_RE = re.compile(r"哪一年|哪年|何年|哪个月|什么时候|何时|\bwhich year\b|\bwhen\b", re.IGNORECASE)
 _LIST_RE = re.compile(r"哪些|哪几|有哪|包括|包含|分别|都有什么|有什么|列举|\bwhich\b|\bwhat are\b|\blist\b", re.IGNORECASE)
 _LIST_MAX_SENTENCES = 5
 _YEAR_RE = re.compile(r"(?:19|20)\d{2}年?")
@@ -101,6 +109,8 @@ class Extraction:
     refused: bool
     citations: list[Citation]
     reason: str  # why it answered or refused (logged; useful when tuning)
+    figures: list[CitedFigure] = field(default_factory=list)
+    total: ComputedTotal | None = None
 
 
 @lru_cache(maxsize=1)
@@ -113,17 +123,31 @@ def _posseg():
     return posseg
 
 
-def asked_unit(question: str, language: str) -> str | None:
-    """The unit a 多少/几/how-much question asks for, if it says."""
+def asked_units(question: str, language: str) -> list[str]:
+    """The units a 多少/几/how-much question asks for, in order (几批次、多少人次 → 批次, 人次); empty if it does
+    not say."""
     if language == "en":
         q = question.lower()
-        return next((unit for word, unit in _EN_UNIT if word in q), None)
-    m = re.search(r"(?:多少|几)(.{0,4})", question)
-    tail = m.group(1) if m else ""
-    unit = next((unit for word, unit in _UNIT_AFTER_AMOUNT if tail.startswith(word)), None)
-    if unit is None and _MONEY_WORDS.search(question):
-        unit = "元"  # 总投资是多少？ asks for money even though no unit follows 多少
-    return unit
+        return [unit for word, unit in _EN_UNIT if word in q][:1]
+    units: list[str] = []
+    for m in re.finditer(r"(?:多少|几)(?=(.{0,4}))", question):
+        unit = next((unit for word, unit in _UNIT_AFTER_AMOUNT if m.group(1).startswith(word)), None)
+        if unit and unit not in units:
+            units.append(unit)
+    if not units:
+        # 总投资是多少？ / 总人数是多少？ / 占比是多少？ name the unit elsewhere in the question.
+        units = [unit for pattern, unit in _UNIT_WORDS if pattern.search(question)][:1]
+    return units
+
+
+def asked_unit(question: str, language: str) -> str | None:
+    """The (first) unit a 多少/几/how-much question asks for, if it says."""
+    units = asked_units(question, language)
+    return units[0] if units else None
+
+
+def asks_when(question: str) -> bool:
+    return bool(_WHEN_RE.search(question))
 
 
 def asks_list(question: str) -> bool:
@@ -367,15 +391,83 @@ class ExtractiveAnswerer:
                 break
             if cand.score >= 0.9 * best.score and self._supported(question, language, cand)[0]:
                 chosen.append(cand)
-        if asks_list(question) and best.text.rstrip().endswith(("；", ";")):
-            # A list in a report often runs on over a chain of ；-clauses (实施了A、B…；加快实施C…；推动D…。):
-            # the clauses after the best one belong to the same statement and carry the rest of the items.
-            chosen[1:1] = [c for c in self._continuation(best) if all(c.start != x.start for x in chosen)]
-            chosen = sorted(chosen, key=lambda c: (c.source, c.start))[: _LIST_MAX_SENTENCES]
+        amount = asks_amount(question)
+        unit = asked_unit(question, language) if amount else None
+        figure_sentences = [best]
+        if best.text.rstrip().endswith(("；", ";")) and (asks_list(question) or unit):
+            # A report's statement often runs on over a chain of ；-clauses (实施了A、B…；加快实施C…；推动D…。 /
+            # 投入700万元…；投入1000万元…；分期投入1400万元…。): the clauses after the best one carry the rest of
+            # the items, or the other figures of the same kind (医疗方面投入了多少资金？ → all three).
+            more = [c for c in self._continuation(best) if all(c.start != x.start for x in chosen)]
+            if more:
+                self._score(question, language, query_vector, more, context)
+            if not asks_list(question):
+                more = [c for c in more if self._figures_in(c, unit) and self._check(question, language, c)[0]]
+            chosen[1:1] = more
+            figure_sentences += more
+            chosen = sorted(chosen, key=lambda c: (c.source, c.start))[:_LIST_MAX_SENTENCES]
         citations = [self._citation(i + 1, c) for i, c in enumerate(chosen)]
-        parts = [f"{c.quote} [{c.id}]" for c in citations]
-        text = ("From the reports (quoted in Chinese): " if language == "en" else "") + "\n".join(parts)
-        return Extraction(text, False, citations, reason)
+        figures: list[CitedFigure] = []
+        if amount:
+            for cand in sorted(figure_sentences, key=lambda c: (c.source, c.start)):
+                cid = next((c.id for c in citations if (c.source, c.start) == (cand.source, cand.start)), None)
+                if cid is None:
+                    continue
+                for f in self._answering_figures(question, cand, asked_units(question, language)):
+                    figures.append(CitedFigure(raw=f.raw, value=f.value, unit=f.unit, qualifier=f.qualifier,
+                                               measures=f.measures, citation_id=cid, start=f.start, end=f.end))
+        elif asks_when(question):
+            cid = next(c.id for c in citations if (c.source, c.start) == (best.source, best.start))
+            figures = [CitedFigure(raw=f.raw, value=f.value, unit=f.unit, qualifier=f.qualifier, measures=f.measures,
+                                   citation_id=cid, start=f.start, end=f.end)
+                       for f in self.index.figures
+                       if f.source == best.source and best.start <= f.start and f.end <= best.end and f.kind in ("year", "date")]
+        for c in citations:
+            c.highlights = [(f.start, f.end) for f in figures if f.citation_id == c.id]
+        total = compute_total(figures) if figures and asks_total(question) else None
+        return Extraction(render_answer(language, citations, figures, total), False, citations, reason, figures, total)
+
+    # ---- figures ------------------------------------------------------------------------------------------
+
+    def _figures_in(self, cand: Candidate, units: list[str] | str | None) -> list[Figure]:
+        """Amount figures inside the candidate sentence in one of ``units`` (or, failing that, their families:
+        名/人次 count people too); all of them when no unit is asked."""
+        inside = [f for f in self.index.figures
+                  if f.source == cand.source and cand.start <= f.start and f.end <= cand.end and f.kind in ("amount", "ordinal")]
+        wanted = [units] if isinstance(units, str) else list(units or [])
+        if not wanted:
+            return inside
+        exact = [f for f in inside if f.unit in wanted]
+        return exact or [f for f in inside if any(f.unit in _UNIT_FAMILIES.get(u, ()) for u in wanted)]
+
+    def _answering_figures(self, question: str, cand: Candidate, units: list[str]) -> list[Figure]:
+        """The figures of the sentence that answer the question: in the asked units, and among several in one
+        unit, those whose own words (what they measure) best match the question."""
+        figs = self._figures_in(cand, units)
+        relatives = [r for u in units for r in _UNIT_FAMILIES.get(u, ())]
+        if relatives and figs and not any(f.unit in relatives for f in figs):
+            # A near relative wins only when it plainly fits better (参与人数 → 超10万人次, not 千人规模).
+            figs += [f for f in self._figures_in(cand, relatives) if f.unit in relatives]
+        if len(units) > 1:  # 几批次、多少人次: one best figure per asked unit
+            return [f for u in units for f in self._answering_figures(question, cand, [u])[:1]
+                    if f.unit == u or f.unit in _UNIT_FAMILIES.get(u, ())]
+        q = set(char_bigrams(f"{question} {expansion_text(question)}"))
+
+        def match(f: Figure) -> int:
+            # What a number counts follows it (15个培训班次): the object weighs double.
+            return len(q & set(char_bigrams(f.measures))) + 2 * len(q & set(char_bigrams(f.object)))
+
+        if len(figs) <= 1:
+            return figs
+        exact = [f for f in figs if f.unit in units] or figs
+        best_exact = max(match(f) for f in exact)
+        best = max(match(f) for f in figs)
+        if best == 0:
+            return exact if units else []
+        if best_exact > 0:
+            figs = exact
+            best = best_exact
+        return [f for f in figs if match(f) == best]
 
     def _continuation(self, first: Candidate) -> list[Candidate]:
         """The sentences after ``first`` in its ；-chain: same paragraph, up to the sentence that ends the chain or
@@ -407,6 +499,61 @@ class ExtractiveAnswerer:
         )
 
 
+_UNIT_FAMILIES = {"人": ("名", "人次", "位"), "名": ("人",), "人次": ("人",), "位": ("人", "名"), "个": ("项", "家", "所"),
+                  "次": ("场", "批次")}
+_TOTAL_RE = re.compile(r"一共|总共|合计|总计|加起来|共计|总额|总数|\bin total\b|\baltogether\b|\btotal\b", re.IGNORECASE)
+
+
+def asks_total(question: str) -> bool:
+    return bool(_TOTAL_RE.search(question))
+
+
+def compute_total(figures: list[CitedFigure]) -> ComputedTotal | None:
+    """The sum of the stated figures — only when there are several, all in one unit, all exact (a sum of
+    近/超/余 figures is not a figure anyone can cite), from different sentences, measuring the same thing."""
+    if len(figures) < 2 or len({f.unit for f in figures}) != 1 or any(f.qualifier != "none" for f in figures):
+        return None
+    # Only like with like: one figure per cited sentence (6个行业领域 and 15个培训班次 in one sentence count
+    # different things), and the figures measure the same action (投入 / 分期投入).
+    if len({f.citation_id for f in figures}) != len(figures):
+        return None
+    shared = set.intersection(*(set(char_bigrams(f.measures)) for f in figures))
+    if not shared:
+        return None
+    value = sum(f.value for f in figures)
+    unit = figures[0].unit
+    return ComputedTotal(text=format_amount(value, unit), value=value, unit=unit, operands=[f.raw for f in figures],
+                         citation_ids=sorted({f.citation_id for f in figures}))
+
+
+def format_amount(value: float, unit: str) -> str:
+    """1851000000, 元 → 18.51亿元; 31000000, 元 → 3100万元; 69, 人 → 69人 (the way the reports write amounts)."""
+    for factor, word in ((100_000_000, "亿"), (10_000, "万")):
+        if value >= factor and unit != "%":
+            scaled = round(value / factor, 4)
+            text = f"{scaled:.4f}".rstrip("0").rstrip(".")
+            return f"{text}{word}{unit}"
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return f"{text}{unit}"
+
+
+def render_answer(language: str, citations: list[Citation], figures: list[CitedFigure], total: ComputedTotal | None) -> str:
+    """The answer text: for a figure question, the figures first (each with its marker), then every cited sentence
+    verbatim with its marker."""
+    lines = []
+    if figures:
+        stated = [f"{short_phrase(f.measures)}{f.raw} [{f.citation_id}]" for f in figures]
+        lines.append(("Figures: " + "; ".join(stated)) if language == "en" else "；".join(stated))
+    if total is not None:
+        ops = "+".join(total.operands)
+        lines.append(f"Total (computed from the cited figures {ops}; not a figure of the reports): {total.text}"
+                     if language == "en" else f"合计{total.text}（由引用的{ops}相加得出，报告中没有这个合计数）")
+    quotes = [f"{c.quote} [{c.id}]" for c in citations]
+    if language == "en":
+        quotes[0] = "From the reports (quoted in Chinese): " + quotes[0]
+    return "\n".join(lines + quotes)
+
+
 def split_question(question: str) -> list[str]:
     """Parts of a compound question, each asked on its own: two question marks (…多少？…几个？), or two
     questions joined by 以及/还有/；(…叫什么名字，以及…达到了多少). A simple question is one part."""
@@ -419,10 +566,24 @@ def split_question(question: str) -> list[str]:
     return parts
 
 
-def ungrounded_numbers(answer: str, citations: list[Citation]) -> list[str]:
-    """Numbers in the answer that no cited quote contains (must be empty for any answer we return)."""
+def ungrounded_numbers(answer: str, citations: list[Citation], total: ComputedTotal | None = None) -> list[str]:
+    """Numbers in the answer that no cited quote contains (must be empty for any answer we return). A computed
+    total is exempt only if it checks out: its operands are in the cited quotes and add up to it."""
     quoted = " ".join(c.quote for c in citations)
     body = re.sub(r"\[\d+\]", "", answer)
+    if total is not None and _total_checks_out(total, citations):
+        body = body.replace(total.text, "")
     return [n for n in numbers_in(body) if n not in numbers_in(quoted)]
 
 
+def _total_checks_out(total: ComputedTotal, citations: list[Citation]) -> bool:
+    from aidqa.figures import extract_figures
+
+    quoted = [f for c in citations for f in extract_figures(c.quote, c.source, lambda i: "")]
+    values = []
+    for raw in total.operands:
+        match = next((f for f in quoted if f.raw == raw), None)
+        if match is None:
+            return False
+        values.append(match.value)
+    return abs(sum(values) - total.value) < 1e-6 * max(1.0, abs(total.value)) and total.text == format_amount(total.value, total.unit)

@@ -63,19 +63,23 @@ def merge_extractions(results: list[Extraction], language: str) -> Extraction:
         return Extraction(REFUSAL[language], True, [], "; ".join(r.reason for r in results))
     citations = []
     lines = []
+    figures = []
     for r in results:
         if r.refused:
             lines.append(REFUSAL[language])
             continue
-        renumber = {}
+        renumber: dict[int, int] = {}
         for c in r.citations:
             existing = next((x for x in citations if (x.source, x.start, x.end) == (c.source, c.start, c.end)), None)
             if existing is None:
                 existing = c.model_copy(update={"id": len(citations) + 1})
                 citations.append(existing)
             renumber[c.id] = existing.id
-        lines.append(re.sub(r"\[(\d+)\]", lambda m, table=renumber: f"[{table[int(m.group(1))]}]", r.answer))
-    return Extraction("\n".join(lines), False, citations, "; ".join(r.reason for r in results))
+        # A computed total belongs to a single question; in a compound answer it is left out, with its line.
+        text = "\n".join(line for line in r.answer.split("\n") if not (r.total and r.total.text in line))
+        lines.append(re.sub(r"\[(\d+)\]", lambda m, table=renumber: f"[{table[int(m.group(1))]}]", text))
+        figures += [f.model_copy(update={"citation_id": renumber[f.citation_id]}) for f in r.figures]
+    return Extraction("\n".join(lines), False, citations, "; ".join(r.reason for r in results), figures)
 
 
 class Assistant:
@@ -161,10 +165,11 @@ class Assistant:
             if not retry_result.refused:
                 rewrite, result, hits = retry, retry_result, retry_hits
         answer_text, refused, citations = result.answer, result.refused, result.citations
-        if not refused and (bad := ungrounded_numbers(answer_text, citations)):
-            # Never return a figure that is not in a cited quote.
+        figures, total = result.figures, result.total
+        if not refused and (bad := ungrounded_numbers(answer_text, citations, total)):
+            # Never return a figure that is not in a cited quote (or a total that does not add up from them).
             logger.error("refusing %r: numbers %s not in cited quotes", q, bad)
-            answer_text, refused, citations = REFUSAL[language], True, []
+            answer_text, refused, citations, figures, total = REFUSAL[language], True, [], [], None
         retrieved = [
             RetrievedPassage(chunk_id=h.chunk.id, source=h.chunk.source, section=h.chunk.section, start=h.chunk.start,
                              end=h.chunk.end, score=round(h.score, 6), text=h.chunk.text)
@@ -172,6 +177,7 @@ class Assistant:
         ]
         return Answer(
             question=q, answer=answer_text, refused=refused, citations=citations, language=language, retrieved=retrieved,
+            figures=figures, total=total,
             standalone_question=rewrite.question if rewrite.kind == "ellipsis" else None,
             retrieval_query=rewrite.retrieval_query if rewrite.rewritten else None,
             timings_ms={**{stage: round(ms, 2) for stage, ms in timings.items()},

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from aidqa.text import figure_value, split_sentences, tokenize_all, topic_phrase
 
-FIGURE_RULES_VERSION = "2"  # bump when extraction changes: it is part of the index name
+FIGURE_RULES_VERSION = "3"  # bump when extraction changes: it is part of the index name
 
 Qualifier = Literal["none", "approx", "more_than", "at_least"]
 Kind = Literal["amount", "ordinal", "year", "date"]
@@ -51,7 +51,8 @@ _CN_COUNT_UNITS = {"批次", "批", "所", "个", "名", "项", "场", "家", "�
 _QUOTE_OPEN = "\"“「『《"
 _QUOTE_CLOSE = "\"”」』》"
 _RELATIVE_TIME = ("去年", "今年", "前年", "明年", "当年")
-_CLAUSE_PUNCT = "，,。；;！？!?、：:（）()"
+# 、 does not end a clause here: 对接数据企业、行业协会组织140余家 measures both.
+_CLAUSE_PUNCT = "，,。；;！？!?：:（）()"
 
 
 class Figure(BaseModel):
@@ -63,7 +64,8 @@ class Figure(BaseModel):
     raw: str = Field(description="The figure exactly as the report writes it, with its qualifier: 近2.5万人.")
     qualifier: Qualifier = Field(description="近/约/左右 → approx; 超/超过/逾/余/多 → more_than; 以上/不少于 → at_least.")
     kind: Kind = Field(description="amount, ordinal (第25届), year (2010年) or date (8月).")
-    measures: str = Field(description="What the figure quantifies: the words just before it in its clause (累计投入).")
+    measures: str = Field(description="What the figure quantifies: the words just before it in its clause, at most "
+                          "12 characters of whole words (累计投入).")
     object: str = Field("", description="The words just after it, when the figure precedes what it counts (个 → 项目).")
     topic: str = Field("", description="The heading phrase of the statement it belongs to (在提升基层医疗卫生水平上), "
                        "when the sentence is part of a ；-chain that opens with one.")
@@ -106,7 +108,7 @@ def _measures(text: str, start: int, end: int, previous_end: int) -> tuple[str, 
     """(words before, words after) the figure inside its clause, at most 8 characters each, not reaching back
     over the previous figure."""
     a, b = _clause_bounds(text, start, end)
-    before = _whole_words(text[max(a, previous_end) : start], from_end=True)
+    before = _whole_words(text[max(a, previous_end) : start], from_end=True, limit=12)
     after = text[end:b]
     m = FIGURE_RE.search(after)
     if m:
@@ -114,6 +116,12 @@ def _measures(text: str, start: int, end: int, previous_end: int) -> tuple[str, 
     after = _whole_words(after, from_end=False)
     before = re.sub(r"^(?:并且|并|和|及|与|以及|其中|共|累计共|等)", "", before.strip())
     return before.strip(), after.strip()
+
+
+def short_phrase(measures: str, limit: int = 8) -> str:
+    """The last whole words of what a figure measures, for a one-line summary (天津援青前方指挥部投入援青资金 →
+    投入援青资金)."""
+    return _whole_words(measures, from_end=True, limit=limit)
 
 
 def _whole_words(phrase: str, from_end: bool, limit: int = 8) -> str:

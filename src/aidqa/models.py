@@ -21,6 +21,33 @@ class Citation(BaseModel):
     passage_start: int = Field(description="Start offset of the passage in the stored text.")
     raw_start: int = Field(description="Start offset of the quote in the file on disk (characters).")
     raw_end: int = Field(description="End offset of the quote in the file on disk (characters).")
+    highlights: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="Stored-text offsets (start, end) of the figures in this quote that answer the question.")
+
+
+class CitedFigure(BaseModel):
+    """A figure the answer states, as the report writes it, and where it stands."""
+
+    raw: str = Field(description="The figure exactly as written, with its qualifier and unit: 近2.5万人.")
+    value: float = Field(description="The number normalised: 18.51亿元 → 1851000000.")
+    unit: str = Field(description="元, 人, 人次, 个, %, …")
+    qualifier: str = Field(description="none, approx (近/约), more_than (超/余/多) or at_least (以上).")
+    measures: str = Field(description="What it quantifies, in the report's words (累计投入, 旅游综合收入).")
+    citation_id: int = Field(description="The citation whose quote holds it.")
+    start: int = Field(description="Offset of the figure in the report's stored text (inside the quote).")
+    end: int = Field(description="End offset (exclusive).")
+
+
+class ComputedTotal(BaseModel):
+    """A sum the assistant computed from cited figures (only when the question asks for a total). Never a figure
+    of the report: the answer says so."""
+
+    text: str = Field(description="The total as written in the answer: 3100万元.")
+    value: float = Field(description="The total, normalised.")
+    unit: str
+    operands: list[str] = Field(description="The cited figures that were added, as written.")
+    citation_ids: list[int] = Field(description="Citations holding the operands.")
 
 
 class RetrievedPassage(BaseModel):
@@ -47,5 +74,9 @@ class Answer(BaseModel):
     retrieval_query: str | None = Field(
         None, description="What retrieval searched with when it differs from the question (a follow-up searched "
         "together with the previous question); null otherwise.")
+    figures: list[CitedFigure] = Field(
+        default_factory=list, description="For a how-much/how-many question: every figure the answer states, in order.")
+    total: ComputedTotal | None = Field(
+        None, description="A total computed from the cited figures, when the question asks for one (一共/合计/in total).")
     retrieved: list[RetrievedPassage] = Field(default_factory=list, description="Top passages from retrieval.")
     timings_ms: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage and in total.")

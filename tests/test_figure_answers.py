@@ -1,0 +1,125 @@
+"""Figure questions answered from the figure index: the exact figure with its qualifier, every matching figure with
+its own citation, totals only when asked and only when they add up, near misses refused."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import DEV_SET
+
+from aidqa.answering import compute_total, format_amount, ungrounded_numbers
+from aidqa.evaluation import load_items
+from aidqa.models import Citation, CitedFigure, ComputedTotal
+from aidqa.text import fold_for_match as fold
+
+HOLDOUT = DEV_SET.parent / "holdout.jsonl"
+
+
+def _stated(answer) -> list[str]:
+    return [fold(f.raw) for f in answer.figures]
+
+
+def test_figure_questions_state_the_exact_figure_with_its_qualifier(assistant):
+    """Over the dev and holdout figure questions, the answer's first line states the must figure as written
+    (近2.5万人, 140余家, 80%以上); a must such as 4座城市 counts when it starts with the stated 4座."""
+    items = [i for path in (DEV_SET, HOLDOUT) for i in load_items(path) if i.type == "figure"]
+    wrong = []
+    for item in items:
+        answer = assistant.ask(item.question, history=item.history)
+        stated = _stated(answer)
+        if not any(fold(m).startswith(s) for m in item.must for s in stated):
+            wrong.append((item.id, item.must, stated))
+    assert len(items) >= 60
+    assert len(wrong) <= 0.05 * len(items), wrong
+
+
+def test_qualifiers_are_kept(assistant):
+    for question, raw, qualifier in [
+        ("泽库县县域连通工程让多少人直接受益？", "近2.5万人", "approx"),
+        ("绿色算力招商专班对接了多少家数据企业和行业协会组织？", "140余家", "more_than"),
+        ('"黄南班""天津班"历年本科上线率平均是多少？', "80%以上", "at_least"),
+    ]:
+        answer = assistant.ask(question)
+        assert [(f.raw, f.qualifier) for f in answer.figures] == [(raw, qualifier)]
+        assert answer.answer.splitlines()[0].endswith(f"{raw} [1]")
+
+
+def test_every_matching_figure_is_listed_with_its_own_citation(assistant):
+    answer = assistant.ask("医疗方面投入了多少资金？")
+    assert [f.raw for f in answer.figures] == ["700万元", "1000万元", "1400万元"]
+    assert [f.citation_id for f in answer.figures] == [1, 2, 3]
+    assert answer.total is None  # not asked for
+    by_id = {c.id: c for c in answer.citations}
+    for f in answer.figures:
+        c = by_id[f.citation_id]
+        assert f.raw in c.quote
+        assert c.highlights == [(f.start, f.end)]
+        assert c.quote[f.start - c.start : f.end - c.start] == f.raw  # highlight offsets are exact
+
+
+def test_a_total_is_computed_only_when_asked_and_says_so(assistant):
+    answer = assistant.ask("天津在医疗方面一共投入了多少钱？")
+    assert answer.total is not None
+    assert answer.total.text == "3100万元" and answer.total.operands == ["700万元", "1000万元", "1400万元"]
+    assert answer.total.citation_ids == [1, 2, 3]
+    assert "合计3100万元（由引用的700万元+1000万元+1400万元相加得出，报告中没有这个合计数）" in answer.answer
+    assert ungrounded_numbers(answer.answer, answer.citations, answer.total) == []
+    # Without the total's proof, 3100 is an ungrounded number.
+    assert ungrounded_numbers(answer.answer, answer.citations) == ["3100"]
+
+
+def test_a_forged_total_is_caught(assistant):
+    answer = assistant.ask("天津在医疗方面一共投入了多少钱？")
+    forged = answer.total.model_copy(update={"value": 32000000.0, "text": "3200万元"})
+    text = answer.answer.replace("3100万元", "3200万元")
+    assert ungrounded_numbers(text, answer.citations, forged) == ["3200"]
+
+
+def _fig(raw: str, value: float, unit: str, cid: int, qualifier: str = "none", measures: str = "投入") -> CitedFigure:
+    return CitedFigure(raw=raw, value=value, unit=unit, qualifier=qualifier, measures=measures, citation_id=cid, start=0, end=len(raw))
+
+
+def test_no_total_of_unlike_or_inexact_figures():
+    assert compute_total([_fig("700万元", 7e6, "元", 1), _fig("1000万元", 1e7, "元", 2)]).text == "1700万元"
+    assert compute_total([_fig("700万元", 7e6, "元", 1)]) is None  # one figure is its own total
+    assert compute_total([_fig("700万元", 7e6, "元", 1), _fig("12个", 12, "个", 2)]) is None  # units differ
+    assert compute_total([_fig("700万元", 7e6, "元", 1), _fig("超500万元", 5e6, "元", 2, "more_than")]) is None
+    assert compute_total([_fig("6个", 6, "个", 1), _fig("15个", 15, "个", 1)]) is None  # one sentence, two things
+    assert compute_total([_fig("6个", 6, "个", 1, measures="组织开展"), _fig("15个", 15, "个", 2, measures="培训")]) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text"),
+    [(1851000000, "元", "18.51亿元"), (31000000, "元", "3100万元"), (69, "人", "69人"), (125000, "人次", "12.5万人次"), (80, "%", "80%")],
+)
+def test_format_amount(value, unit, text):
+    assert format_amount(value, unit) == text
+
+
+def test_two_figures_in_one_sentence_are_told_apart_by_what_they_count(assistant):
+    answer = assistant.ask("保质精准培训一共组织开展了多少个培训班次？")
+    assert [f.raw for f in answer.figures] == ["15个"] and answer.total is None
+
+
+def test_two_units_asked_two_figures_stated(assistant):
+    answer = assistant.ask("天津援青前方指挥部完成了几批次、多少人次医教和柔性人才的轮换交接？")
+    assert [f.raw for f in answer.figures] == ["2批次", "43人次"]
+
+
+def test_year_questions_state_the_year(assistant):
+    answer = assistant.ask("天津从哪一年开始对口支援青海省黄南州？")
+    assert [f.raw for f in answer.figures] == ["2010年"]
+
+
+def test_near_misses_are_refused_not_answered_with_a_neighbouring_figure(assistant):
+    for question in ["2015年天津对口支援黄南州投入了多少资金？", "同仁市的县域连通工程让多少人直接受益？",
+                     "中科曙光投资了多少钱？", "第24届青洽会签约额是多少？"]:
+        answer = assistant.ask(question)
+        assert answer.refused and answer.figures == [] and answer.total is None, question
+
+
+def test_citation_model_carries_highlights_in_json(assistant):
+    data = assistant.ask("举办了多少场招聘活动？").model_dump()
+    assert data["figures"][0]["raw"] == "18场"
+    c = data["citations"][0]
+    assert c["highlights"] and Citation.model_validate(c).highlights[0][1] - c["highlights"][0][0] == len("18场")
+    assert ComputedTotal.model_fields.keys() >= {"text", "value", "unit", "operands", "citation_ids"}
