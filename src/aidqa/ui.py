@@ -1,7 +1,9 @@
 """The Gradio web UI: a chat over the reports, with every answer's sources shown next to it.
 
 ``build_ui(assistant)`` returns the ``gr.Blocks``; ``launch()`` serves it, mounted in the FastAPI app of
-``aidqa.api`` (UI at ``/``, JSON API under ``/api``).
+``aidqa.api`` (UI at ``/``, JSON API under ``/api``). Two tabs: 问答 Chat, and 数据一览 Figures — every figure of the
+reports in a sortable, filterable table, with its source passage, a CSV download and a chart of the money figures
+(the data shaping lives in ``aidqa.figures_view``).
 
 API endpoints (for ``gradio_client``):
 
@@ -16,11 +18,14 @@ Everything that comes from a report or an answer is HTML-escaped before it is pu
 import html
 import logging
 import re
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from aidqa import figures_view as fv
 from aidqa.assistant import Assistant, InvalidQuestion
 from aidqa.config import Settings
 from aidqa.models import Answer, Citation
@@ -285,12 +290,110 @@ def ask_json(
         return {"error": str(exc), "question": question}
 
 
+# ---- the 数据一览 (Figures) tab ------------------------------------------------------------------------------
+
+FIGURES_LOADING = "**索引加载中…**（loading the index; the table fills in when it is ready）"
+CSV_DIR = Path(tempfile.gettempdir()) / "aidqa-figures"
+
+
+class FiguresView:
+    """The Figures tab's handlers: each returns plain values for the tab's components and never raises. Until the
+    index is loaded they only report "索引加载中…"."""
+
+    def __init__(self, assistant: Assistant, loader: IndexLoader | None = None, csv_dir: Path = CSV_DIR) -> None:
+        self.assistant = assistant
+        self.loader = loader
+        self.csv_dir = csv_dir
+
+    @property
+    def ready(self) -> bool:
+        return self.assistant.is_ready
+
+    def waiting_message(self) -> str:
+        if self.loader is not None and self.loader.error:
+            return f"**索引加载失败**（index failed to load）：{html.escape(self.loader.error)}"
+        return FIGURES_LOADING
+
+    @staticmethod
+    def query(text: Any, unit: Any, section: Any, minimum: Any, maximum: Any, include_dates: Any) -> tuple[fv.FigureQuery, list[str]]:
+        """The filters from the inputs' raw values; a bound that cannot be read is ignored and reported."""
+        problems: list[str] = []
+        bounds: list[float | None] = []
+        for label, raw in (("最小值", minimum), ("最大值", maximum)):
+            try:
+                bounds.append(fv.parse_amount(raw))
+            except ValueError:
+                bounds.append(None)
+                problems.append(f"{label}“{raw}”无法识别，已忽略（如 500万、1.5亿、7000000）")
+        query = fv.FigureQuery(text=str(text or ""), unit=unit or None, section=section or None, minimum=bounds[0],
+                               maximum=bounds[1], include_dates=bool(include_dates))
+        return query, problems
+
+    def results(self, text: Any, unit: Any, section: Any, minimum: Any, maximum: Any, include_dates: Any) -> tuple[Any, ...]:
+        """(summary, table, CSV path, chart frame) for the current filters."""
+        if not self.ready:
+            return self.waiting_message(), gr.skip(), gr.skip(), gr.skip()
+        figures = self.assistant.figures()
+        query, problems = self.query(text, unit, section, minimum, maximum, include_dates)
+        rows = fv.select_figures(figures, query)
+        total = len(fv.select_figures(figures, fv.FigureQuery(include_dates=query.include_dates)))
+        try:
+            csv_path: Any = str(fv.write_csv(rows, self.csv_dir))
+        except OSError:
+            logger.exception("writing the figures CSV failed")
+            csv_path, problems = None, [*problems, "CSV 文件写入失败"]
+        return (
+            fv.summary_markdown(len(rows), total, problems),
+            fv.styled_table(fv.table_frame(rows)),
+            csv_path,
+            fv.chart_frame(rows),
+        )
+
+    def fill(self, text: Any, unit: Any, section: Any, minimum: Any, maximum: Any, include_dates: Any) -> tuple[Any, ...]:
+        """Everything, once the index is ready: the results plus the unit and section choices."""
+        if not self.ready:
+            return (self.waiting_message(), *(gr.skip() for _ in range(5)))
+        figures = self.assistant.figures()
+        units, sections = fv.unit_choices(figures), fv.section_choices(figures)
+        unit = unit if unit in units else fv.ALL
+        section = section if section in sections else fv.ALL
+        return (
+            *self.results(text, unit, section, minimum, maximum, include_dates),
+            gr.Dropdown(choices=units, value=unit),
+            gr.Dropdown(choices=sections, value=section),
+        )
+
+    def passage(self, source: Any, start: Any) -> str:
+        """The source passage HTML of the figure at (source, start), or a note."""
+        if not self.ready:
+            return fv.LOADING_PASSAGE
+        try:
+            f = fv.find_figure(self.assistant.figures(), str(source), int(start))
+        except (TypeError, ValueError):
+            f = None
+        if f is None:
+            return fv.EMPTY_PASSAGE
+        document = self.assistant.ensure_ready().documents.get(f.source)
+        return fv.passage_html(f, document.text if document is not None else None)
+
+    def select(self, evt: gr.SelectData) -> str:
+        """A click on a table row: that row's figure. The row's own values name it (source, offset), so this works
+        however the table is sorted."""
+        row = evt.row_value or []
+        try:
+            source, start = row[fv.TABLE_COLUMNS.index(fv.COL_SOURCE)], row[fv.TABLE_COLUMNS.index(fv.COL_START)]
+        except (IndexError, TypeError):
+            return fv.EMPTY_PASSAGE
+        return self.passage(source, start)
+
+
 # ---- the app -----------------------------------------------------------------------------------------------
 
 
 def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Blocks:
-    """The chat UI. Starts loading the assistant's index in the background (``loader``: share one with the HTTP
-    API, so that the page's status line and /api/health report the same single build)."""
+    """The UI: a 问答 Chat tab and a 数据一览 Figures tab. Starts loading the assistant's index in the background
+    (``loader``: share one with the HTTP API, so that the page's status line and /api/health report the same single
+    build); the Figures tab says 索引加载中… until it is loaded, then fills itself."""
     loader = (loader or IndexLoader(assistant)).start()
 
     def respond(question: str, history: list[dict[str, Any]]) -> tuple[list[dict[str, str]], str]:
@@ -304,39 +407,107 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
     def status() -> str:
         return loader.status_markdown()
 
-    def tick() -> tuple[str, gr.Timer]:
-        # Stop polling once the index is loaded (or failed).
-        return loader.status_markdown(), gr.Timer(active=not (loader.ready or loader.error))
+    figures = FiguresView(assistant, loader)
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
         gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
         status_line = gr.Markdown(status(), elem_id="aidqa-status")
         timer = gr.Timer(1.0)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(
-                    label="对话 Chat",
-                    height=480,
-                    latex_delimiters=[],
-                    feedback_options=None,
-                    buttons=["copy", "copy_all"],
-                    placeholder="请在下方输入问题，或点击示例问题。",
-                    elem_id="aidqa-chat",
-                )
-                with gr.Row():
-                    question = gr.Textbox(
-                        show_label=False,
-                        placeholder="输入问题，按回车发送（Ask about the reports）",
-                        scale=5,
-                        max_lines=4,
-                        elem_id="aidqa-question",
+        with gr.Tabs(elem_id="aidqa-tabs"):
+            with gr.Tab("问答 Chat", id="chat", elem_id="aidqa-tab-chat"), gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(
+                        label="对话 Chat",
+                        height=480,
+                        latex_delimiters=[],
+                        feedback_options=None,
+                        buttons=["copy", "copy_all"],
+                        placeholder="请在下方输入问题，或点击示例问题。",
+                        elem_id="aidqa-chat",
                     )
-                    send = gr.Button("发送 Send", variant="primary", scale=1, min_width=90, elem_id="aidqa-send")
-                clear = gr.Button("清空对话 Clear", size="sm", elem_id="aidqa-clear")
-                gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="示例问题 Examples")
-            with gr.Column(scale=2):
-                gr.Markdown("### 出处 · Citations")
-                citations = gr.HTML(EMPTY_PANEL, label="citations", css_template=PANEL_CSS, js_on_load=None, elem_id="aidqa-citations")
+                    with gr.Row():
+                        question = gr.Textbox(
+                            show_label=False,
+                            placeholder="输入问题，按回车发送（Ask about the reports）",
+                            scale=5,
+                            max_lines=4,
+                            elem_id="aidqa-question",
+                        )
+                        send = gr.Button("发送 Send", variant="primary", scale=1, min_width=90, elem_id="aidqa-send")
+                    clear = gr.Button("清空对话 Clear", size="sm", elem_id="aidqa-clear")
+                    gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="示例问题 Examples")
+                with gr.Column(scale=2):
+                    gr.Markdown("### 出处 · Citations")
+                    citations = gr.HTML(EMPTY_PANEL, label="citations", css_template=PANEL_CSS, js_on_load=None, elem_id="aidqa-citations")
+
+            with gr.Tab("数据一览 Figures", id="figures", elem_id="aidqa-tab-figures"):
+                figs_summary = gr.Markdown(FIGURES_LOADING, elem_id="aidqa-figs-summary")
+                with gr.Row(equal_height=True):
+                    figs_text = gr.Textbox(label="搜索 Search", placeholder="如：医疗、投入、招聘（数字、指标、原句、章节）",
+                                           scale=3, max_lines=1, elem_id="aidqa-figs-text")
+                    figs_unit = gr.Dropdown([fv.ALL], value=fv.ALL, label="单位 Unit", scale=1, min_width=110,
+                                            elem_id="aidqa-figs-unit")
+                    figs_section = gr.Dropdown([fv.ALL], value=fv.ALL, label="章节 Section", scale=3,
+                                               elem_id="aidqa-figs-section")
+                    figs_min = gr.Textbox(label="最小值 Min", placeholder="如 500万", scale=1, min_width=110, max_lines=1,
+                                          elem_id="aidqa-figs-min")
+                    figs_max = gr.Textbox(label="最大值 Max", placeholder="如 1.5亿", scale=1, min_width=110, max_lines=1,
+                                          elem_id="aidqa-figs-max")
+                with gr.Row():
+                    figs_dates = gr.Checkbox(label="包含年份和日期 Include years & dates", value=False, scale=2,
+                                             elem_id="aidqa-figs-dates")
+                    figs_reset = gr.Button("清除筛选 Reset", size="sm", scale=1, elem_id="aidqa-figs-reset")
+                    figs_download = gr.DownloadButton("下载 CSV（当前筛选）", value=None, size="sm", scale=1,
+                                                      elem_id="aidqa-figs-download")
+                figs_table = gr.Dataframe(
+                    value=fv.table_frame([]),
+                    headers=fv.TABLE_COLUMNS,
+                    datatype=fv.TABLE_DATATYPES,
+                    interactive=False,
+                    wrap=True,
+                    max_height=360,
+                    column_widths=["9%", "12%", "5%", "5%", "28%", "15%", "20%", "6%"],
+                    label="数字 · 表头的 ⋮ 菜单可排序，点击一行查看原文（sort from a header's ⋮ menu; click a row to see its source）",
+                    elem_id="aidqa-figs-table",
+                )
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        figs_passage = gr.HTML(fv.EMPTY_PASSAGE, label="passage", css_template=fv.FIGURE_CSS,
+                                               js_on_load=None, elem_id="aidqa-figs-passage")
+                    with gr.Column(scale=2):
+                        figs_chart = gr.BarPlot(
+                            fv.chart_frame([]),
+                            x=fv.CHART_X,
+                            y=fv.CHART_Y,
+                            title=fv.CHART_TITLE,
+                            x_title="章节（简称）",
+                            y_title=fv.CHART_Y,
+                            sort="-y",
+                            tooltip=[fv.CHART_X, fv.CHART_Y, fv.CHART_COUNT],
+                            x_label_angle=-30,
+                            y_lim=[0, None],
+                            y_axis_format=",~f",
+                            height=300,
+                            show_label=False,
+                            elem_id="aidqa-figs-chart",
+                        )
+                        gr.Markdown(fv.CHART_NOTE, elem_id="aidqa-figs-chart-note")
+
+        filters = [figs_text, figs_unit, figs_section, figs_min, figs_max, figs_dates]
+        results = [figs_summary, figs_table, figs_download, figs_chart]
+        filled = [*results, figs_unit, figs_section]
+
+        def tick(*values: Any) -> tuple[Any, ...]:
+            # Stop polling once the index is loaded (or failed); fill the Figures tab the moment it is ready.
+            done = bool(loader.ready or loader.error)
+            return (loader.status_markdown(), gr.Timer(active=not done), *figures.fill(*values))
+
+        def on_load(*values: Any) -> tuple[Any, ...]:
+            return (loader.status_markdown(), *figures.fill(*values))
+
+        def reset_filters(include_dates: bool) -> tuple[Any, ...]:
+            values = ("", fv.ALL, fv.ALL, "", "", include_dates)
+            return (*values[:5], *figures.results(*values))
 
         gr.on(
             triggers=[question.submit, send.click],
@@ -347,8 +518,21 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
         ).then(lambda: ("", loader.status_markdown()), None, [question, status_line], api_visibility="private")
         clear.click(lambda: ([], EMPTY_PANEL, ""), None, [chatbot, citations, question], api_visibility="private")
         chatbot.clear(lambda: EMPTY_PANEL, None, citations, api_visibility="private")  # the chat's own trash icon
-        timer.tick(tick, None, [status_line, timer], api_visibility="private", show_progress="hidden")
-        demo.load(status, None, status_line, api_visibility="private", show_progress="hidden")
+        timer.tick(tick, filters, [status_line, timer, *filled], api_visibility="private", show_progress="hidden")
+        demo.load(on_load, filters, [status_line, *filled], api_visibility="private", show_progress="hidden")
+        gr.on(
+            triggers=[figs_text.input, figs_text.submit, figs_unit.input, figs_section.input, figs_min.submit,
+                      figs_min.blur, figs_max.submit, figs_max.blur, figs_dates.input],
+            fn=figures.results,
+            inputs=filters,
+            outputs=results,
+            api_visibility="private",
+            show_progress="hidden",
+            trigger_mode="always_last",
+        )
+        figs_reset.click(reset_filters, [figs_dates], [*filters[:5], *results], api_visibility="private",
+                         show_progress="hidden")
+        figs_table.select(figures.select, None, figs_passage, api_visibility="private", show_progress="hidden")
         gr.api(answer_json, api_name="ask_json")
     return demo
 

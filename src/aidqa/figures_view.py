@@ -1,0 +1,341 @@
+"""The data behind the UI's 数据一览 (Figures) tab, as pure functions: table rows, filtering, CSV, chart frame and the
+source passage of one figure. Nothing here needs Gradio or a browser, so all of it is tested directly.
+
+Everything that comes from a report is HTML-escaped before it is put into HTML (a report may contain markup).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import html
+import io
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd  # installed with gradio
+from pandas.io.formats.style import Styler
+
+from aidqa.figures import Figure, filter_figures
+
+ALL = "全部"
+QUALIFIER_LABELS = {"none": "—", "approx": "约", "more_than": "超过", "at_least": "以上"}
+KIND_LABELS = {"amount": "数量", "ordinal": "序数", "year": "年份", "date": "日期"}
+DEFAULT_KINDS = ("amount", "ordinal")
+
+# Table columns (the UI shows these headers); 数值 is numeric so that sorting by it is numeric.
+COL_RAW, COL_VALUE, COL_UNIT, COL_QUALIFIER = "数字", "数值", "单位", "限定"
+COL_WHAT, COL_SECTION, COL_SOURCE, COL_START = "指标", "章节", "来源", "位置"
+TABLE_COLUMNS = [COL_RAW, COL_VALUE, COL_UNIT, COL_QUALIFIER, COL_WHAT, COL_SECTION, COL_SOURCE, COL_START]
+TABLE_DATATYPES = ["str", "number", "str", "str", "str", "str", "str", "number"]
+
+CSV_COLUMNS = ["value", "unit", "raw", "qualifier", "kind", "measures", "object", "topic", "section", "source",
+               "start", "end", "sentence"]
+CSV_NAME = "aidqa-figures.csv"
+
+MONEY_UNIT = "元"
+CHART_X, CHART_Y, CHART_COUNT = "章节", "金额（万元）", "条数"
+CHART_TITLE = "金额按章节合计（万元）· 为上表所列金额之和，系计算所得"
+CHART_NOTE = (
+    "图中每根柱子是该章节内、当前筛选结果里单位为“元”的数字之和（换算为万元），由本页计算得出，并非报告原文中的数字；"
+    "不同口径（投入、签约额、收入等）会被加在一起，请结合上表逐条核对。"
+)
+
+PASSAGE_MAX_CHARS = 700  # a longer paragraph is cut around the figure's sentence
+PASSAGE_CONTEXT = 160  # characters kept on each side of the sentence when cutting
+
+EMPTY_PASSAGE = '<div class="aidqa-fig"><p class="aidqa-note">点击表格中的一行，这里显示该数字所在的原文段落，数字高亮。<br>Click a row to see the figure in its source passage.</p></div>'
+LOADING_PASSAGE = '<div class="aidqa-fig"><p class="aidqa-note">索引加载中…（loading the index）</p></div>'
+
+FIGURE_CSS = """
+.aidqa-fig { font-size: 0.95rem; line-height: 1.7; border: 1px solid var(--border-color-primary); border-radius: 8px;
+             padding: 0.7rem 0.9rem; background: var(--background-fill-secondary); }
+.aidqa-fig-head { font-weight: 600; margin-bottom: 0.2rem; }
+.aidqa-fig-value { font-weight: 400; color: var(--body-text-color-subdued); margin-left: 0.4rem; }
+.aidqa-fig-meta { font-size: 0.85rem; color: var(--body-text-color-subdued); margin-bottom: 0.45rem; word-break: break-all; }
+.aidqa-fig-passage { white-space: pre-wrap; word-break: break-word; }
+.aidqa-fig-sentence { text-decoration: underline; text-decoration-color: #f59e0b; text-underline-offset: 4px; }
+.aidqa-fig-passage mark { background: #fde68a; color: #b91c1c; font-weight: 700; padding: 0 2px; border-radius: 2px; }
+.aidqa-note { color: var(--body-text-color-subdued); }
+"""
+
+
+# ---- formatting ----------------------------------------------------------------------------------------------
+
+
+def format_value(value: float) -> str:
+    """1851000000 → "1,851,000,000"; 2.5 → "2.5" (no binary noise, no trailing zeros)."""
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:,.6f}".rstrip("0").rstrip(".")
+
+
+def plain_value(value: float) -> str:
+    """The value for CSV: 1851000000 (not 1851000000.0), 2.5."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def short_section(section: str, max_chars: int = 14) -> str:
+    """A section heading short enough for a table cell or a chart axis: the part before the first space
+    (丰富"产业和弦" 在激发…上用心用力用情 → 丰富"产业和弦"), cut to ``max_chars``."""
+    head = section.strip().split(None, 1)[0] if section.strip() else ""
+    return head if len(head) <= max_chars else head[: max_chars - 1] + "…"
+
+
+def _topic_words(topic: str) -> str:
+    """在提升基层医疗卫生水平上 → 提升基层医疗卫生水平."""
+    t = topic.strip()
+    t = re.sub(r"^在", "", t)
+    t = re.sub(r"(?:方面|上)$", "", t)
+    return t
+
+
+def indicator(f: Figure) -> str:
+    """What the figure measures, short: "投入援青资金（提升基层医疗卫生水平）", "实施…项目"."""
+    what = f.measures
+    if f.object:
+        what = f"{what}…{f.object}" if what else f"…{f.object}"
+    topic = _topic_words(f.topic)
+    if topic:
+        what = f"{what}（{topic}）" if what else topic
+    return what
+
+
+# ---- filtering -----------------------------------------------------------------------------------------------
+
+_AMOUNT = re.compile(r"^\s*(\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)\s*(万亿|亿|万|千)?\s*(?:元|人次|人|个)?\s*$")
+_MULT = {"千": 1e3, "万": 1e4, "亿": 1e8, "万亿": 1e12}
+
+
+def parse_amount(text: str | float | int | None) -> float | None:
+    """A bound typed by a person: "7000000", "1,000", "500万", "1.5亿", "700万元" → the plain number. None for
+    empty input; ValueError for anything else."""
+    if text is None:
+        return None
+    if isinstance(text, (int, float)):
+        return float(text)
+    s = str(text).strip().replace("，", ",").replace("．", ".")
+    s = s.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    if not s:
+        return None
+    m = _AMOUNT.match(s)
+    if not m:
+        raise ValueError(f"无法识别的数值：{text}")
+    value = float(m.group(1).replace(",", "")) * _MULT.get(m.group(2) or "", 1)
+    return round(value, 6)
+
+
+@dataclass(frozen=True)
+class FigureQuery:
+    """The tab's filters. ``unit``/``section`` of None or ALL mean "any"."""
+
+    text: str = ""
+    unit: str | None = None
+    section: str | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    include_dates: bool = False
+
+
+def select_figures(figures: Iterable[Figure], query: FigureQuery = FigureQuery()) -> list[Figure]:
+    """The figures matching every filter, in report order. Text matches the raw figure, what it measures (measures,
+    object, topic), its sentence or its section; years and dates only with ``include_dates``."""
+    unit = query.unit if query.unit and query.unit != ALL else None
+    section = query.section if query.section and query.section != ALL else None
+    kinds = None if query.include_dates else DEFAULT_KINDS
+    rows = filter_figures(figures, grep=(query.text or "").strip() or None, unit=unit, minimum=query.minimum,
+                          maximum=query.maximum, kinds=kinds)
+    return [f for f in rows if section is None or f.section == section]
+
+
+def unit_choices(figures: Iterable[Figure], include_dates: bool = True) -> list[str]:
+    """ALL, then every unit present, the most frequent first."""
+    counts: dict[str, int] = {}
+    for f in figures:
+        if include_dates or f.kind in DEFAULT_KINDS:
+            counts[f.unit] = counts.get(f.unit, 0) + 1
+    return [ALL] + sorted(counts, key=lambda u: (-counts[u], u))
+
+
+def section_choices(figures: Iterable[Figure]) -> list[str]:
+    """ALL, then every section that holds a figure, in report order."""
+    seen: dict[str, None] = {}
+    for f in figures:
+        seen.setdefault(f.section, None)
+    return [ALL, *seen]
+
+
+def find_figure(figures: Iterable[Figure], source: str, start: int) -> Figure | None:
+    for f in figures:
+        if f.source == source and f.start == int(start):
+            return f
+    return None
+
+
+# ---- table ---------------------------------------------------------------------------------------------------
+
+
+def table_frame(figures: Sequence[Figure]) -> pd.DataFrame:
+    """One row per figure, columns TABLE_COLUMNS; 数值 and 位置 are numbers (numeric sorting)."""
+    rows = [
+        {
+            COL_RAW: f.raw,
+            COL_VALUE: float(f.value),
+            COL_UNIT: f.unit,
+            COL_QUALIFIER: QUALIFIER_LABELS.get(f.qualifier, f.qualifier),
+            COL_WHAT: indicator(f),
+            COL_SECTION: short_section(f.section),
+            COL_SOURCE: f.source,
+            COL_START: int(f.start),
+        }
+        for f in figures
+    ]
+    frame = pd.DataFrame(rows, columns=TABLE_COLUMNS)
+    return frame.astype({COL_VALUE: "float64", COL_START: "int64"})
+
+
+def styled_table(frame: pd.DataFrame) -> Styler:
+    """The frame with 数值 shown as 1,851,000,000 (the cell values stay numbers, so sorting stays numeric)."""
+    return frame.style.format({COL_VALUE: format_value})
+
+
+# ---- CSV -----------------------------------------------------------------------------------------------------
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    """Text for a spreadsheet cell: a leading = + - @ would make Excel read a formula, so it gets a ' in front."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def csv_bytes(figures: Sequence[Figure]) -> bytes:
+    """The figures as CSV, UTF-8 with a BOM (so Excel reads the Chinese correctly), header CSV_COLUMNS."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for f in figures:
+        writer.writerow([
+            plain_value(f.value), _cell(f.unit), _cell(f.raw), f.qualifier, f.kind, _cell(f.measures),
+            _cell(f.object), _cell(f.topic), _cell(f.section), _cell(f.source), f.start, f.end, _cell(f.sentence),
+        ])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def write_csv(figures: Sequence[Figure], directory: Path) -> Path:
+    """Write the CSV to ``directory/<content hash>/aidqa-figures.csv`` (the same rows give the same file, so repeated
+    filtering does not pile up files) and return its path."""
+    data = csv_bytes(figures)
+    folder = Path(directory) / hashlib.sha256(data).hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / CSV_NAME
+    if not path.exists():
+        tmp = path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    return path
+
+
+# ---- chart ---------------------------------------------------------------------------------------------------
+
+
+def chart_frame(figures: Sequence[Figure]) -> pd.DataFrame:
+    """Money figures (unit 元) summed per section, in 万元: columns 章节 (short heading), 金额（万元）, 条数; one row
+    per section in report order. Empty (with those columns) when there is no money figure."""
+    sums: dict[str, float] = {}
+    counts: dict[str, int] = {}
+    for f in figures:
+        if f.unit != MONEY_UNIT:
+            continue
+        sums[f.section] = sums.get(f.section, 0.0) + float(f.value)
+        counts[f.section] = counts.get(f.section, 0) + 1
+    labels = _unique_labels(list(sums))
+    rows = [{CHART_X: labels[s], CHART_Y: round(v / 1e4, 2), CHART_COUNT: counts[s]} for s, v in sums.items()]
+    return pd.DataFrame(rows, columns=[CHART_X, CHART_Y, CHART_COUNT]).astype({CHART_Y: "float64", CHART_COUNT: "int64"})
+
+
+def _unique_labels(sections: list[str]) -> dict[str, str]:
+    labels: dict[str, str] = {}
+    used: set[str] = set()
+    for s in sections:
+        label, n = short_section(s), 2
+        while label in used:
+            label, n = f"{short_section(s)}({n})", n + 1
+        used.add(label)
+        labels[s] = label
+    return labels
+
+
+# ---- the source passage --------------------------------------------------------------------------------------
+
+
+def _passage_span(text: str, f: Figure) -> tuple[int, int]:
+    """The paragraph around the figure (between blank lines), cut around its sentence if it is very long."""
+    a = text.rfind("\n\n", 0, f.start)
+    a = 0 if a < 0 else a + 2
+    b = text.find("\n\n", f.end)
+    b = len(text) if b < 0 else b
+    if b - a > PASSAGE_MAX_CHARS:
+        s_start = f.sentence_start if f.sentence_start <= f.start else f.start
+        s_end = max(f.end, s_start + len(f.sentence))
+        a = max(a, s_start - PASSAGE_CONTEXT)
+        b = min(b, s_end + PASSAGE_CONTEXT)
+    return a, b
+
+
+def _marked(text: str, i: int, raw: str) -> str:
+    return f"{html.escape(text[:i])}<mark>{html.escape(raw)}</mark>{html.escape(text[i + len(raw):])}"
+
+
+def passage_html(f: Figure, text: str | None = None) -> str:
+    """HTML for one figure: a head (raw figure, value, what it measures), "source · section · offsets", and its
+    paragraph from the stored report ``text`` (or, without it, its sentence) with the sentence underlined and the
+    figure itself in <mark>. Everything from the report is escaped."""
+    value = f"{format_value(f.value)} {f.unit}"
+    qualifier = QUALIFIER_LABELS.get(f.qualifier, "—")
+    head = (
+        f'<div class="aidqa-fig-head">{html.escape(f.raw)}'
+        f'<span class="aidqa-fig-value">= {html.escape(value)}'
+        f'{"（" + html.escape(qualifier) + "）" if qualifier != "—" else ""} · {html.escape(indicator(f))}</span></div>'
+        f'<div class="aidqa-fig-meta">{html.escape(f.source)} · {html.escape(f.section)} · '
+        f"字符 {int(f.start)}–{int(f.end)}</div>"
+    )
+    if text is not None and 0 <= f.start < f.end <= len(text) and text[f.start : f.end] == f.raw:
+        a, b = _passage_span(text, f)
+        s_start = max(a, f.sentence_start)
+        s_end = min(b, f.sentence_start + len(f.sentence))
+        if not (s_start <= f.start and f.end <= s_end):
+            s_start, s_end = f.start, f.end
+        body = (
+            ("…" if a > 0 and text[a - 1] != "\n" else "")
+            + html.escape(text[a:s_start])
+            + '<span class="aidqa-fig-sentence">'
+            + _marked(text[s_start:s_end], f.start - s_start, f.raw)
+            + "</span>"
+            + html.escape(text[s_end:b])
+            + ("…" if b < len(text) and text[b] != "\n" else "")
+        )
+    else:
+        # No stored text (or it does not match): the figure's own sentence.
+        sentence = f.sentence
+        i = f.start - f.sentence_start
+        if not (i >= 0 and sentence[i : i + len(f.raw)] == f.raw):
+            i = sentence.find(f.raw) if f.raw else -1
+        if i >= 0 and f.raw:
+            body = f'<span class="aidqa-fig-sentence">{_marked(sentence, i, f.raw)}</span>'
+        else:
+            body = f"<mark>{html.escape(f.raw)}</mark>　{html.escape(sentence)}"
+    return f'<div class="aidqa-fig">{head}<div class="aidqa-fig-passage">{body}</div></div>'
+
+
+# ---- summary line --------------------------------------------------------------------------------------------
+
+
+def summary_markdown(shown: int, total: int, problems: Sequence[str] = ()) -> str:
+    """ "显示 3 / 64 条" plus any input problems (escaped)."""
+    line = f"显示 **{shown}** / {total} 条数字（shown {shown} of {total}）"
+    if problems:
+        line += " · " + "；".join(html.escape(p, quote=False) for p in problems)
+    return line
