@@ -78,3 +78,33 @@ def test_missing_corpus_is_a_clean_error(env, tmp_path):
 def test_bad_setting_is_a_clean_error(env):
     r = run(["ask", "问题"], {**env, "AIDQA_TOP_K": "lots"})
     assert r.returncode == 1 and r.stderr.startswith("Error: invalid configuration")
+
+
+def test_figures_lists_filtered_figures_exactly(env):
+    r = run(["figures", "--grep", "医疗", "--unit", "元"], env)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == [
+        "700万元\t7,000,000\t元\t\t前方指挥部投入援青资金（提升基层医疗卫生水平）\ttianjin-huangnan-report.txt:1517-1522",
+        "1000万元\t10,000,000\t元\t\t投入（提升基层医疗卫生水平）\ttianjin-huangnan-report.txt:1556-1562",
+        "1400万元\t14,000,000\t元\t\t分期投入（提升基层医疗卫生水平）\ttianjin-huangnan-report.txt:1614-1620",
+    ]
+    assert r.stderr.strip().endswith("3 figure(s)")
+
+
+def test_figures_json_and_csv(env):
+    data = json.loads(run(["figures", "--json", "--min", "1亿"], env).stdout)
+    assert [f["raw"] for f in data] == ["18.51亿元", "2.3亿元", "52亿元", "近18.38亿元"]
+    assert data[3]["qualifier"] == "approx" and data[0]["value"] == 1851000000
+    r = run(["figures", "--csv", "--unit", "%"], env)
+    import csv
+    import io
+
+    rows = list(csv.DictReader(io.StringIO(r.stdout.lstrip("\ufeff"))))
+    assert [(row["raw"], row["value"], row["qualifier"]) for row in rows] == [("50%以上", "50", "at_least"), ("80%以上", "80", "at_least")]
+
+
+def test_figures_bad_options(env):
+    r = run(["figures", "--min", "abc"], env)
+    assert r.returncode == 2 and r.stderr.startswith("Error: --min/--max:")
+    r = run(["figures", "--json", "--csv"], env)
+    assert r.returncode == 2 and r.stderr == "Error: choose one of --json and --csv\n"

@@ -210,6 +210,44 @@ def eval_(ctx: click.Context, file: Path, as_json: bool, report: Path | None, to
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the figure records as a JSON array.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (UTF-8 with BOM, so Excel reads the Chinese).")
+@click.option("--grep", default="", help="Only figures whose text, measure, topic, sentence or section contains this.")
+@click.option("--unit", default=None, help="Only figures in this unit (元, 人, 人次, 个, %, …).")
+@click.option("--min", "minimum", default=None, help="Lowest normalised value, e.g. 7000000, 500万 or 1.5亿.")
+@click.option("--max", "maximum", default=None, help="Highest normalised value.")
+@click.option("--dates", is_flag=True, help="Include years and dates (left out by default: they are not amounts).")
+@click.pass_context
+def figures(ctx: click.Context, as_json: bool, as_csv: bool, grep: str, unit: str | None, minimum: str | None,
+            maximum: str | None, dates: bool) -> None:
+    """List the figures of the reports (extracted at index time), filtered; one per line by default."""
+    from aidqa.assistant import Assistant
+    from aidqa.figures_view import FigureQuery, csv_bytes, format_value, indicator, parse_amount, select_figures
+
+    if as_json and as_csv:
+        _fail("choose one of --json and --csv", EXIT_BAD_INPUT)
+    try:
+        query = FigureQuery(text=grep, unit=unit, minimum=parse_amount(minimum), maximum=parse_amount(maximum),
+                            include_dates=dates)
+    except ValueError as exc:
+        _fail(f"--min/--max: {exc}", EXIT_BAD_INPUT)
+    try:
+        found = select_figures(Assistant(_settings(ctx)).figures(), query)
+    except _library_errors() as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps([f.model_dump() for f in found], ensure_ascii=False, indent=1))
+    elif as_csv:
+        sys.stdout.buffer.write(csv_bytes(found))
+        sys.stdout.flush()
+    else:
+        for f in found:
+            qualifier = {"approx": "约", "more_than": "超过", "at_least": "以上"}.get(f.qualifier, "")
+            click.echo("\t".join([f.raw, format_value(f.value), f.unit, qualifier, indicator(f), f"{f.source}:{f.start}-{f.end}"]))
+        click.echo(f"{len(found)} figure(s)", err=True)
+
+
+@main.command()
 @click.option("--host", default=None, help="Address to listen on (default AIDQA_HOST or 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default AIDQA_PORT or 7860).")
 @click.pass_context
