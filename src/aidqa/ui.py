@@ -62,6 +62,7 @@ PANEL_CSS = """
 .aidqa-passage { white-space: pre-wrap; word-break: break-word; }
 .aidqa-passage mark { background: #fde68a; color: #111827; padding: 0 1px; border-radius: 2px; }
 .aidqa-passage mark strong { color: #b91c1c; }
+.aidqa-passage mark strong.aidqa-answer-figure { text-decoration: underline 2px; text-underline-offset: 3px; }
 .aidqa-quote { margin-top: 0.35rem; }
 .aidqa-score { font-size: 0.8rem; color: var(--body-text-color-subdued); margin-top: 0.3rem; }
 .aidqa-note { color: var(--body-text-color-subdued); }
@@ -84,6 +85,25 @@ def _emphasise_figures(text: str) -> str:
     return "".join(out)
 
 
+def _emphasise_quote(c: Citation) -> str:
+    """The quote, escaped. The figures that answer the question (``c.highlights``) are marked as such; without
+    highlights, every figure is in <strong>."""
+    quote = c.quote or ""
+    spans = sorted((a - c.start, b - c.start) for a, b in c.highlights or [])
+    if not spans or any(not (0 <= a < b <= len(quote)) for a, b in spans):
+        return _emphasise_figures(quote)
+    out: list[str] = []
+    last = 0
+    for a, b in spans:
+        if a < last:
+            continue  # overlapping spans: keep the first
+        out.append(html.escape(quote[last:a]))
+        out.append(f'<strong class="aidqa-answer-figure">{html.escape(quote[a:b])}</strong>')
+        last = b
+    out.append(html.escape(quote[last:]))
+    return "".join(out)
+
+
 def _passage_html(c: Citation) -> str:
     """The passage, escaped, with the quote in <mark> (figures in it in <strong>)."""
     passage, quote = c.passage or "", c.quote or ""
@@ -92,12 +112,12 @@ def _passage_html(c: Citation) -> str:
         i = passage.find(quote) if quote else -1
     if i < 0:
         # The quote is not inside the passage (should not happen): show both, the quote marked.
-        body = f'<mark>{_emphasise_figures(quote)}</mark>'
+        body = f'<mark>{_emphasise_quote(c)}</mark>'
         rest = f'<div class="aidqa-quote">{html.escape(passage)}</div>' if passage else ""
         return f'<div class="aidqa-passage">{body}</div>{rest}'
     before, after = passage[:i], passage[i + len(quote) :]
     return (
-        f'<div class="aidqa-passage">{html.escape(before)}<mark>{_emphasise_figures(quote)}</mark>'
+        f'<div class="aidqa-passage">{html.escape(before)}<mark>{_emphasise_quote(c)}</mark>'
         f"{html.escape(after)}</div>"
     )
 
