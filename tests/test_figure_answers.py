@@ -123,3 +123,10 @@ def test_citation_model_carries_highlights_in_json(assistant):
     c = data["citations"][0]
     assert c["highlights"] and Citation.model_validate(c).highlights[0][1] - c["highlights"][0][0] == len("18场")
     assert ComputedTotal.model_fields.keys() >= {"text", "value", "unit", "operands", "citation_ids"}
+
+
+def test_the_figure_whose_own_words_the_question_repeats_wins(assistant):
+    # 累计投入 is what 18.51亿元 measures; 资金 is answered by an amount in 元 even though that sentence says 我市
+    # and never 资金 (while two other sentences hold 天津…投入…资金 with smaller sums).
+    answer = assistant.ask("天津累计投入了多少资金？")
+    assert [f.raw for f in answer.figures] == ["18.51亿元"]

@@ -57,7 +57,7 @@ _UNIT_AFTER_AMOUNT = [
     ("届", "届"), ("期", "期"), ("位", "位"),
 ]
 _UNIT_WORDS = [
-    (re.compile(r"投资|资金|金额|经费|多少钱|花了|花费|投入了多少|签约额|收入"), "元"),
+    (re.compile(r"投资|资金|金额|经费|多少钱|钱|花了|花费|投入了多少|签约额|收入"), "元"),
     (re.compile(r"占比|比例|比率|百分之|百分比|上线率|覆盖率"), "%"),
     (re.compile(r"人数|多少人"), "人"),
     (re.compile(r"面积"), "平方米"),
@@ -75,6 +75,7 @@ _QUOTED = re.compile(r"[\"“「『]([^\"”」』]{2,30})[\"”」』]")
 # How far down the ranked sentences the answerer looks for one that passes the checks.
 _SUPPORT_TRIES = 4
 _SUPPORT_MARGIN = 0.75
+_FALLBACK_COVERAGE = 0.6
 # Joins two questions in one sentence; each side must ask something on its own (_QUESTION_CUE).
 _JOINED_QUESTIONS = re.compile(r"[，,；;]\s*(?:以及|还有|另外|同时)|[；;]")
 _QUESTION_CUE = re.compile(r"多少|几|什么|哪|谁|怎样|怎么|如何|是否|有没有|吗|呢|\b(?:how|what|which|who|when|where)\b", re.IGNORECASE)
@@ -194,6 +195,18 @@ def anchors(question: str, language: str) -> list[tuple[str, ...]]:
     return unique
 
 
+def _common_run(a: str, b: str) -> int:
+    """Length of the longest run of characters ``a`` and ``b`` share."""
+    best = 0
+    for i in range(len(a)):
+        for j in range(i + best + 1, len(a) + 1):
+            if a[i:j] in b:
+                best = j - i
+            else:
+                break
+    return best
+
+
 def _generic_place(word: str) -> bool:
     """各市县 / 全州 / 本省 / 两县: a determiner and place words, naming no particular place."""
     rest = word.lstrip("各每全本该两多诸")
@@ -261,26 +274,36 @@ class ExtractiveAnswerer:
             term_groups += [g for g in query_term_groups(context) if g not in term_groups]
         groups = [(tuple(fold_for_match(t) for t in g), self.index.keywords.word_idf(g[0])) for g in term_groups]
         total_w = sum(w for _, w in groups) or 1.0
-
-        def coverage(folded_text: str) -> float:
-            return sum(w for alts, w in groups if any(a in folded_text for a in alts)) / total_w
-
-        q_bigrams = set(char_bigrams(f"{question} {expansion_text(question)}"))
         amount = asks_amount(question)
         unit = asked_unit(question, language) if amount else None
+        # Words that only name the asked unit (资金/金额/钱 for 元, 人数 for 人) are answered by a figure in that
+        # unit: 累计投入18.51亿元 answers 累计投入了多少资金 without the word 资金.
+        unit_pattern = next((p for p, u in _UNIT_WORDS if u == unit), None)
+        unit_words = {i for i, (alts, _) in enumerate(groups) if unit_pattern and unit_pattern.fullmatch(alts[0])}
+
+        def coverage(folded_text: str, has_unit_figure: bool = False) -> float:
+            return sum(w for i, (alts, w) in enumerate(groups)
+                       if any(a in folded_text for a in alts) or (has_unit_figure and i in unit_words)) / total_w
+
+        q_bigrams = set(char_bigrams(f"{question} {expansion_text(question)}"))
         vectors = self.embeddings.embed_passages([c.text for c in cands]) if cands else np.zeros((0, 1))
         for cand, vec in zip(cands, vectors):
             folded = fold_for_match(cand.text)
-            cand.coverage = coverage(folded)
+            cand.unit_match = _contains_number_with_unit(cand.text, unit)
+            cand.coverage = coverage(folded, cand.unit_match)
+            # Support (whether to answer at all) takes no unit credit: it must rest on the question's own words.
             cand.context_coverage = coverage(fold_for_match(self._context(cand)))
             cand.bigram_coverage = len(q_bigrams & set(char_bigrams(cand.text))) / len(q_bigrams) if q_bigrams else 0.0
             cand.dense = float(np.dot(query_vector, vec))
             cand.has_number = bool(numbers_in(cand.text)) or bool(re.search(r"[一二三四五六七八九十两][批个项名次]", cand.text))
-            cand.unit_match = _contains_number_with_unit(cand.text, unit)
             prior = 1.0 / (1 + cand.chunk_rank)
             score = 0.45 * cand.coverage + 0.15 * cand.bigram_coverage + 0.3 * cand.dense + 0.1 * prior
             if amount:
                 score += (0.1 if cand.has_number else -0.15) + (0.1 if cand.unit_match else 0.0)
+                # The question repeats what a figure of this sentence measures (累计投入了多少 ↔ 累计投入18.51亿元).
+                phrase = max((_common_run(f.measures, question) for f in self._figures_in(cand, unit)), default=0)
+                if phrase >= 4:
+                    score += 0.1
             cand.score = score
 
     # ---- decision -----------------------------------------------------------------------------------------
@@ -373,6 +396,10 @@ class ExtractiveAnswerer:
             if cand.score < _SUPPORT_MARGIN * ranked[0].score:
                 break
             ok, why, named_miss = self._check(question, language, cand)
+            if ok and cand is not ranked[0] and cand.context_coverage < _FALLBACK_COVERAGE and not _QUOTED.search(question):
+                # A lower sentence must match the question's words clearly, not just pass: 泽库县's 1000万元 medical
+                # project is not the answer to 泽库县县域连通工程总投资.
+                ok, why = False, f"fallback with term coverage {cand.context_coverage:.2f} only"
             logger.debug("candidate %.3f %s: %s", cand.score, cand.text[:40], why)
             reason = reason or why
             if ok:
