@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test bench clean-index
+.PHONY: install browser run test bench clean-index
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,11 @@ install: $(VENV)/.installed
 run: install
 	$(BIN)/python app.py
 
-test: install
+# Debian's chromium + CJK fonts for tests/test_browser.py (apt, only if missing; AIDQA_SKIP_BROWSER=1 skips).
+browser:
+	bash scripts/install-browser.sh
+
+test: install browser
 	$(BIN)/python -m pytest
 
 bench: install

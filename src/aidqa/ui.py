@@ -540,8 +540,9 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
         chatbot.clear(lambda: EMPTY_PANEL, None, citations, api_visibility="private")  # the chat's own trash icon
         timer.tick(tick, filters, [status_line, timer, *filled], api_visibility="private", show_progress="hidden")
         demo.load(on_load, filters, [status_line, *filled], api_visibility="private", show_progress="hidden")
+        # The text box filters on .change, not .input: text from a Chinese input method or a paste fires no key event.
         gr.on(
-            triggers=[figs_text.input, figs_text.submit, figs_unit.input, figs_section.input, figs_min.submit,
+            triggers=[figs_text.change, figs_text.submit, figs_unit.input, figs_section.input, figs_min.submit,
                       figs_min.blur, figs_max.submit, figs_max.blur, figs_dates.input],
             fn=figures.results,
             inputs=filters,
