@@ -105,9 +105,12 @@ def chunk_document(doc: SourceDocument, settings: ChunkingSettings) -> list[Chun
             chunks.append(Chunk(chunk_id(doc.name, start, end, text[start:end]), doc.name, section, start, end, text[start:end], len(chunks)))
             if j + 1 >= len(units):
                 break
-            # Next chunk repeats the last `overlap` sentences, if that still moves forward.
-            nxt = j + 1 - settings.overlap_sentences
-            i = nxt if nxt > i else j + 1
+            # Next chunk repeats the last `overlap` sentences, if that still moves forward and leaves room for the
+            # next new sentence (otherwise it would be a repeat of text the previous chunk already has).
+            nxt = max(j + 1 - settings.overlap_sentences, i + 1)
+            while nxt <= j and units[j + 1][1] - units[nxt][0] > settings.max_chars:
+                nxt += 1
+            i = nxt
     return chunks
 
 

@@ -9,17 +9,26 @@ Layout (one folder per index name, i.e. per embedding model + chunking + text ru
 A build is written beside the current one and made current by an atomic rename of CURRENT: a crash mid-build
 leaves the previous index serving. The manifest records the content hash of every corpus file; when the corpus
 changes, the index is stale and is rebuilt on next use.
+
+Faults: a CURRENT that names no build, or an unreadable manifest, makes the index "corrupt" (``ensure`` warns and
+rebuilds; ``load`` raises ``IndexUnavailable``). Readers never take the lock, so a build in another process does not
+stop them from serving the current build. A read-only index folder still serves (Chroma writes to its database when
+it opens it, so the vector store is opened from a private temporary copy); a build there fails with an
+``IndexUnavailable`` that names the folder.
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import logging
 import os
 import shutil
+import tempfile
 import time
 import uuid
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -36,7 +45,7 @@ from aidqa.chunking import Chunk, chunk_corpus
 from aidqa.config import Settings
 from aidqa.embeddings import SentenceEmbeddings
 from aidqa.figures import FIGURE_RULES_VERSION, Figure, extract_figures
-from aidqa.ingest import corpus_files, file_sha256, load_corpus
+from aidqa.ingest import UNREADABLE, corpus_files, file_sha256, load_corpus
 from aidqa.text import TEXT_RULES_VERSION, char_bigrams, tokenize_words
 
 logger = logging.getLogger(__name__)
@@ -59,8 +68,36 @@ def chroma_client(path: Path) -> chromadb.ClientAPI:
 
 
 def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:
-    """{relative file name: sha256} of every report file; what the manifest compares against."""
-    return {p.relative_to(corpus_dir).as_posix(): file_sha256(p) for p in corpus_files(corpus_dir)}
+    """{relative file name: sha256} of every report file; what the manifest compares against. A file that cannot be
+    read (removed after it was listed, no permission) is recorded as ``UNREADABLE`` instead of failing the whole
+    corpus; the build skips it, and once it is readable again its hash differs and the index is stale."""
+    fingerprint = {}
+    for path in corpus_files(corpus_dir):
+        rel = path.relative_to(corpus_dir).as_posix()
+        try:
+            fingerprint[rel] = file_sha256(path)
+        except OSError as exc:
+            logger.info("cannot read %s: %s", rel, exc.strerror or exc)  # the build logs the skip as a warning
+            fingerprint[rel] = UNREADABLE
+    return fingerprint
+
+
+def _writable(folder: Path) -> bool:
+    """Can this process write to ``folder`` and every file under it (a read-only mount, a chmod a-w, another
+    owner)? ``os.access`` also answers for root, whose capabilities it takes into account."""
+    try:
+        return all(os.access(p, os.W_OK) for p in (folder, *folder.rglob("*")))
+    except OSError:
+        return False
+
+
+def _open_error(action: str, folder: Path, exc: OSError) -> "IndexUnavailable":
+    """A clear message for a failed write under the index folder, naming the folder (no traceback from deep inside
+    a library)."""
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return IndexUnavailable(f"cannot {action}: the index folder {folder} is not writable ({exc.strerror}); "
+                                "make it writable, or set AIDQA_INDEX_DIR to a writable folder")
+    return IndexUnavailable(f"cannot {action} in {folder}: {exc}")
 
 
 @dataclass
@@ -135,14 +172,24 @@ class IndexStore:
 
     # ---- state -------------------------------------------------------------------------------------------
 
-    def current_build(self) -> Path | None:
+    def _pointer(self) -> tuple[Path | None, str | None]:
+        """(the build CURRENT names, None) or (None, why it names none). No CURRENT file at all is (None, None)."""
         pointer = self.root / "CURRENT"
         try:
             name = pointer.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
-            return None
+            return None, None
+        except (OSError, ValueError) as exc:  # a folder, no permission, not text
+            return None, f"index pointer {pointer} is unreadable: {exc}"
+        if not name or name in (".", "..") or Path(name).name != name or name.startswith("tmp-"):
+            return None, f"index pointer {pointer} holds {name[:80]!r}, which is not a build name"
         build = self.root / "builds" / name
-        return build if name and build.is_dir() else None
+        if not build.is_dir():
+            return None, f"index pointer {pointer} names build {name!r}, which is not in {build.parent}"
+        return build, None
+
+    def current_build(self) -> Path | None:
+        return self._pointer()[0]
 
     def read_manifest(self, build: Path) -> dict[str, Any]:
         try:
@@ -152,7 +199,9 @@ class IndexStore:
 
     def status(self) -> tuple[str, str]:
         """('ready'|'missing'|'stale'|'corrupt', reason)."""
-        build = self.current_build()
+        build, problem = self._pointer()
+        if problem:
+            return "corrupt", problem
         if build is None:
             return "missing", f"no index built yet in {self.root}"
         try:
@@ -169,16 +218,31 @@ class IndexStore:
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".lock", "a+") as fh:
+        """The build lock (fcntl, released by the kernel if the holder dies). The holder writes its pid into the
+        lock file, so a waiting builder can say whom it waits for."""
+        lock_path = self.root / ".lock"
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fh = open(lock_path, "a+")  # noqa: SIM115 (closed below, after the lock is released)
+        except OSError as exc:
+            raise _open_error("build the index", self.root, exc) from exc
+        with fh:
             try:
                 fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                logger.info("another process is building %s; waiting for it", self.root)
+                fh.seek(0)
+                holder = fh.read().strip()
+                logger.info("waiting for the index lock %s held by another process%s", lock_path,
+                            f" (pid {holder})" if holder.isdigit() else "")
                 fcntl.flock(fh, fcntl.LOCK_EX)
+            logger.info("acquired the index lock %s (pid %d)", lock_path, os.getpid())
             try:
+                fh.truncate(0)
+                fh.write(f"{os.getpid()}\n")
+                fh.flush()
                 yield
             finally:
+                logger.info("released the index lock %s (pid %d)", lock_path, os.getpid())
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
     def build(self, progress: ProgressCallback | None = None, force: bool = False) -> LoadedIndex:
@@ -196,9 +260,14 @@ class IndexStore:
         docs = load_corpus(corpus_dir)
         chunks = chunk_corpus(docs, self.settings.chunking)
         builds = self.root / "builds"
-        builds.mkdir(parents=True, exist_ok=True)
         tmp = builds / f"tmp-{uuid.uuid4().hex[:8]}"
-        tmp.mkdir()
+        try:
+            builds.mkdir(parents=True, exist_ok=True)
+            tmp.mkdir()
+        except OSError as exc:
+            raise _open_error("build the index", builds, exc) from exc
+        logger.info("building index in %s: %d chunks from %d files", tmp, len(chunks), len(docs))
+        final = None
         try:
             self._write_vectors(tmp, chunks, progress)
             words = [tokenize_words(c.text) for c in chunks]
@@ -232,8 +301,13 @@ class IndexStore:
             final = builds / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
             os.rename(tmp, final)
             self._point_current_to(final.name)
-        except BaseException:
+        except BaseException as exc:
+            # CURRENT still names the previous build (its replacement is the last, atomic step): drop this one.
             shutil.rmtree(tmp, ignore_errors=True)
+            if final is not None:
+                shutil.rmtree(final, ignore_errors=True)
+            if isinstance(exc, OSError):
+                raise _open_error("write the index build", builds, exc) from exc
             raise
         self._prune_builds(keep=final.name)
         logger.info("built index %s: %d chunks from %d files in %.2fs", final, len(chunks), len(docs), manifest["build_seconds"])
@@ -261,8 +335,12 @@ class IndexStore:
 
     def _point_current_to(self, build_name: str) -> None:
         tmp = self.root / f".CURRENT.{uuid.uuid4().hex[:8]}"
-        tmp.write_text(build_name + "\n", encoding="utf-8")
-        os.replace(tmp, self.root / "CURRENT")
+        try:
+            tmp.write_text(build_name + "\n", encoding="utf-8")
+            os.replace(tmp, self.root / "CURRENT")
+        except OSError:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def _prune_builds(self, keep: str) -> None:
         builds = sorted((p for p in (self.root / "builds").iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
@@ -277,7 +355,9 @@ class IndexStore:
     # ---- loading -----------------------------------------------------------------------------------------
 
     def load(self) -> LoadedIndex:
-        build = self.current_build()
+        build, problem = self._pointer()
+        if problem:
+            raise IndexUnavailable(f"{problem}; run `aidqa index --rebuild`")
         if build is None:
             raise IndexUnavailable(f"no index in {self.root}; run `aidqa index`")
         manifest = self.read_manifest(build)
@@ -290,16 +370,41 @@ class IndexStore:
             figures = [Figure.model_validate(f) for f in json.loads((build / FIGURES).read_text(encoding="utf-8"))]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexUnavailable(f"keyword index in {build} is unreadable: {exc}") from exc
+        chroma_dir = build / "chroma"
+        if not (chroma_dir / "chroma.sqlite3").is_file():
+            raise IndexUnavailable(f"vector index in {build} is missing (no {chroma_dir.name}/chroma.sqlite3)")
+        private_copy = None
+        if not _writable(chroma_dir):
+            # Chroma opens its SQLite database for writing ("attempt to write a readonly database" otherwise), so a
+            # read-only index is served from a private copy of its vector store; the copy goes with the index.
+            private_copy = Path(tempfile.mkdtemp(prefix="aidqa-readonly-index-"))
+            try:
+                shutil.copytree(chroma_dir, private_copy / "chroma", copy_function=shutil.copyfile)
+                for p in (private_copy / "chroma", *(private_copy / "chroma").rglob("*")):
+                    p.chmod(0o700 if p.is_dir() else 0o600)  # copytree keeps the folders' read-only modes
+            except OSError as exc:
+                shutil.rmtree(private_copy, ignore_errors=True)
+                raise IndexUnavailable(f"vector index in {build} is read-only and could not be copied: {exc}") from exc
+            logger.warning("index folder %s is read-only; serving its vector store from a private copy in %s",
+                           build, private_copy)
+            chroma_dir = private_copy / "chroma"
         try:
-            client = chroma_client(build / "chroma")
+            client = chroma_client(chroma_dir)
             vectorstore = Chroma(collection_name=self.name, client=client, embedding_function=self.embeddings,
                                  create_collection_if_not_exists=False)
             count = vectorstore._collection.count()
         except Exception as exc:  # chromadb raises its own and sqlite errors
+            if private_copy:
+                shutil.rmtree(private_copy, ignore_errors=True)
             raise IndexUnavailable(f"vector index in {build} is unreadable: {exc}") from exc
         if count != len(chunks) or manifest.get("chunk_count") != len(chunks):
+            if private_copy:
+                shutil.rmtree(private_copy, ignore_errors=True)
             raise IndexUnavailable(f"index in {build} is inconsistent: {count} vectors, {len(chunks)} chunks, manifest says {manifest.get('chunk_count')}")
-        return LoadedIndex(self.name, build, manifest, chunks, documents, vectorstore, keywords, figures)
+        loaded = LoadedIndex(self.name, build, manifest, chunks, documents, vectorstore, keywords, figures)
+        if private_copy:
+            weakref.finalize(loaded, shutil.rmtree, private_copy, True)
+        return loaded
 
     def ensure(self, progress: ProgressCallback | None = None) -> LoadedIndex:
         """The ready index: built when missing or stale, rebuilt (with a warning) when corrupt."""
@@ -310,5 +415,8 @@ class IndexStore:
             except IndexUnavailable as exc:
                 logger.warning("index unusable, rebuilding: %s", exc)
                 return self.build(progress, force=True)
-        logger.info("building index (%s: %s)", state, reason)
+        if state == "corrupt":
+            logger.warning("index unusable, rebuilding: %s", reason)
+        else:
+            logger.info("building index (%s: %s)", state, reason)
         return self.build(progress, force=state == "corrupt")

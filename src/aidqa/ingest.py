@@ -14,6 +14,7 @@ logger = logging.getLogger(__name__)
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown")
 MAX_FILE_BYTES = 20 * 1024 * 1024
+UNREADABLE = "unreadable"  # the fingerprint of a listed file that could not be read (see index.corpus_fingerprint)
 
 
 @dataclass
@@ -48,9 +49,14 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus path {corpus_dir} is not a folder")
     files = []
+    # rglob does not descend into symbolic links to folders, so a link loop cannot make this walk forever.
     for path in sorted(corpus_dir.rglob("*")):
         rel = path.relative_to(corpus_dir)
-        if any(part.startswith(".") for part in rel.parts) or not path.is_file():
+        if any(part.startswith(".") for part in rel.parts) or path.is_dir():
+            continue
+        if not path.is_file():
+            # Never opened: reading a named pipe would block, a device could be endless.
+            logger.info("skipping %s: not a regular file (a broken or looping link, a pipe, a socket or a device)", rel)
             continue
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             logger.info("skipping %s: unsupported file type %r", rel, path.suffix)
@@ -70,14 +76,25 @@ def file_sha256(path: Path) -> str:
 def read_document(path: Path, corpus_dir: Path) -> SourceDocument | None:
     """Load one report, or return None (and log why) when it cannot be used."""
     rel = path.relative_to(corpus_dir).as_posix()
-    size = path.stat().st_size
-    if size == 0:
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            logger.warning("skipping %s: empty file", rel)
+            return None
+        if size > MAX_FILE_BYTES:
+            logger.warning("skipping %s: %d bytes is over the %d-byte limit", rel, size, MAX_FILE_BYTES)
+            return None
+        with path.open("rb") as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat()
+    except OSError as exc:  # removed after it was listed, no permission, an I/O error
+        logger.warning("skipping %s: cannot read it (%s)", rel, exc.strerror or exc)
+        return None
+    if len(data) > MAX_FILE_BYTES:
+        logger.warning("skipping %s: over the %d-byte limit", rel, MAX_FILE_BYTES)
+        return None
+    if not data:
         logger.warning("skipping %s: empty file", rel)
         return None
-    if size > MAX_FILE_BYTES:
-        logger.warning("skipping %s: %d bytes is over the %d-byte limit", rel, size, MAX_FILE_BYTES)
-        return None
-    data = path.read_bytes()
     if b"\x00" in data:
         logger.warning("skipping %s: binary file (contains NUL bytes)", rel)
         return None

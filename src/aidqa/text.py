@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 # Bump when normalisation, sentence splitting or chunking rules change: it is part of the index name, so stale chunks
 # (whose offsets were computed by older rules) are never reused.
-TEXT_RULES_VERSION = "2"
+TEXT_RULES_VERSION = "3"
 
 # ---------------------------------------------------------------------------------------------------------------
 # Character classes
