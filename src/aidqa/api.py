@@ -14,16 +14,40 @@ Every error under ``/api`` is JSON ``{"error": {"code", "message", "details"?}}`
 own routes keep Gradio's error handling. The index loads in a background thread (one ``ui.IndexLoader`` shared by
 the UI's status line and the API), so the server answers at once: 503 ``index_building`` until it is ready.
 
-The app is assembled in one place (``create_app``) so that access control (auth for UI + API, CORS, blocked file
-routes) can be added there later.
+Access control is in one place, ``_SecurityGuard``, an ASGI middleware in front of both the API and the UI:
+
+* file routes: ``/gradio_api/file=`` serves only files this app's Gradio put in its own cache (the 数据一览 CSV);
+  any other path, traversal (``..``, in any percent-encoding), ``.env``, the index or corpus folder, a URL, and
+  Gradio's upload, proxy and deprecated ``/file/`` routes get 403 (Gradio's own ``blocked_paths`` is the second
+  layer);
+* authentication (``AIDQA_AUTH``): HTTP Basic on every route, UI and API alike; only ``GET /api/health`` answers
+  without credentials, and then with its status alone;
+* origins: a request from another origin's web page (an ``Origin`` header that is neither this server nor in
+  ``AIDQA_CORS_ORIGINS``) gets 403 unless it is a plain GET/HEAD, and no CORS header is ever sent to it (Gradio
+  would otherwise echo any origin);
+* headers: ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``, ``X-Frame-Options: DENY`` and
+  ``Content-Security-Policy: frame-ancestors 'none'`` on every response.
+
+Answering is bounded: ``AskLimiter`` lets ``max_concurrent_asks`` API requests answer at once and
+``max_waiting_asks`` wait; one more gets 503 ``busy`` at once. The Gradio queue has the same two limits.
 """
 
 # No ``from __future__ import annotations``: FastAPI reads the endpoints' annotations as real types.
 
+import asyncio
+import base64
+import binascii
+import contextlib
 import logging
-from collections.abc import Callable, Coroutine
+import os
+import re
+import secrets
+import threading
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import unquote, urlsplit
 
 import gradio as gr
 from fastapi import FastAPI, Request
@@ -32,12 +56,14 @@ from fastapi.exception_handlers import (
     request_validation_exception_handler,
 )
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute, APIRouter
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.datastructures import Headers
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aidqa import __version__, ui
 from aidqa.assistant import Assistant, InvalidQuestion
@@ -53,8 +79,8 @@ MAX_HISTORY_TURNS = 50
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a full batch of 500-character questions with history is far below this
 RETRY_AFTER_BUILDING = 5  # seconds; the packaged model builds the report's index in about a second
 RETRY_AFTER_FAILED = 60  # a failed load needs an operator (see the message), so ask clients to back off longer
-QUEUE_CONCURRENCY = 4  # Gradio events run at most this many at a time ...
-QUEUE_MAX_SIZE = 64  # ... and at most this many wait
+RETRY_AFTER_BUSY = 1  # a slot frees as soon as one answer is done (well under a second)
+AUTH_REALM = "aidqa"
 
 
 # ---- request / response models -----------------------------------------------------------------------------
@@ -100,7 +126,9 @@ class ErrorDetail(BaseModel):
 class ErrorInfo(BaseModel):
     code: str = Field(
         description="invalid_request (body does not match the schema), invalid_question (empty or too long), "
-        "index_building, index_unavailable, not_found, method_not_allowed, payload_too_large, internal_error."
+        "index_building, index_unavailable, busy (too many questions at once), unauthorized (AIDQA_AUTH is set and "
+        "the credentials are missing or wrong), forbidden (a cross-origin request, or a path that is not served), "
+        "not_found, method_not_allowed, payload_too_large, internal_error."
     )
     message: str = Field(description="What went wrong, for a person to read.")
     details: list[ErrorDetail] | None = Field(None, description="Per-field problems (invalid_request only).")
@@ -152,10 +180,15 @@ class HealthResponse(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "AIDQA_AUTH is set and the request has no or wrong HTTP Basic "
+          "credentials (unauthorized)."},
+    403: {"model": ErrorResponse, "description": "Sent from a web page of another origin that is not in "
+          "AIDQA_CORS_ORIGINS (forbidden)."},
     422: {"model": ErrorResponse, "description": "Invalid body (invalid_request) or question (invalid_question)."},
     500: {"model": ErrorResponse, "description": "Unexpected error (internal_error); details are in the server log."},
     503: {"model": ErrorResponse, "description": "The index is building (index_building) or failed to load "
-          "(index_unavailable); see the Retry-After header."},
+          "(index_unavailable), or too many questions are being answered and waiting (busy); see the Retry-After "
+          "header."},
 }
 
 
@@ -275,12 +308,80 @@ class _GuardedRoute(APIRoute):
 # ---- the service -------------------------------------------------------------------------------------------
 
 
-class ApiService:
-    """What the routes need: the shared assistant and the loader that loads its index in the background."""
+def _wake(future: "asyncio.Future[None]") -> None:
+    if not future.done():
+        future.set_result(None)
 
-    def __init__(self, assistant: Assistant, loader: ui.IndexLoader) -> None:
+
+class AskLimiter:
+    """At most ``concurrent`` holders at once and at most ``max_waiting`` callers waiting for a slot; ``acquire()``
+    beyond that returns False at once (the caller answers "busy"). Waiters wait in the event loop, not in a worker
+    thread, so a full queue holds no threads. Not tied to one event loop (each TestClient runs its own)."""
+
+    def __init__(self, concurrent: int, max_waiting: int) -> None:
+        self.concurrent, self.max_waiting = concurrent, max_waiting
+        self.active = 0
+        self._waiters: deque[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = deque()
+        self._lock = threading.Lock()
+
+    @property
+    def waiting(self) -> int:
+        return len(self._waiters)
+
+    async def acquire(self) -> bool:
+        with self._lock:
+            if self.active < self.concurrent and not self._waiters:
+                self.active += 1
+                return True
+            if len(self._waiters) >= self.max_waiting:
+                return False
+            loop = asyncio.get_running_loop()
+            waiter = (loop, loop.create_future())
+            self._waiters.append(waiter)
+        try:
+            await waiter[1]
+        except BaseException:  # cancelled (e.g. the client went away)
+            with self._lock:
+                handed_over = waiter not in self._waiters
+                if not handed_over:
+                    self._waiters.remove(waiter)
+            if handed_over:  # release() gave us the slot just as we were cancelled: pass it on
+                self.release()
+            raise
+        return True
+
+    def release(self) -> None:
+        with self._lock:
+            while self._waiters:  # the slot passes straight to the next waiter; ``active`` stays the same
+                loop, future = self._waiters.popleft()
+                try:
+                    loop.call_soon_threadsafe(_wake, future)
+                    return
+                except RuntimeError:  # its event loop is closed: nobody is waiting there any more
+                    continue
+            self.active -= 1
+
+    @contextlib.asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold a slot for the body of the ``async with``; raises ApiError 503 busy when none is free."""
+        if not await self.acquire():
+            raise ApiError(503, "busy", f"the server is busy: {self.concurrent} questions are being answered and "
+                           f"{self.max_waiting} are waiting; retry in a moment", {"Retry-After": str(RETRY_AFTER_BUSY)})
+        try:
+            yield
+        finally:
+            self.release()
+
+
+class ApiService:
+    """What the routes need: the shared assistant, the loader that loads its index in the background, and the
+    limiter of questions answered at once."""
+
+    def __init__(self, assistant: Assistant, loader: ui.IndexLoader, limiter: AskLimiter | None = None) -> None:
         self.assistant = assistant
         self.loader = loader
+        settings = assistant.settings
+        self.limiter = limiter or AskLimiter(settings.max_concurrent_asks, settings.max_waiting_asks)
 
     @property
     def settings(self) -> Settings:
@@ -353,19 +454,26 @@ def _api_router(service: ApiService) -> APIRouter:
     router = APIRouter(prefix=API_PREFIX, route_class=_GuardedRoute, max_body_size=MAX_BODY_BYTES, tags=["aidqa"])
 
     @router.post("/ask", response_model=Answer, responses=ERROR_RESPONSES, summary="Answer one question")
-    def ask(body: AskRequest) -> Answer:
+    async def ask(body: AskRequest) -> Answer:
         """Answer a question from the reports. The answer quotes the reports verbatim; every `[n]` in it refers to
         `citations[n-1]`. When the reports do not answer the question, `refused` is true and there are no
-        citations."""
+        citations. When `max_concurrent_asks` questions are being answered and `max_waiting_asks` wait, the
+        answer is 503 `busy` at once (Retry-After: 1)."""
         service.require_ready()
-        return service.ask(body)
+        async with service.limiter.slot():
+            return await run_in_threadpool(service.ask, body)
 
     @router.post("/ask/batch", response_model=BatchResponse, responses=ERROR_RESPONSES, summary="Answer many questions")
-    def ask_batch(body: BatchRequest) -> BatchResponse:
+    async def ask_batch(body: BatchRequest) -> BatchResponse:
         """Answer up to 100 questions in order. A question that cannot be asked (empty, too long) gets
         `{"ok": false, "question", "error"}` in its place; the rest are still answered. A body that does not match
-        the schema (wrong types, unknown fields, more than 100 questions) is rejected as a whole with 422."""
+        the schema (wrong types, unknown fields, more than 100 questions) is rejected as a whole with 422. A batch
+        takes one answering slot (its questions are answered one after another), or gets 503 `busy` like `/ask`."""
         service.require_ready()
+        async with service.limiter.slot():
+            return await run_in_threadpool(_answer_batch, body)
+
+    def _answer_batch(body: BatchRequest) -> BatchResponse:
         results: list[BatchAnswer | BatchFailure] = []
         for item in body.questions:
             try:
@@ -380,13 +488,16 @@ def _api_router(service: ApiService) -> APIRouter:
 
     @router.get("/health", response_model=HealthResponse, summary="Readiness and index details",
                 responses={503: {"model": HealthResponse, "description": "Building or failed (same body)."}})
-    def health() -> Response:
+    def health(request: Request) -> Response:
         """200 when questions can be answered; 503 (with Retry-After) while the index is building or after it
-        failed to load. The body has the same shape either way."""
+        failed to load. The body has the same shape either way. When AIDQA_AUTH is set, a request without
+        credentials still gets the status code, but a body of just `{"status": ...}` (for load balancer probes)."""
         body, status = service.health()
         headers = None
         if status == 503:
             headers = {"Retry-After": str(RETRY_AFTER_FAILED if body.status == "error" else RETRY_AFTER_BUILDING)}
+        if request.scope.get(ANONYMOUS_HEALTH_KEY):
+            return JSONResponse({"status": body.status}, status_code=status, headers=headers)
         return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
 
     known = {route.path: sorted(route.methods) for route in router.routes if isinstance(route, APIRoute)}
@@ -404,6 +515,200 @@ def _api_router(service: ApiService) -> APIRouter:
     return router
 
 
+# ---- access control: one guard in front of the API and the UI ------------------------------------------------
+
+ANONYMOUS_HEALTH_KEY = "aidqa.anonymous_health"  # in the ASGI scope: GET /api/health without credentials
+SAFE_METHODS = frozenset({"GET", "HEAD"})
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+}
+# Gradio routes this app never uses: uploads (no component takes a file), screen recordings, the Spaces proxy and the
+# old /file/ route (the UI fetches files through /gradio_api/file=, which is checked instead).
+BLOCKED_ROUTES = ("/gradio_api/upload", "/gradio_api/process_recording", "/gradio_api/proxy=", "/gradio_api/file/")
+_DOT_DOT = re.compile(r"(?:^|[/=])\.\.(?:[/?&#;]|$)")
+_DOT_ENV = re.compile(r"(?:^|[/=])\.env", re.IGNORECASE)
+_FILE_PARAM = re.compile(r"(?<![\w.-])file=", re.IGNORECASE)  # file=, not profile=
+_MAX_DECODES = 8
+
+
+def _fully_decoded(raw: str) -> str | None:
+    """``raw`` percent-decoded until it no longer changes (so %252e%252e is ..), backslashes as slashes. None when
+    it keeps changing or holds a control character (NUL, newline …): such a request is refused."""
+    text = raw
+    for _ in range(_MAX_DECODES):
+        once = unquote(text)
+        if once == text:
+            break
+        text = once
+    else:
+        return None
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        return None
+    return text.replace("\\", "/")
+
+
+def _same_origin(origin: str, headers: Headers) -> bool:
+    """Whether ``origin`` (the Origin header) is this server as the browser sees it: the Host header (or a proxy's
+    X-Forwarded-Host; a cross-origin page cannot set that header without a preflight, which is refused)."""
+    try:
+        o = urlsplit(origin)
+        port = o.port
+    except ValueError:
+        return False
+    if o.scheme not in ("http", "https") or not o.hostname:
+        return False  # includes "null" (sandboxed frames, file: pages)
+    default = 443 if o.scheme == "https" else 80
+    port = port or default
+    hosts = [headers.get("host", ""), headers.get("x-forwarded-host", "").split(",")[0].strip()]
+    for host in filter(None, hosts):
+        try:
+            h = urlsplit("//" + host)
+            if h.hostname == o.hostname and (h.port or default) == port:
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def _private_dirs(*settings: Settings) -> list[str]:
+    """The index and corpus folders, as absolute paths (as given and with links resolved)."""
+    found: set[str] = set()
+    for s in settings:
+        for d in (s.index_dir, s.corpus_dir):
+            for form in (str(Path(d).absolute()), os.path.realpath(d)):
+                found.add(form.replace("\\", "/").rstrip("/"))
+    return sorted(d for d in found if d)
+
+
+class _SecurityGuard:
+    """The app's access control, in front of the API and the Gradio UI alike (see the module docstring). In order:
+    paths that are never served (403), requests from other origins' pages (403 unless a plain GET/HEAD), HTTP
+    Basic authentication when AIDQA_AUTH is set (401); then security headers on every response, and no CORS headers
+    for an origin that is not in AIDQA_CORS_ORIGINS."""
+
+    def __init__(self, app: ASGIApp, *, settings: Settings, demo: gr.Blocks, private_dirs: list[str]) -> None:
+        self.app = app
+        self.users = [(u.encode(), p.encode()) for u, p in settings.auth_users().items()]
+        self.cors_origins = frozenset(settings.cors_origins)
+        self.demo = demo
+        self.cache_dir = os.path.realpath(demo.GRADIO_CACHE)
+        mentions = []
+        for d in private_dirs:
+            if d == "" or self.cache_dir == d or self.cache_dir.startswith(d + "/"):
+                logger.warning("%s holds Gradio's cache %s: it is left to Gradio's blocked_paths", d, self.cache_dir)
+                continue
+            mentions.append(re.compile(re.escape(d) + r"(?:[/?&#]|$)", re.IGNORECASE))
+        self.mentions = mentions
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        origin = headers.get("origin")
+        cors_allowed = origin is not None and origin.strip().rstrip("/").lower() in self.cors_origins
+        send = self._send_with_headers(send, strip_cors=not cors_allowed)
+        refusal = self._refusal(scope, headers, origin, cors_allowed)
+        if refusal is None:
+            await self.app(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+        else:
+            await refusal(scope, receive, send)
+
+    def _refusal(self, scope: Scope, headers: Headers, origin: str | None, cors_allowed: bool) -> Response | None:
+        if not self._path_served(scope):
+            return error_response(403, "forbidden", "this path is not served")
+        method = scope.get("method", "GET")
+        preflight = method == "OPTIONS" and "access-control-request-method" in headers
+        foreign = origin is not None and not cors_allowed and not _same_origin(origin, headers)
+        if foreign and (scope["type"] == "websocket" or method not in SAFE_METHODS):
+            return error_response(403, "forbidden", "cross-origin requests are not allowed (the page's origin is "
+                                  "not in AIDQA_CORS_ORIGINS)")
+        # A preflight carries no credentials; the listed origins' preflights are answered by the CORSMiddleware.
+        if not self.users or (preflight and cors_allowed) or self._user(headers) is not None:
+            return None
+        if scope["type"] == "http" and method == "GET" and self._app_path(scope) == f"{API_PREFIX}/health":
+            scope[ANONYMOUS_HEALTH_KEY] = True  # answered with its status only
+            return None
+        message = ("wrong user name or password" if "authorization" in headers
+                   else "authentication required: send HTTP Basic credentials")
+        return error_response(401, "unauthorized", message,
+                              headers={"WWW-Authenticate": f'Basic realm="{AUTH_REALM}", charset="UTF-8"'})
+
+    @staticmethod
+    def _app_path(scope: Scope) -> str:
+        path, root = scope.get("path", ""), scope.get("root_path", "")
+        return path[len(root):] if root and path.startswith(root) else path
+
+    def _path_served(self, scope: Scope) -> bool:
+        """False for a path or query that names what this app does not serve: a file= that is not one of the files
+        Gradio put in its cache for this app, a blocked route, ``..``, ``.env``, the index or corpus folder."""
+        raw_path = scope.get("raw_path") or scope.get("path", "").encode()
+        path = _fully_decoded(raw_path.decode("utf-8", "replace"))
+        query = _fully_decoded(scope.get("query_string", b"").decode("utf-8", "replace"))
+        if path is None or query is None:
+            return False
+        lowered = self._app_path({**scope, "path": path}).lower()
+        if any(route in lowered for route in BLOCKED_ROUTES):
+            return False
+        for text in (path, query):
+            if _DOT_DOT.search(text) or _DOT_ENV.search(text) or any(m.search(text) for m in self.mentions):
+                return False
+        # Every file= value, as fully decoded and as Gradio will read it (the path decoded once), must be served.
+        values = [path[m.end():] for m in _FILE_PARAM.finditer(path)]
+        values += [re.split(r"[&#]", query[m.end():], maxsplit=1)[0] for m in _FILE_PARAM.finditer(query)]
+        gradio_path = scope.get("path", "")
+        values += [gradio_path[m.end():] for m in _FILE_PARAM.finditer(gradio_path)]
+        return all(self._cached_file(v) for v in values)
+
+    def _cached_file(self, value: str) -> bool:
+        """Whether ``value`` is a file Gradio copied into its cache for this app (e.g. the 数据一览 CSV)."""
+        if not os.path.isabs(value) or value.startswith("//"):
+            return False
+        real = os.path.realpath(value)
+        if not real.startswith(self.cache_dir + os.sep):
+            return False
+        return any(value in files for files in list(self.demo.temp_file_sets))
+
+    def _user(self, headers: Headers) -> str | None:
+        """The user named by valid HTTP Basic credentials, else None. Compares in constant time, and checks every
+        account (so the time does not tell whether a user name exists)."""
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "basic" or not token.strip():
+            return None
+        try:
+            decoded = base64.b64decode(token.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            return None
+        user, sep, password = decoded.partition(b":")
+        if not sep:
+            return None
+        found = None
+        for u, p in self.users:
+            if secrets.compare_digest(user, u) & secrets.compare_digest(password, p):
+                found = u
+        return found.decode() if found is not None else None
+
+    @staticmethod
+    def _send_with_headers(send: Send, strip_cors: bool) -> Send:
+        async def wrapped(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers[name] = value
+                if strip_cors:  # e.g. Gradio echoes any Origin when the server is not on localhost
+                    for name in {k for k in headers if k.startswith("access-control-")}:
+                        del headers[name]
+            await send(message)
+
+        return wrapped
+
+
 # ---- the app -----------------------------------------------------------------------------------------------
 
 DESCRIPTION = """Answers questions about Chinese reports with verbatim quotes and citations (offline, extractive).
@@ -414,6 +719,10 @@ DESCRIPTION = """Answers questions about Chinese reports with verbatim quotes an
 
 Errors are always `{"error": {"code": "...", "message": "...", "details": [...]}}` (`details` only for
 `invalid_request`). The chat UI is served at `/` on the same port.
+
+When the server sets `AIDQA_AUTH`, every request needs HTTP Basic credentials (401 `unauthorized` otherwise;
+`/api/health` answers with its status alone). Requests from another origin's web page are refused (403 `forbidden`)
+unless that origin is in `AIDQA_CORS_ORIGINS`. Too many questions at once: 503 `busy` with `Retry-After: 1`.
 """
 
 
@@ -423,7 +732,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     settings = settings or (assistant.settings if assistant is not None else Settings())
     assistant = assistant or Assistant(settings)
     loader = ui.IndexLoader(assistant)
-    service = ApiService(assistant, loader)
+    service = ApiService(assistant, loader, AskLimiter(settings.max_concurrent_asks, settings.max_waiting_asks))
 
     app = FastAPI(
         title="aidqa",
@@ -441,9 +750,23 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.include_router(_api_router(service))
 
     demo = ui.build_ui(assistant, loader=loader)  # starts the loader
-    demo.queue(default_concurrency_limit=QUEUE_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
-    app = gr.mount_gradio_app(app, demo, path="/", server_name=settings.host, server_port=settings.port,
-                              ssr_mode=False, show_error=True)
+    # The UI's questions wait in Gradio's queue, within the same limits as the API's (a separate pool of slots).
+    demo.queue(default_concurrency_limit=settings.max_concurrent_asks, max_size=settings.max_waiting_asks)
+    private_dirs = _private_dirs(settings, assistant.settings)
+    app = gr.mount_gradio_app(
+        app, demo, path="/", server_name=settings.host, server_port=settings.port, show_error=True,
+        ssr_mode=False,  # no Node server: the page renders in the browser (GRADIO_SSR_MODE cannot turn it on)
+        allowed_paths=[],  # Gradio serves only the files it cached itself; the guard narrows that to this app's
+        blocked_paths=[*private_dirs, str(Path(".env").absolute())],  # second layer behind the guard
+        max_file_size="1mb",  # uploads are refused by the guard anyway: no component takes a file
+        enable_monitoring=False,  # else /monitoring/summary would show the queue's analytics to anyone
+        mcp_server=False,  # not an MCP server, whatever GRADIO_MCP_SERVER says
+    )
+    # A CORSMiddleware on the parent app also turns Gradio's own CORS handling off (it echoes any origin when the
+    # host is not localhost). Only the listed origins get CORS headers; the guard refuses the others.
+    app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+                       allow_headers=["Authorization", "Content-Type"], expose_headers=["Retry-After"], max_age=600)
+    app.add_middleware(_SecurityGuard, settings=settings, demo=demo, private_dirs=private_dirs)  # outermost
     app.state.assistant, app.state.loader, app.state.demo, app.state.service = assistant, loader, demo, service
     return app
 
@@ -456,5 +779,11 @@ def serve(settings: Settings | None = None) -> None:
     app = create_app(settings)
     base = f"http://{settings.host}:{settings.port}"
     print(f"aidqa: chat UI at {base}/ , API at {base}{API_PREFIX}/ask (docs: {base}{API_PREFIX}/docs)", flush=True)
+    users = settings.auth_users()
+    if users:
+        print(f"aidqa: HTTP Basic authentication on ({len(users)} user(s), AIDQA_AUTH)", flush=True)
+    elif settings.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"aidqa: warning: listening on {settings.host} without authentication; set AIDQA_AUTH=user:password "
+              "(and serve it over HTTPS) unless a proxy in front authenticates", flush=True)
     # A browser keeps Gradio's event stream open; do not wait for it forever on Ctrl+C.
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=5)

