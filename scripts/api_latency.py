@@ -20,14 +20,10 @@ import threading
 import time
 from pathlib import Path
 
+from aidqa.evaluation import percentile  # one definition of p50/p95 for eval and scripts
+
 REPO = Path(__file__).resolve().parent.parent
 
-
-def percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 def peak_rss_mb() -> float:

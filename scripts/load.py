@@ -41,6 +41,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from aidqa.evaluation import percentile  # one definition of p50/p95 for eval and scripts
+
 REPO = Path(__file__).resolve().parent.parent
 DEV_SET = REPO / "tests" / "data" / "dev.jsonl"
 MAX_CLIENTS = 200
@@ -64,12 +66,6 @@ class Outcome:
     detail: str = ""
     retry_after: float = 0.0
 
-
-def percentile(values: Sequence[float], p: float) -> float:
-    ordered = sorted(values)
-    k = (len(ordered) - 1) * p / 100
-    lo, hi = int(k), min(int(k) + 1, len(ordered) - 1)
-    return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
 @dataclass
