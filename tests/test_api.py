@@ -4,13 +4,11 @@ model and the real report; one test runs a real uvicorn server on a loopback por
 
 import json
 import logging
-import socket
 import threading
-import time
 
 import httpx
 import pytest
-import uvicorn
+from conftest import serve_app
 from fastapi.testclient import TestClient
 
 from aidqa import api, ui
@@ -373,27 +371,10 @@ def test_gradio_ui_is_served_at_root(client):
 # ---- a real server ------------------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def test_real_server_serves_api_and_gradio_on_one_port(settings, assistant):
     from gradio_client import Client
 
-    port = _free_port()
-    app = api.create_app(settings, assistant)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           timeout_graceful_shutdown=5))
-    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 60
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        base = f"http://127.0.0.1:{port}"
+    with serve_app(api.create_app(settings, assistant)) as base:
         with httpx.Client(base_url=base, timeout=60) as http:
             health = http.get("/api/health")
             assert health.status_code == 200 and health.json()["status"] == "ready"
@@ -407,8 +388,4 @@ def test_real_server_serves_api_and_gradio_on_one_port(settings, assistant):
         assert result["citations"][0]["source"] == REPORT
         chat, cites = client.predict(QUESTION, [], api_name="/ask")
         assert chat[-1]["role"] == "assistant" and "18.51亿元" in chat[-1]["content"][0]["text"] and "<mark>" in cites
-    finally:
-        server.should_exit = True
-        thread.join(30)
-    assert not thread.is_alive(), "uvicorn did not shut down"
 

@@ -15,14 +15,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+from conftest import serve_app
 
 try:
     from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
@@ -54,12 +52,6 @@ if os.environ.get("AIDQA_SKIP_BROWSER") == "1":
 # ---- fixtures: one live server and one browser for the module; a fresh context (page) per test ------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def chromium() -> str:
     """The Chromium binary; a missing one is a failure that says how to install it (not a silent skip)."""
@@ -74,29 +66,12 @@ def chromium() -> str:
 def base_url(settings, assistant) -> Iterator[str]:
     """``aidqa.api.create_app`` served by uvicorn on a free loopback port in a background thread."""
     import httpx
-    import uvicorn
 
     from aidqa import api
 
-    port = _free_port()
-    app = api.create_app(settings, assistant)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=5)
-    )
-    thread = threading.Thread(target=server.run, name="test-browser-uvicorn", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + SERVER_START
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)  # polling the server thread, not waiting on the page
-        base = f"http://127.0.0.1:{port}"
+    with serve_app(api.create_app(settings, assistant), start_seconds=SERVER_START) as base:
         assert httpx.get(base + "/api/health", timeout=30).status_code in (200, 503)
         yield base
-    finally:
-        server.should_exit = True
-        thread.join(30)
-    assert not thread.is_alive(), "uvicorn did not shut down"
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ uvicorn server on a loopback port (a raw socket sends the paths that HTTP client
 
 import asyncio
 import base64
-import contextlib
 import json
 import os
 import socket
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
+from conftest import serve_app
 from fastapi.testclient import TestClient
 from gradio import utils as gradio_utils
 from pydantic import ValidationError
@@ -39,32 +38,6 @@ SECURITY_HEADERS = {
 
 
 # ---- helpers -----------------------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def _serve(app) -> Iterator[str]:
-    """Run ``app`` with uvicorn on a free loopback port in a thread; yields the base URL."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           timeout_graceful_shutdown=5))
-    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 60
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(30)
-    assert not thread.is_alive(), "uvicorn did not shut down"
 
 
 def _raw_get(base: str, target: str) -> tuple[int, str]:
@@ -143,7 +116,7 @@ def client(app):
 @pytest.fixture(scope="module")
 def server(app) -> Iterator[str]:
     app.state.loader.join(60)
-    with _serve(app) as base:
+    with serve_app(app) as base:
         yield base
 
 
@@ -364,7 +337,7 @@ def test_gradio_client_with_credentials(auth_app):
     from gradio_client import Client
 
     auth_app.state.loader.join(60)
-    with _serve(auth_app) as base:
+    with serve_app(auth_app) as base:
         with pytest.raises(Exception):  # noqa: B017 - gradio_client raises its own error types for a 401
             Client(base + "/", verbose=False)
         c = Client(base + "/", verbose=False, headers=_basic("alice", "s3cret-pw"))
@@ -479,7 +452,7 @@ def test_report_markup_is_shown_as_text_end_to_end(tmp_path, workdir):
     question = "天津市累计投入了多少援青资金？"
     from gradio_client import Client
 
-    with _serve(app) as base, httpx.Client(base_url=base, timeout=60) as http:
+    with serve_app(app) as base, httpx.Client(base_url=base, timeout=60) as http:
         # The JSON API returns the report's text as data (JSON, never sniffed as HTML) ...
         r = http.post("/api/ask", json={"question": question})
         assert r.status_code == 200 and r.headers["content-type"] == "application/json"
@@ -566,7 +539,7 @@ def test_third_request_is_busy_at_once(workdir, settings):
     # The UI's Gradio queue has the same limits.
     assert app.state.demo._queue.default_concurrency_limit == 1 and app.state.demo._queue.max_size == 1
     results: dict[str, httpx.Response] = {}
-    with _serve(app) as base, httpx.Client(base_url=base, timeout=30) as http:
+    with serve_app(app) as base, httpx.Client(base_url=base, timeout=30) as http:
         try:
             def post(name: str) -> None:
                 with httpx.Client(base_url=base, timeout=60) as own:
