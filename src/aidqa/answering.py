@@ -11,6 +11,7 @@ the candidate sentence can.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 from dataclasses import dataclass, field
@@ -246,6 +247,11 @@ class ExtractiveAnswerer:
         self.embeddings = embeddings
         self.settings = settings
         self._topic_cache: dict[str, bool] = {}
+        # Figures per report in offset order, so a sentence's figures are found by bisection, not a scan.
+        self._figures: dict[str, list[Figure]] = {}
+        for f in sorted(index.figures, key=lambda f: (f.source, f.start)):
+            self._figures.setdefault(f.source, []).append(f)
+        self._figure_starts = {source: [f.start for f in figs] for source, figs in self._figures.items()}
 
     # ---- candidates ---------------------------------------------------------------------------------------
 
@@ -447,8 +453,7 @@ class ExtractiveAnswerer:
             cid = next(c.id for c in citations if (c.source, c.start) == (best.source, best.start))
             figures = [CitedFigure(raw=f.raw, value=f.value, unit=f.unit, qualifier=f.qualifier, measures=f.measures,
                                    citation_id=cid, start=f.start, end=f.end)
-                       for f in self.index.figures
-                       if f.source == best.source and best.start <= f.start and f.end <= best.end and f.kind in ("year", "date")]
+                       for f in self._figures_between(best.source, best.start, best.end, ("year", "date"))]
         for c in citations:
             c.highlights = [(f.start, f.end) for f in figures if f.citation_id == c.id]
         total = compute_total(figures) if figures and asks_total(question) else None
@@ -456,11 +461,20 @@ class ExtractiveAnswerer:
 
     # ---- figures ------------------------------------------------------------------------------------------
 
+    def _figures_between(self, source: str, start: int, end: int, kinds: tuple[str, ...]) -> list[Figure]:
+        figs = self._figures.get(source, [])
+        i = bisect.bisect_left(self._figure_starts.get(source, []), start)
+        out = []
+        while i < len(figs) and figs[i].start < end:
+            if figs[i].end <= end and figs[i].kind in kinds:
+                out.append(figs[i])
+            i += 1
+        return out
+
     def _figures_in(self, cand: Candidate, units: list[str] | str | None) -> list[Figure]:
         """Amount figures inside the candidate sentence in one of ``units`` (or, failing that, their families:
         名/人次 count people too); all of them when no unit is asked."""
-        inside = [f for f in self.index.figures
-                  if f.source == cand.source and cand.start <= f.start and f.end <= cand.end and f.kind in ("amount", "ordinal")]
+        inside = self._figures_between(cand.source, cand.start, cand.end, ("amount", "ordinal"))
         wanted = [units] if isinstance(units, str) else list(units or [])
         if not wanted:
             return inside
