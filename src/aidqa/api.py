@@ -778,12 +778,12 @@ def serve(settings: Settings | None = None) -> None:
     settings = settings or Settings()
     app = create_app(settings)
     base = f"http://{settings.host}:{settings.port}"
-    print(f"aidqa: chat UI at {base}/ , API at {base}{API_PREFIX}/ask (docs: {base}{API_PREFIX}/docs)", flush=True)
+    logger.info("chat UI at %s/ , API at %s%s/ask (docs: %s%s/docs)", base, base, API_PREFIX, base, API_PREFIX)
     users = settings.auth_users()
     if users:
-        print(f"aidqa: HTTP Basic authentication on ({len(users)} user(s), AIDQA_AUTH)", flush=True)
+        logger.info("HTTP Basic authentication on (%d user(s), AIDQA_AUTH)", len(users))
     elif settings.host not in ("127.0.0.1", "localhost", "::1"):
-        print(f"aidqa: warning: listening on {settings.host} without authentication; set AIDQA_AUTH=user:password "
-              "(and serve it over HTTPS) unless a proxy in front authenticates", flush=True)
+        logger.warning("listening on %s without authentication; set AIDQA_AUTH=user:password (and serve it over "
+                       "HTTPS) unless a proxy in front authenticates", settings.host)
     # A browser keeps Gradio's event stream open; do not wait for it forever on Ctrl+C.
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=5)
