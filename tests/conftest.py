@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import shutil
 import socket
 import threading
 import time
@@ -23,6 +24,15 @@ def settings(tmp_path_factory):
     from aidqa.config import Settings
 
     return Settings(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("index"))
+
+
+@pytest.fixture()
+def corpus(tmp_path) -> Path:
+    """A corpus folder of its own holding a copy of the report, for tests that change or break files."""
+    d = tmp_path / "corpus"
+    d.mkdir()
+    shutil.copy(REPORT, d / REPORT.name)
+    return d
 
 
 @pytest.fixture(scope="session")

@@ -44,14 +44,6 @@ def embeddings(assistant):
     return assistant.embeddings  # the session's packaged model, loaded once
 
 
-@pytest.fixture()
-def corpus(tmp_path) -> Path:
-    d = tmp_path / "corpus"
-    d.mkdir()
-    shutil.copy(REPORT, d / REPORT.name)
-    return d
-
-
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory, embeddings) -> tuple[Path, Path]:
     """(corpus, index folder) built once; tests that break an index break a copy of it. (A copy also has a path

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-from pathlib import Path
 
 import pytest
 from conftest import REPORT
@@ -13,14 +11,6 @@ from conftest import REPORT
 from aidqa import Assistant
 from aidqa.config import Settings
 from aidqa.index import IndexStore, IndexUnavailable
-
-
-@pytest.fixture()
-def corpus(tmp_path) -> Path:
-    d = tmp_path / "corpus"
-    d.mkdir()
-    shutil.copy(REPORT, d / REPORT.name)
-    return d
 
 
 def _store(assistant, corpus, tmp_path) -> IndexStore:
