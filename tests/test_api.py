@@ -27,7 +27,7 @@ def app(settings, assistant):
 
 @pytest.fixture(scope="module")
 def client(app):
-    with TestClient(app) as c:  # runs the lifespan (Gradio's startup events) like uvicorn does
+    with TestClient(app, base_url="http://localhost") as c:  # runs the lifespan (Gradio's startup events) like uvicorn does
         app.state.loader.join(60)
         yield c
 
@@ -283,7 +283,7 @@ def test_503_while_building_then_ready(settings, assistant):
     gated = GatedAssistant(settings)  # same index dir as the session assistant: loading is quick once released
     app = api.create_app(settings, gated)
     try:
-        with TestClient(app) as c:
+        with TestClient(app, base_url="http://localhost") as c:
             r = c.get("/api/health")
             assert r.status_code == 503 and r.headers["retry-after"] == str(api.RETRY_AFTER_BUILDING)
             body = r.json()
@@ -316,7 +316,7 @@ def test_503_when_the_index_failed(tmp_path):
     app = api.create_app(broken)
     app.state.loader.join(120)
     assert app.state.loader.error and "does not exist" in app.state.loader.error
-    with TestClient(app) as c:
+    with TestClient(app, base_url="http://localhost") as c:
         r = c.get("/api/health")
         assert r.status_code == 503 and r.headers["retry-after"] == str(api.RETRY_AFTER_FAILED)
         body = r.json()

@@ -29,7 +29,7 @@ ODD = {
 def client(settings, assistant):
     from aidqa.api import create_app
 
-    with TestClient(create_app(settings, assistant)) as c:
+    with TestClient(create_app(settings, assistant), base_url="http://localhost") as c:
         yield c
 
 

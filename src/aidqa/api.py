@@ -6,7 +6,8 @@
 * ``POST /api/ask`` — ``AskRequest`` → ``Answer`` (the same typed result as the CLI's ``--json``);
 * ``POST /api/ask/batch`` — up to 100 questions → one result per question, in order; a bad question gets an error
   result, the others are still answered;
-* ``GET /api/health`` — 200 when the index is loaded, 503 while it is building or when it failed (same body);
+* ``GET``/``HEAD /api/health`` — 200 when a question can be answered (a real probe of the vector store, cached for
+  a few seconds), 503 while the index is building or loading again, or when it failed (same body);
 * ``GET /api/openapi.json``, ``GET /api/docs`` — the schema and Swagger UI;
 * ``/`` — the Gradio UI, whose ``/ask`` and ``/ask_json`` endpoints stay callable with ``gradio_client``.
 
@@ -14,19 +15,9 @@ Every error under ``/api`` is JSON ``{"error": {"code", "message", "details"?}}`
 own routes keep Gradio's error handling. The index loads in a background thread (one ``ui.IndexLoader`` shared by
 the UI's status line and the API), so the server answers at once: 503 ``index_building`` until it is ready.
 
-Access control is in one place, ``_SecurityGuard``, an ASGI middleware in front of both the API and the UI:
-
-* file routes: ``/gradio_api/file=`` serves only files this app's Gradio put in its own cache (the 数据一览 CSV);
-  any other path, traversal (``..``, in any percent-encoding), ``.env``, the index or corpus folder, a URL, and
-  Gradio's upload, proxy and deprecated ``/file/`` routes get 403 (Gradio's own ``blocked_paths`` is the second
-  layer);
-* authentication (``AIDQA_AUTH``): HTTP Basic on every route, UI and API alike; only ``GET /api/health`` answers
-  without credentials, and then with its status alone;
-* origins: a request from another origin's web page (an ``Origin`` header that is neither this server nor in
-  ``AIDQA_CORS_ORIGINS``) gets 403 unless it is a plain GET/HEAD, and no CORS header is ever sent to it (Gradio
-  would otherwise echo any origin);
-* headers: ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``, ``X-Frame-Options: DENY`` and
-  ``Content-Security-Policy: frame-ancestors 'none'`` on every response.
+Access control is in one place, ``aidqa.web.security.SecurityGuard``, an ASGI middleware in front of both the API
+and the UI (Host check, served paths, origins, authentication, body limit and text-only Gradio event bodies,
+security headers); ``docs/security.md`` has the threat model.
 
 Answering is bounded: ``AskLimiter`` lets ``max_concurrent_asks`` API requests answer at once and
 ``max_waiting_asks`` wait; one more gets 503 ``busy`` at once. The Gradio queue has the same two limits.
@@ -35,19 +26,13 @@ Answering is bounded: ``AskLimiter`` lets ``max_concurrent_asks`` API requests a
 # No ``from __future__ import annotations``: FastAPI reads the endpoints' annotations as real types.
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import logging
-import os
-import re
-import secrets
 import threading
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import unquote, urlsplit
 
 import gradio as gr
 from fastapi import FastAPI, Request
@@ -61,26 +46,28 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute, APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from aidqa import __version__, ui
 from aidqa.assistant import Assistant, InvalidQuestion
 from aidqa.config import Settings
 from aidqa.ingest import CorpusError, corpus_files
 from aidqa.models import Answer
+from aidqa.web.errors import API_PREFIX, ErrorDetail, ErrorInfo, ErrorResponse, error_response, is_api_scope
+from aidqa.web.security import (
+    ANONYMOUS_HEALTH_KEY,
+    MAX_BODY_BYTES,
+    MAX_HISTORY_TURNS,
+    SecurityGuard,
+    private_dirs,
+)
 
 logger = logging.getLogger(__name__)
 
-API_PREFIX = "/api"
 MAX_BATCH = 100
-MAX_HISTORY_TURNS = 50
-MAX_BODY_BYTES = 2 * 1024 * 1024  # a full batch of 500-character questions with history is far below this
 RETRY_AFTER_BUILDING = 5  # seconds; the packaged model builds the report's index in about a second
 RETRY_AFTER_FAILED = 60  # a failed load needs an operator (see the message), so ask clients to back off longer
 RETRY_AFTER_BUSY = 1  # a slot frees as soon as one answer is done (well under a second)
-AUTH_REALM = "aidqa"
 
 
 # ---- request / response models -----------------------------------------------------------------------------
@@ -115,29 +102,6 @@ class BatchRequest(BaseModel):
     questions: list[AskRequest] = Field(
         min_length=1, max_length=MAX_BATCH, description=f"1 to {MAX_BATCH} questions, answered in order."
     )
-
-
-class ErrorDetail(BaseModel):
-    loc: list[str | int] = Field(description='Where the problem is, e.g. ["body", "top_k"].')
-    msg: str
-    type: str = Field(description="Pydantic's error type, e.g. missing, extra_forbidden, json_invalid.")
-
-
-class ErrorInfo(BaseModel):
-    code: str = Field(
-        description="invalid_request (body does not match the schema), invalid_question (empty or too long), "
-        "index_building, index_unavailable, busy (too many questions at once), unauthorized (AIDQA_AUTH is set and "
-        "the credentials are missing or wrong), forbidden (a cross-origin request, or a path that is not served), "
-        "not_found, method_not_allowed, payload_too_large, internal_error."
-    )
-    message: str = Field(description="What went wrong, for a person to read.")
-    details: list[ErrorDetail] | None = Field(None, description="Per-field problems (invalid_request only).")
-
-
-class ErrorResponse(BaseModel):
-    """The body of every error response under /api."""
-
-    error: ErrorInfo
 
 
 class BatchAnswer(BaseModel):
@@ -203,21 +167,8 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.headers = status, code, message, headers
 
 
-def error_response(status: int, code: str, message: str, details: list[ErrorDetail] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
-    body = ErrorResponse(error=ErrorInfo(code=code, message=message, details=details))
-    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
-
-
 def _is_api(request: Request) -> bool:
-    return _is_api_scope(request.scope)
-
-
-def _is_api_scope(scope: Scope) -> bool:
-    path, root = scope.get("path", ""), scope.get("root_path", "")
-    if root and path.startswith(root):
-        path = path[len(root):]
-    return path == API_PREFIX or path.startswith(API_PREFIX + "/")
+    return is_api_scope(request.scope)
 
 
 def _validation_details(exc: RequestValidationError) -> list[ErrorDetail]:
@@ -252,6 +203,8 @@ _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_la
 async def _on_http_error(request: Request, exc: StarletteHTTPException) -> Response:
     if not _is_api(request):
         return await http_exception_handler(request, exc)
+    if exc.status_code == 400:  # FastAPI's "error parsing the body" (e.g. bytes that are not UTF-8 JSON)
+        return error_response(422, "invalid_request", "invalid request: the body is not valid JSON")
     message = str(exc.detail)
     if exc.status_code == 413:
         message = f"the request body is over the limit of {MAX_BODY_BYTES} bytes"
@@ -265,25 +218,6 @@ async def _on_api_error(request: Request, exc: ApiError) -> Response:
 
 def _internal_error() -> JSONResponse:
     return error_response(500, "internal_error", "internal server error; the details are in the server log")
-
-
-class _DeclaredBodyLimit:
-    """Refuses an /api request whose Content-Length is over the limit with a JSON 413 before reading it. (The
-    routes' own ``max_body_size`` covers bodies sent without a length, but answers a declared length in plain
-    text.)"""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _is_api_scope(scope):
-            length = Headers(scope=scope).get("content-length", "")
-            if length.isdigit() and int(length) > self.max_bytes:
-                response = error_response(413, "payload_too_large",
-                                          f"the request body is over the limit of {self.max_bytes} bytes")
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 
 class _GuardedRoute(APIRoute):
@@ -388,7 +322,8 @@ class ApiService:
         return self.assistant.settings
 
     def state(self) -> Literal["ready", "building", "error"]:
-        if self.assistant.is_ready:
+        """ready only when a question can be answered now (a real probe of the store, cached for a few seconds)."""
+        if self.loader.healthy():
             return "ready"
         return "error" if self.loader.error else "building"
 
@@ -402,10 +337,12 @@ class ApiService:
                            {"Retry-After": str(RETRY_AFTER_FAILED)})
 
     def _progress(self) -> str | None:
+        reloading = f"loading again: {self.loader.reload_reason}" if self.loader.reload_reason else None
         if not self.loader.stage:
-            return None
+            return reloading
         stage, done, total = self.loader.stage
-        return f"{stage} {done}/{total}" if total else str(stage)
+        progress = f"{stage} {done}/{total}" if total else str(stage)
+        return f"{reloading}; {progress}" if reloading else progress
 
     def _listed_corpus_files(self) -> list[str]:
         corpus = Path(self.settings.corpus_dir)
@@ -448,6 +385,12 @@ class ApiService:
             return self.assistant.ask(request.question, history=list(request.history), top_k=request.top_k)
         except InvalidQuestion as exc:
             raise ApiError(422, "invalid_question", str(exc)) from exc
+        except Exception as exc:
+            # A store that broke under the running server: say so (503, and it is loaded again) instead of a 500.
+            if not self.loader.healthy(probe_seconds=0):
+                raise ApiError(503, "index_unavailable", "the index stopped answering and is being loaded again; "
+                               "retry in a few seconds", {"Retry-After": str(RETRY_AFTER_BUILDING)}) from exc
+            raise
 
 
 def _api_router(service: ApiService) -> APIRouter:
@@ -500,6 +443,9 @@ def _api_router(service: ApiService) -> APIRouter:
             return JSONResponse({"status": body.status}, status_code=status, headers=headers)
         return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
 
+    # HEAD answers like GET (a load balancer's probe), without a second operation in the schema.
+    router.add_api_route("/health", health, methods=["HEAD"], include_in_schema=False)
+
     known = {route.path: sorted(route.methods) for route in router.routes if isinstance(route, APIRoute)}
 
     @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
@@ -513,200 +459,6 @@ def _api_router(service: ApiService) -> APIRouter:
         return error_response(404, "not_found", f"no such endpoint: {API_PREFIX}/{rest} (see {API_PREFIX}/docs)")
 
     return router
-
-
-# ---- access control: one guard in front of the API and the UI ------------------------------------------------
-
-ANONYMOUS_HEALTH_KEY = "aidqa.anonymous_health"  # in the ASGI scope: GET /api/health without credentials
-SAFE_METHODS = frozenset({"GET", "HEAD"})
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
-}
-# Gradio routes this app never uses: uploads (no component takes a file), screen recordings, the Spaces proxy and the
-# old /file/ route (the UI fetches files through /gradio_api/file=, which is checked instead).
-BLOCKED_ROUTES = ("/gradio_api/upload", "/gradio_api/process_recording", "/gradio_api/proxy=", "/gradio_api/file/")
-_DOT_DOT = re.compile(r"(?:^|[/=])\.\.(?:[/?&#;]|$)")
-_DOT_ENV = re.compile(r"(?:^|[/=])\.env", re.IGNORECASE)
-_FILE_PARAM = re.compile(r"(?<![\w.-])file=", re.IGNORECASE)  # file=, not profile=
-_MAX_DECODES = 8
-
-
-def _fully_decoded(raw: str) -> str | None:
-    """``raw`` percent-decoded until it no longer changes (so %252e%252e is ..), backslashes as slashes. None when
-    it keeps changing or holds a control character (NUL, newline …): such a request is refused."""
-    text = raw
-    for _ in range(_MAX_DECODES):
-        once = unquote(text)
-        if once == text:
-            break
-        text = once
-    else:
-        return None
-    if any(ord(c) < 32 or ord(c) == 127 for c in text):
-        return None
-    return text.replace("\\", "/")
-
-
-def _same_origin(origin: str, headers: Headers) -> bool:
-    """Whether ``origin`` (the Origin header) is this server as the browser sees it: the Host header (or a proxy's
-    X-Forwarded-Host; a cross-origin page cannot set that header without a preflight, which is refused)."""
-    try:
-        o = urlsplit(origin)
-        port = o.port
-    except ValueError:
-        return False
-    if o.scheme not in ("http", "https") or not o.hostname:
-        return False  # includes "null" (sandboxed frames, file: pages)
-    default = 443 if o.scheme == "https" else 80
-    port = port or default
-    hosts = [headers.get("host", ""), headers.get("x-forwarded-host", "").split(",")[0].strip()]
-    for host in filter(None, hosts):
-        try:
-            h = urlsplit("//" + host)
-            if h.hostname == o.hostname and (h.port or default) == port:
-                return True
-        except ValueError:
-            continue
-    return False
-
-
-def _private_dirs(*settings: Settings) -> list[str]:
-    """The index and corpus folders, as absolute paths (as given and with links resolved)."""
-    found: set[str] = set()
-    for s in settings:
-        for d in (s.index_dir, s.corpus_dir):
-            for form in (str(Path(d).absolute()), os.path.realpath(d)):
-                found.add(form.replace("\\", "/").rstrip("/"))
-    return sorted(d for d in found if d)
-
-
-class _SecurityGuard:
-    """The app's access control, in front of the API and the Gradio UI alike (see the module docstring). In order:
-    paths that are never served (403), requests from other origins' pages (403 unless a plain GET/HEAD), HTTP
-    Basic authentication when AIDQA_AUTH is set (401); then security headers on every response, and no CORS headers
-    for an origin that is not in AIDQA_CORS_ORIGINS."""
-
-    def __init__(self, app: ASGIApp, *, settings: Settings, demo: gr.Blocks, private_dirs: list[str]) -> None:
-        self.app = app
-        self.users = [(u.encode(), p.encode()) for u, p in settings.auth_users().items()]
-        self.cors_origins = frozenset(settings.cors_origins)
-        self.demo = demo
-        self.cache_dir = os.path.realpath(demo.GRADIO_CACHE)
-        mentions = []
-        for d in private_dirs:
-            if d == "" or self.cache_dir == d or self.cache_dir.startswith(d + "/"):
-                logger.warning("%s holds Gradio's cache %s: it is left to Gradio's blocked_paths", d, self.cache_dir)
-                continue
-            mentions.append(re.compile(re.escape(d) + r"(?:[/?&#]|$)", re.IGNORECASE))
-        self.mentions = mentions
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        headers = Headers(scope=scope)
-        origin = headers.get("origin")
-        cors_allowed = origin is not None and origin.strip().rstrip("/").lower() in self.cors_origins
-        send = self._send_with_headers(send, strip_cors=not cors_allowed)
-        refusal = self._refusal(scope, headers, origin, cors_allowed)
-        if refusal is None:
-            await self.app(scope, receive, send)
-        elif scope["type"] == "websocket":
-            await send({"type": "websocket.close", "code": 1008})
-        else:
-            await refusal(scope, receive, send)
-
-    def _refusal(self, scope: Scope, headers: Headers, origin: str | None, cors_allowed: bool) -> Response | None:
-        if not self._path_served(scope):
-            return error_response(403, "forbidden", "this path is not served")
-        method = scope.get("method", "GET")
-        preflight = method == "OPTIONS" and "access-control-request-method" in headers
-        foreign = origin is not None and not cors_allowed and not _same_origin(origin, headers)
-        if foreign and (scope["type"] == "websocket" or method not in SAFE_METHODS):
-            return error_response(403, "forbidden", "cross-origin requests are not allowed (the page's origin is "
-                                  "not in AIDQA_CORS_ORIGINS)")
-        # A preflight carries no credentials; the listed origins' preflights are answered by the CORSMiddleware.
-        if not self.users or (preflight and cors_allowed) or self._user(headers) is not None:
-            return None
-        if scope["type"] == "http" and method == "GET" and self._app_path(scope) == f"{API_PREFIX}/health":
-            scope[ANONYMOUS_HEALTH_KEY] = True  # answered with its status only
-            return None
-        message = ("wrong user name or password" if "authorization" in headers
-                   else "authentication required: send HTTP Basic credentials")
-        return error_response(401, "unauthorized", message,
-                              headers={"WWW-Authenticate": f'Basic realm="{AUTH_REALM}", charset="UTF-8"'})
-
-    @staticmethod
-    def _app_path(scope: Scope) -> str:
-        path, root = scope.get("path", ""), scope.get("root_path", "")
-        return path[len(root):] if root and path.startswith(root) else path
-
-    def _path_served(self, scope: Scope) -> bool:
-        """False for a path or query that names what this app does not serve: a file= that is not one of the files
-        Gradio put in its cache for this app, a blocked route, ``..``, ``.env``, the index or corpus folder."""
-        raw_path = scope.get("raw_path") or scope.get("path", "").encode()
-        path = _fully_decoded(raw_path.decode("utf-8", "replace"))
-        query = _fully_decoded(scope.get("query_string", b"").decode("utf-8", "replace"))
-        if path is None or query is None:
-            return False
-        lowered = self._app_path({**scope, "path": path}).lower()
-        if any(route in lowered for route in BLOCKED_ROUTES):
-            return False
-        for text in (path, query):
-            if _DOT_DOT.search(text) or _DOT_ENV.search(text) or any(m.search(text) for m in self.mentions):
-                return False
-        # Every file= value, as fully decoded and as Gradio will read it (the path decoded once), must be served.
-        values = [path[m.end():] for m in _FILE_PARAM.finditer(path)]
-        values += [re.split(r"[&#]", query[m.end():], maxsplit=1)[0] for m in _FILE_PARAM.finditer(query)]
-        gradio_path = scope.get("path", "")
-        values += [gradio_path[m.end():] for m in _FILE_PARAM.finditer(gradio_path)]
-        return all(self._cached_file(v) for v in values)
-
-    def _cached_file(self, value: str) -> bool:
-        """Whether ``value`` is a file Gradio copied into its cache for this app (e.g. the 数据一览 CSV)."""
-        if not os.path.isabs(value) or value.startswith("//"):
-            return False
-        real = os.path.realpath(value)
-        if not real.startswith(self.cache_dir + os.sep):
-            return False
-        return any(value in files for files in list(self.demo.temp_file_sets))
-
-    def _user(self, headers: Headers) -> str | None:
-        """The user named by valid HTTP Basic credentials, else None. Compares in constant time, and checks every
-        account (so the time does not tell whether a user name exists)."""
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "basic" or not token.strip():
-            return None
-        try:
-            decoded = base64.b64decode(token.strip(), validate=True)
-        except (binascii.Error, ValueError):
-            return None
-        user, sep, password = decoded.partition(b":")
-        if not sep:
-            return None
-        found = None
-        for u, p in self.users:
-            if secrets.compare_digest(user, u) & secrets.compare_digest(password, p):
-                found = u
-        return found.decode() if found is not None else None
-
-    @staticmethod
-    def _send_with_headers(send: Send, strip_cors: bool) -> Send:
-        async def wrapped(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers[name] = value
-                if strip_cors:  # e.g. Gradio echoes any Origin when the server is not on localhost
-                    for name in {k for k in headers if k.startswith("access-control-")}:
-                        del headers[name]
-            await send(message)
-
-        return wrapped
 
 
 # ---- the app -----------------------------------------------------------------------------------------------
@@ -745,19 +497,19 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
     app.add_exception_handler(ApiError, _on_api_error)
-    app.add_middleware(_DeclaredBodyLimit, max_bytes=MAX_BODY_BYTES)
     # The API routes go in before the Gradio mount at "/", which would otherwise match every path.
     app.include_router(_api_router(service))
 
     demo = ui.build_ui(assistant, loader=loader)  # starts the loader
     # The UI's questions wait in Gradio's queue, within the same limits as the API's (a separate pool of slots).
     demo.queue(default_concurrency_limit=settings.max_concurrent_asks, max_size=settings.max_waiting_asks)
-    private_dirs = _private_dirs(settings, assistant.settings)
+    private = private_dirs(settings, assistant.settings)
     app = gr.mount_gradio_app(
-        app, demo, path="/", server_name=settings.host, server_port=settings.port, show_error=True,
+        app, demo, path="/", server_name=settings.host, server_port=settings.port,
+        show_error=False,  # our handlers never raise; Gradio's own errors would show library text to clients
         ssr_mode=False,  # no Node server: the page renders in the browser (GRADIO_SSR_MODE cannot turn it on)
         allowed_paths=[],  # Gradio serves only the files it cached itself; the guard narrows that to this app's
-        blocked_paths=[*private_dirs, str(Path(".env").absolute())],  # second layer behind the guard
+        blocked_paths=[*private, str(Path(".env").absolute())],  # second layer behind the guard
         max_file_size="1mb",  # uploads are refused by the guard anyway: no component takes a file
         enable_monitoring=False,  # else /monitoring/summary would show the queue's analytics to anyone
         mcp_server=False,  # not an MCP server, whatever GRADIO_MCP_SERVER says
@@ -766,7 +518,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     # host is not localhost). Only the listed origins get CORS headers; the guard refuses the others.
     app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
                        allow_headers=["Authorization", "Content-Type"], expose_headers=["Retry-After"], max_age=600)
-    app.add_middleware(_SecurityGuard, settings=settings, demo=demo, private_dirs=private_dirs)  # outermost
+    app.add_middleware(SecurityGuard, settings=settings, gradio_cache=demo.GRADIO_CACHE, private=private,
+                       served_files=lambda path: any(path in files for files in list(demo.temp_file_sets)),
+                       served_file_names=ui.SERVED_FILE_NAMES)  # outermost
     app.state.assistant, app.state.loader, app.state.demo, app.state.service = assistant, loader, demo, service
     return app
 

@@ -11,6 +11,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -28,7 +29,7 @@ from aidqa.figures import Figure
 from aidqa.index import IndexStore, LoadedIndex, ProgressCallback
 from aidqa.models import Answer, RetrievedPassage
 from aidqa.retrieval import HybridRetriever, HybridSearcher, ScoredChunk
-from aidqa.text import detect_language
+from aidqa.text import detect_language, has_question_words
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +129,29 @@ class Assistant:
             self._answerer = ExtractiveAnswerer(index, self.embeddings, self.settings.answering)
         return index
 
+    def unload(self) -> None:
+        """Drop the loaded index (questions then wait for ``ensure_ready``), closing its vector store."""
+        with self._lock:
+            index, self._index, self._searcher, self._answerer = self._index, None, None, None
+        if index is not None:
+            index.close()
+
+    def probe(self) -> str | None:
+        """None when the loaded index can answer: its vector store's files are in place and a real one-row query
+        succeeds. Otherwise why not (for logs and the health check; no library internals)."""
+        index = self._index
+        if index is None:
+            return "the index is not loaded"
+        if index.vector_dir is not None and not (Path(index.vector_dir) / "chroma.sqlite3").is_file():
+            return f"the vector store of build {Path(index.path).name} is gone from disk"
+        dimension = self.embeddings.dimension
+        try:
+            index.vectorstore.similarity_search_by_vector([1.0 / dimension**0.5] * dimension, k=1)
+        except Exception as exc:  # chromadb and sqlite raise their own
+            logger.warning("the vector store of %s failed a probe: %s", index.path, exc)
+            return f"the vector store of build {Path(index.path).name} does not answer ({type(exc).__name__})"
+        return None
+
     @property
     def is_ready(self) -> bool:
         return self._index is not None
@@ -150,6 +174,11 @@ class Assistant:
         t0 = time.perf_counter()
         q = clean_question(question, self.settings.answering.max_question_chars)
         turns = self._clean_history(history)
+        if not has_question_words(q):
+            # Nothing to look up ("1", "alert(1)", markup): refused at once, never answered with a nearest passage.
+            language = "en" if q.isascii() else "zh"
+            return Answer(question=q, answer=REFUSAL[language], refused=True, language=language,
+                          timings_ms={"total": round((time.perf_counter() - t0) * 1000, 2)})
         self.ensure_ready()
         k = top_k or self.settings.top_k
         n = max(k, self.settings.answering.passages)

@@ -117,6 +117,16 @@ class Settings(BaseSettings):
         "requests are refused (403 for POST and preflights, no CORS headers). Same-origin pages and non-browser "
         "clients (no Origin header) are not affected.",
     )
+    allowed_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names (the Host header, without port) the web app answers to besides the loopback names "
+        "and `host`, e.g. [\"qa.example.org\"] behind a proxy (JSON list in AIDQA_ALLOWED_HOSTS); [\"*\"] accepts "
+        "any name, for a proxy that checks it. Any other Host gets 400 bad_host: this stops DNS rebinding.",
+    )
+    health_probe_seconds: float = Field(
+        5.0, ge=0, le=300, description="How long /api/health and the answer path reuse the result of the real probe "
+        "of the vector store (a one-row query) before probing again.",
+    )
     max_concurrent_asks: int = Field(
         4, ge=1, le=64, description="Questions answered at once through /api/ask and /api/ask/batch (a batch takes "
         "one slot); also the concurrency of the UI's Gradio queue."

@@ -43,6 +43,9 @@ CHART_NOTE = (
     "不同口径（投入、签约额、收入等）会被加在一起，请结合上表逐条核对。"
 )
 
+# The table never holds more rows than this, however large the reports: a browser table of tens of thousands of
+# styled rows fails (pandas' Styler refuses past 262,144 cells) and is unreadable anyway; filters narrow it down.
+MAX_TABLE_ROWS = 500
 PASSAGE_MAX_CHARS = 700  # a longer paragraph is cut around the figure's sentence
 PASSAGE_CONTEXT = 160  # characters kept on each side of the sentence when cutting
 
@@ -333,9 +336,14 @@ def passage_html(f: Figure, text: str | None = None) -> str:
 # ---- summary line --------------------------------------------------------------------------------------------
 
 
-def summary_markdown(shown: int, total: int, problems: Sequence[str] = ()) -> str:
-    """ "显示 3 / 64 条" plus any input problems (escaped)."""
-    line = f"显示 **{shown}** / {total} 条数字（shown {shown} of {total}）"
+def summary_markdown(shown: int, total: int, problems: Sequence[str] = (), matched: int | None = None) -> str:
+    """ "显示 3 / 64 条" plus any input problems (escaped). ``matched`` > ``shown``: the table holds only the first
+    ``shown`` of ``matched`` rows (see MAX_TABLE_ROWS), and the line says how to see the rest."""
+    if matched is not None and matched > shown:
+        line = (f"符合筛选的 {matched} 条中显示前 **{shown}** 条，共 {total} 条数字；请用搜索、单位、章节或数值范围缩小范围"
+                f"（CSV 含全部 {matched} 条）（first {shown} of {matched} matches shown）")
+    else:
+        line = f"显示 **{shown}** / {total} 条数字（shown {shown} of {total}）"
     if problems:
         line += " · " + "；".join(html.escape(p, quote=False) for p in problems)
     return line

@@ -144,6 +144,16 @@ class LoadedIndex:
     vectorstore: Chroma
     keywords: KeywordIndex
     figures: list[Figure] = field(default_factory=list)
+    client: Any = None  # the Chroma client behind ``vectorstore`` (closed when the index is dropped)
+    vector_dir: Path | None = None  # the folder the vector store is read from (a private copy for a read-only index)
+
+    def close(self) -> None:
+        """Let go of the vector store's files (Chroma keeps one shared system per folder until its clients close)."""
+        if self.client is not None:
+            try:
+                self.client.close()
+            except Exception:  # a broken store may fail to close too; it is being dropped either way
+                logger.warning("closing the vector store of %s failed", self.path, exc_info=True)
 
 
 def _section_lookup(source: str, chunks: list[Chunk]):
@@ -401,7 +411,8 @@ class IndexStore:
             if private_copy:
                 shutil.rmtree(private_copy, ignore_errors=True)
             raise IndexUnavailable(f"index in {build} is inconsistent: {count} vectors, {len(chunks)} chunks, manifest says {manifest.get('chunk_count')}")
-        loaded = LoadedIndex(self.name, build, manifest, chunks, documents, vectorstore, keywords, figures)
+        loaded = LoadedIndex(self.name, build, manifest, chunks, documents, vectorstore, keywords, figures, client,
+                             chroma_dir)
         if private_copy:
             weakref.finalize(loaded, shutil.rmtree, private_copy, True)
         return loaded

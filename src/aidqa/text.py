@@ -53,6 +53,21 @@ def is_han(ch: str) -> bool:
     return 0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x2FFFF or 0xF900 <= cp <= 0xFAFF
 
 
+_MARKUP = re.compile(r"<[^<>]{0,500}>")
+_CALL = re.compile(r"[A-Za-z_$][\w$.]*\([^()]{0,200}\)")  # alert(1), console.log('x'): code, not words
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def has_question_words(text: str) -> bool:
+    """Whether ``text`` has anything to look up in a report: a Han character or a Latin word, once
+    markup tags and function-call shapes are removed. "1", "alert(1)" and "<script>alert(1)</script>" have not,
+    so they are refused at once instead of being answered with whatever passage is nearest."""
+    stripped = _CALL.sub(" ", _MARKUP.sub(" ", text))
+    if any(is_han(ch) for ch in stripped):
+        return True
+    return _LATIN_WORD.search(stripped) is not None
+
+
 def _fold_char(ch: str) -> str:
     """Per-character clean-up that keeps a 1:1 (or 1:0) mapping to the source."""
     if ch in _ZERO_WIDTH:

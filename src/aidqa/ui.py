@@ -20,6 +20,7 @@ import logging
 import re
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,10 @@ import gradio as gr
 from aidqa import figures_view as fv
 from aidqa.assistant import Assistant, InvalidQuestion
 from aidqa.config import Settings
+from aidqa.index import IndexUnavailable
+from aidqa.ingest import CorpusError
 from aidqa.models import Answer, Citation
+from aidqa.web.security import MAX_HISTORY_TURNS
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +48,7 @@ EXAMPLES = [
     "How many projects has Tianjin implemented?",
     "2015年天津投入了多少资金？",
 ]
+SERVED_FILE_NAMES = (fv.CSV_NAME,)  # the only files of Gradio's cache the app serves (see aidqa.web.security)
 NOT_READY_MESSAGE = "索引正在构建中，请稍候…（the index is being built, please wait）"
 SOURCES_HEADER = "**来源 · Sources**"
 EMPTY_PANEL = '<div class="aidqa-cites"><p class="aidqa-note">提问后，这里会显示答案引用的原文段落。<br>Sources of the latest answer appear here.</p></div>'
@@ -208,21 +213,63 @@ def history_pairs(messages: list[Any] | None) -> list[tuple[str, str]]:
 # ---- index loading -----------------------------------------------------------------------------------------
 
 
+def public_error(exc: BaseException) -> str:
+    """What clients are told about a failed index load: this app's own messages (they say what to do), but never
+    the text of an unexpected exception from a library (a database error, a path deep inside a package)."""
+    if isinstance(exc, (IndexUnavailable, CorpusError)):
+        return str(exc)
+    return f"unexpected {type(exc).__name__} while loading the index; the details are in the server log"
+
+
 class IndexLoader:
-    """Loads (or builds) the assistant's index in a background thread and reports its status."""
+    """Loads (or builds) the assistant's index in a background thread and reports its status. Once loaded, it
+    probes the vector store for real (cached for ``probe_seconds``): a store that broke under the running server
+    is dropped and loaded again (rebuilt when needed) in the background, and meanwhile the app says so (503)."""
 
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
         self.passages: int | None = None
-        self.error: str | None = None
+        self.error: str | None = None  # for people and clients: never an exception's internals
         self.stage: tuple[str, int, int] | None = None
+        self.reload_reason: str | None = None
         self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._probed_at: float | None = None
 
     def start(self) -> "IndexLoader":
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="aidqa-index-loader", daemon=True)
-            self._thread.start()
+        with self._lock:
+            if self._thread is None or (self.reload_reason and not self._thread.is_alive()):
+                self._thread = threading.Thread(target=self._run, name="aidqa-index-loader", daemon=True)
+                self._thread.start()
         return self
+
+    def healthy(self, probe_seconds: float | None = None) -> bool:
+        """Whether a question can be answered now: the index is loaded and the last real probe of its vector store
+        (at most ``probe_seconds`` old; default from the settings) passed. A failed probe starts a reload."""
+        if not self.ready:
+            return False
+        max_age = self.assistant.settings.health_probe_seconds if probe_seconds is None else probe_seconds
+        with self._lock:
+            fresh = self._probed_at is not None and time.monotonic() - self._probed_at <= max_age
+            if fresh:
+                return True
+            problem = self.assistant.probe()
+            self._probed_at = time.monotonic()
+            if problem is None:
+                return True
+        logger.error("the loaded index cannot answer (%s); loading it again", problem)
+        self.reload(problem)
+        return False
+
+    def reload(self, reason: str) -> None:
+        """Drop the loaded index and load it again in the background (rebuilding it if it is corrupt)."""
+        with self._lock:
+            if self._thread is not None and self._thread.is_alive():
+                return  # a load is already under way
+            self.reload_reason, self.error, self.passages, self.stage = reason, None, None, None
+            self._probed_at = None
+        self.assistant.unload()
+        self.start()
 
     def join(self, timeout: float | None = None) -> None:
         if self._thread is not None:
@@ -235,9 +282,10 @@ class IndexLoader:
         try:
             index = self.assistant.ensure_ready(self._progress)
             self.passages = len(index.chunks)
+            self.reload_reason = None
         except Exception as exc:  # shown in the status line and as the reply to questions
             logger.exception("loading the index failed")
-            self.error = f"{type(exc).__name__}: {exc}"
+            self.error = public_error(exc)
 
     @property
     def ready(self) -> bool:
@@ -253,6 +301,8 @@ class IndexLoader:
         if self.stage:
             stage, done, total = self.stage
             detail = f"（{html.escape(str(stage))} {done}/{total}）" if total else f"（{html.escape(str(stage))}）"
+        if self.reload_reason:
+            return f"**索引重新加载中…**{detail}（the index is being loaded again, please wait）"
         return f"**索引构建中…**{detail}（building the index, please wait）"
 
 
@@ -265,9 +315,12 @@ def chat_turn(
     """One chat turn: returns the updated messages and the citation panel HTML. Never raises."""
     messages: list[dict[str, str]] = [
         {"role": str(_field(m, "role")), "content": _message_text(_field(m, "content"))}
-        for m in (history or [])
+        for m in (history if isinstance(history, list) else [])
         if _field(m, "role") in ("user", "assistant")
     ]
+    # The chat keeps its last MAX_HISTORY_TURNS turns (older ones scroll away), so what the page sends back stays
+    # within the guard's cap on Gradio event bodies.
+    messages = messages[-2 * (MAX_HISTORY_TURNS - 1):]
     question = question if isinstance(question, str) else ""
     if question.strip():
         messages.append({"role": "user", "content": _md_escape(question.strip())})
@@ -276,11 +329,11 @@ def chat_turn(
         reply = f"索引加载失败，无法回答（the index failed to load）：{loader.error}"
         messages.append({"role": "assistant", "content": _md_escape(reply)})
         return messages, _error_html(reply)
-    if question.strip() and not assistant.is_ready:
+    if question.strip() and not (loader.healthy() if loader is not None else assistant.is_ready):
         messages.append({"role": "assistant", "content": NOT_READY_MESSAGE})
         return messages, render_citations(None)
     try:
-        answer = assistant.ask(question, history=history_pairs(history))
+        answer = assistant.ask(question, history=history_pairs(messages[:-1] if question.strip() else messages))
     except InvalidQuestion as exc:
         messages.append({"role": "assistant", "content": _md_escape(str(exc))})
         return messages, render_citations(None)
@@ -298,6 +351,8 @@ def ask_json(
 ) -> dict[str, Any]:
     """The full Answer as a dict (``Answer.model_dump()``). Waits for the index if it is still loading (evaluation
     scripts want answers, not a "please wait"); errors come back as {"error": ..., "question": ...}."""
+    if not isinstance(question, str):
+        return {"error": "the question must be text"}  # never echo an input object back
     if loader is not None and not assistant.is_ready:
         loader.join(wait_seconds)
     if loader is not None and loader.error:
@@ -312,6 +367,7 @@ def ask_json(
 
 # ---- the 数据一览 (Figures) tab ------------------------------------------------------------------------------
 
+FIGURES_FAILED = "**数据一览暂时无法显示**（the figures table failed; the details are in the server log）"
 FIGURES_LOADING = "**索引加载中…**（loading the index; the table fills in when it is ready）"
 CSV_DIR = Path(tempfile.gettempdir()) / "aidqa-figures"
 
@@ -362,9 +418,10 @@ class FiguresView:
         except OSError:
             logger.exception("writing the figures CSV failed")
             csv_path, problems = None, [*problems, "CSV 文件写入失败"]
+        shown = rows[: fv.MAX_TABLE_ROWS]
         return (
-            fv.summary_markdown(len(rows), total, problems),
-            fv.styled_table(fv.table_frame(rows)),
+            fv.summary_markdown(len(shown), total, problems, matched=len(rows)),
+            fv.styled_table(fv.table_frame(shown)),
             csv_path,
             fv.chart_frame(rows),
         )
@@ -517,13 +574,22 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
         results = [figs_summary, figs_table, figs_download, figs_chart]
         filled = [*results, figs_unit, figs_section]
 
+        def filled_or_note(values: tuple[Any, ...]) -> tuple[Any, ...]:
+            # Never fails: a handler that raised on every page load and timer tick would flood the log and never
+            # stop the timer.
+            try:
+                return figures.fill(*values)
+            except Exception:
+                logger.exception("filling the figures tab failed")
+                return (FIGURES_FAILED, *(gr.skip() for _ in range(len(filled) - 1)))
+
         def tick(*values: Any) -> tuple[Any, ...]:
             # Stop polling once the index is loaded (or failed); fill the Figures tab the moment it is ready.
             done = bool(loader.ready or loader.error)
-            return (loader.status_markdown(), gr.Timer(active=not done), *figures.fill(*values))
+            return (loader.status_markdown(), gr.Timer(active=not done), *filled_or_note(values))
 
         def on_load(*values: Any) -> tuple[Any, ...]:
-            return (loader.status_markdown(), *figures.fill(*values))
+            return (loader.status_markdown(), *filled_or_note(values))
 
         def reset_filters(include_dates: bool) -> tuple[Any, ...]:
             values = ("", fv.ALL, fv.ALL, "", "", include_dates)
