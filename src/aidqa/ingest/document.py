@@ -175,7 +175,8 @@ _NUMBERED = [
     (re.compile(rf"^第[{_CN_NUM}\d]+节"), 2),
     (re.compile(rf"^[{_CN_NUM}]+[、．.]"), 2),
     (re.compile(rf"^[（(][{_CN_NUM}]+[）)]"), 3),
-    (re.compile(r"^\d{1,2}(?:\.\d{1,2}){1,3}(?![\d.])\s*(?=\D)"), 4),  # 1.2 / 6.1.3 (a section number, not 1.25亿)
+    # 6.1.3 / 1.2 + space: a section number (1.25亿元 is a figure: one dot and no space after it).
+    (re.compile(r"^\d{1,2}(?:\.\d{1,2}){2,3}(?![\d.])\s*(?=\D)|^\d{1,2}\.\d{1,2}\s+(?=\D)"), 4),
     (re.compile(r"^\d{1,2}[、．.](?![\d])"), 4),
     (re.compile(r"^[（(]\d{1,2}[）)]"), 5),
 ]
