@@ -17,8 +17,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from aidqa.text import NormalisedText, is_cjk, looks_like_heading, normalise
 from aidqa.text import Block as TextBlock
+from aidqa.text import NormalisedText, is_cjk, looks_like_heading, normalise
 
 BlockKind = Literal["heading", "paragraph", "table_row"]
 
@@ -123,9 +123,9 @@ _WS = re.compile(r"[ \t\r\n\f\v\u00a0\u3000\u2002\u2003\u2009\u202f]+")
 
 def tidy_inline(text: str, cjk_spaces: bool = False) -> str:
     """One line: whitespace runs become one space. A space between CJK characters is dropped when it letter-spaces
-    them (``综 合``, ``周 口 市 统 计 局``: a single character on either side of it), or always with ``cjk_spaces``
+    them (``综 合``, ``市 统 计 局``: a single character on either side of it), or always with ``cjk_spaces``
     (PDF text, where justified lines come out as ``比 重 为 22.1% 、``). The space between two words of a heading
-    (``多地项目连环爆雷 狂奔的龙湖集团``) and between Latin words stays."""
+    (``深化改革 扩大开放``) and between Latin words stays."""
     text = _WS.sub(" ", text).strip()
     if " " not in text:
         return text
@@ -381,7 +381,7 @@ def normalise_document(doc: Document) -> tuple[NormalisedText, list[int | None]]
 
 
 def emphasis_heading_level(text: str) -> int | None:
-    """A paragraph that is all bold (``**OpenRank**``, ``<p><strong>昔日“龙湖质量”遭质疑</strong></p>``) is a
+    """A paragraph that is all bold (``**OpenRank**``, ``<p><strong>主要指标完成情况</strong></p>``) is a
     sub-heading when it is short and has no sentence punctuation: level 4, unless its numbering says otherwise."""
     s = tidy_inline(text)
     if not s or len(s) > _MAX_HEADING or _SENTENCE_INSIDE.search(s) or "，" in s:

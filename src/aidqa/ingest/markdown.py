@@ -58,9 +58,7 @@ def _inline_text(token) -> tuple[str, bool]:
             if child.content.strip() and bold_depth == 0:
                 all_bold = False
             parts.append(child.content)
-        elif t in ("softbreak", "hardbreak"):
-            parts.append(_LINE_BREAK)
-        elif t == "html_inline" and re.match(r"<br\s*/?>", child.content, re.IGNORECASE):
+        elif t in ("softbreak", "hardbreak") or (t == "html_inline" and re.match(r"<br\s*/?>", child.content, re.IGNORECASE)):
             parts.append(_LINE_BREAK)
         # image, html_inline, link_open/close: nothing (a link's text comes as its own text children)
     text = "".join(parts)

@@ -28,7 +28,6 @@ from aidqa.ingest.document import (
     DocumentBuilder,
     ends_sentence,
     heading_level,
-    is_numeric_cell,
     is_page_marker,
     join_fragments,
     strip_glued_marker,
@@ -102,7 +101,7 @@ def _merge_header_tokens(tokens: list[str]) -> list[str]:
             open_bracket = prev.count("（") + prev.count("(") > prev.count("）") + prev.count(")")
             if open_bracket or glue_next:
                 merged[-1] = prev + tok
-                glue_next = False
+                glue_next = False  # only the token right after a single character joins it
                 continue
         merged.append(tok)
         glue_next = len(tok) == 1 and not tok.isascii()
@@ -121,8 +120,6 @@ def _split_row(line: str, n_values: int, unit_col: int | None) -> tuple[str, lis
     label = tidy_inline(" ".join(tokens), cjk_spaces=True)
     if not values or not label or _ROW_LABEL_PUNCT.search(label) or len(label) > 40:
         return None
-    if unit_col is not None and len(values) < n_values and not _NUM_TOKEN.match(values[0]):
-        pass
     return label, values
 
 
@@ -136,8 +133,8 @@ class _Table:
         if parsed is None:
             return None
         label, values = parsed
-        if self.unit_col is not None and values and _NUM_TOKEN.match(values[0]) and len(values) < len(self.headers) - 1:
-            values = [""] * (self.unit_col - 0) + values if self.unit_col == 0 else values
+        if self.unit_col == 0 and _NUM_TOKEN.match(values[0]) and len(values) < len(self.headers) - 1:
+            values = ["", *values]  # no unit given: the numbers stay under the number columns
         return [label, *values, *[""] * (len(self.headers) - 1 - len(values))]
 
 
@@ -190,7 +187,7 @@ class PdfLoader:
 
 def _mark_cover_title(out: DocumentBuilder) -> None:
     """No metadata title: the longest of the bare lines (no punctuation) that open page 1 before its first
-    sentence is the cover title (``2023年…统计公报`` above ``…统计局`` and the date); it becomes a level-1 heading."""
+    sentence is the cover title (a report name above its issuer and date); it becomes a level-1 heading."""
     from dataclasses import replace
 
     lead = []
