@@ -69,13 +69,14 @@ def test_corrupt_index_is_reported_then_rebuilt(assistant, corpus, tmp_path):
 def test_bad_corpus_files_are_skipped_with_a_reason(assistant, corpus, tmp_path, caplog):
     (corpus / "empty.txt").write_bytes(b"")
     (corpus / "binary.txt").write_bytes(b"\x89PNG\x00\x01\x02")
-    (corpus / "gbk.txt").write_bytes("天津对口支援".encode("gbk"))
+    (corpus / "gbk.txt").write_bytes("天津对口支援".encode("gbk"))  # GBK is read (detected, see test_ingest_formats)
+    (corpus / "junk.txt").write_bytes(bytes(range(0x80, 0x100)) * 4)  # no NUL, but no text encoding either
     (corpus / "image.png").write_bytes(b"\x89PNG")
     store = _store(assistant, corpus, tmp_path)
     with caplog.at_level(logging.INFO):
         loaded = store.ensure()
-    assert loaded.manifest["documents"] == [REPORT.name]
-    assert sorted(loaded.manifest["skipped_files"]) == ["binary.txt", "empty.txt", "gbk.txt"]
+    assert loaded.manifest["documents"] == ["gbk.txt", REPORT.name]
+    assert sorted(loaded.manifest["skipped_files"]) == ["binary.txt", "empty.txt", "junk.txt"]
     text = caplog.text
     assert "empty file" in text and "binary file" in text and "not valid UTF-8" in text
 

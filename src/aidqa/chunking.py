@@ -21,9 +21,13 @@ class Chunk:
     end: int
     text: str
     ordinal: int
+    page: int | None = None  # 1-based page where the chunk starts, for formats with pages (PDF)
 
     def metadata(self) -> dict[str, str | int]:
-        return {"source": self.source, "section": self.section, "start": self.start, "end": self.end, "ordinal": self.ordinal}
+        meta: dict[str, str | int] = {"source": self.source, "section": self.section, "start": self.start, "end": self.end, "ordinal": self.ordinal}
+        if self.page is not None:
+            meta["page"] = self.page
+        return meta
 
 
 def chunk_id(source: str, start: int, end: int, text: str) -> str:
@@ -102,7 +106,8 @@ def chunk_document(doc: SourceDocument, settings: ChunkingSettings) -> list[Chun
                     i -= 1
             prev_i = i
             start, end = units[i][0], units[j][1]
-            chunks.append(Chunk(chunk_id(doc.name, start, end, text[start:end]), doc.name, section, start, end, text[start:end], len(chunks)))
+            chunks.append(Chunk(chunk_id(doc.name, start, end, text[start:end]), doc.name, section, start, end, text[start:end], len(chunks),
+                                doc.page_at(start)))
             if j + 1 >= len(units):
                 break
             # Next chunk repeats the last `overlap` sentences, if that still moves forward and leaves room for the

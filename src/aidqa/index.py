@@ -373,7 +373,7 @@ class IndexStore:
         manifest = self.read_manifest(build)
         try:
             raw_chunks = json.loads((build / CHUNKS).read_text(encoding="utf-8"))
-            chunks = [Chunk(r["id"], r["source"], r["section"], r["start"], r["end"], r["text"], r["ordinal"]) for r in raw_chunks]
+            chunks = [Chunk(r["id"], r["source"], r["section"], r["start"], r["end"], r["text"], r["ordinal"], r.get("page")) for r in raw_chunks]
             keywords = KeywordIndex.from_tokens([r["words"] for r in raw_chunks], [r["bigrams"] for r in raw_chunks])
             stored = json.loads((build / DOCUMENTS).read_text(encoding="utf-8"))
             documents = {name: StoredDocument(name=name, **d) for name, d in stored.items()}

@@ -1,20 +1,41 @@
-"""Files → documents. Reads the reports in the corpus folder, normalises their text once, and skips (with a
-logged reason) anything it cannot read, so one bad file never stops the rest from being indexed."""
+"""Files → documents. Reads the reports in the corpus folder (plain text, Markdown, HTML, DOCX, PDF), turns each
+into one ``Document`` (title, stored text, blocks: see ``aidqa.ingest.document``), normalises its text once, and
+skips (with a logged reason) anything it cannot read, so one bad file never stops the rest from being indexed.
+
+One module per format (``text``, ``markdown``, ``html``, ``docx``, ``pdf``); ``registry`` picks the loader by suffix
+checked against the file's content.
+"""
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import logging
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from aidqa.text import NormalisedText, normalise
+# Loaders register themselves on import, in this order (a later one wins a shared suffix).
+from aidqa.ingest import docx as _docx  # noqa: F401
+from aidqa.ingest import html as _html  # noqa: F401
+from aidqa.ingest import markdown as _markdown  # noqa: F401
+from aidqa.ingest import pdf as _pdf  # noqa: F401
+from aidqa.ingest import text as _text  # noqa: F401
+from aidqa.ingest.document import Block, Document, heading_level, normalise_document, table_row_sentence
+from aidqa.ingest.registry import Loader, LoadError, loader_for, supported_suffixes
+from aidqa.text import NormalisedText
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown")
+SUPPORTED_SUFFIXES = supported_suffixes()
 MAX_FILE_BYTES = 20 * 1024 * 1024
 UNREADABLE = "unreadable"  # the fingerprint of a listed file that could not be read (see index.corpus_fingerprint)
+
+__all__ = [
+    "MAX_FILE_BYTES", "SUPPORTED_SUFFIXES", "UNREADABLE", "Block", "CorpusError", "Document", "LoadError", "Loader",
+    "SourceDocument", "corpus_files", "file_sha256", "heading_level", "load_corpus", "load_document", "loader_for",
+    "read_document", "table_row_sentence",
+]
 
 
 @dataclass
@@ -24,8 +45,12 @@ class SourceDocument:
     name: str  # path relative to the corpus folder, with forward slashes: the citation's ``source``
     path: Path
     sha256: str
-    raw: str
+    raw: str  # the loader's stored text (for plain text: the decoded file); ``normalised.offsets`` point into it
     normalised: NormalisedText
+    format: str = "text"  # text, markdown, html, docx, pdf
+    document: Document | None = field(default=None, repr=False)
+    # (normalised offset where a block starts, its page), in order; empty for formats without pages.
+    page_starts: list[tuple[int, int]] = field(default_factory=list, repr=False)
 
     @property
     def text(self) -> str:
@@ -34,8 +59,17 @@ class SourceDocument:
 
     @property
     def title(self) -> str:
+        if self.document is not None and self.format != "text":
+            return self.document.title
         heading = next((b for b in self.normalised.blocks if b.is_heading), None)
         return self.text[heading.start : heading.end] if heading else self.name
+
+    def page_at(self, offset: int) -> int | None:
+        """The 1-based page that ``text[offset]`` is on (formats with pages), else None."""
+        if not self.page_starts:
+            return None
+        k = bisect.bisect_right(self.page_starts, (offset, float("inf"))) - 1
+        return self.page_starts[max(k, 0)][1]
 
 
 class CorpusError(Exception):
@@ -49,6 +83,7 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
     if not corpus_dir.is_dir():
         raise CorpusError(f"corpus path {corpus_dir} is not a folder")
     files = []
+    real_root = corpus_dir.resolve()
     # rglob does not descend into symbolic links to folders, so a link loop cannot make this walk forever.
     for path in sorted(corpus_dir.rglob("*")):
         rel = path.relative_to(corpus_dir)
@@ -60,6 +95,11 @@ def corpus_files(corpus_dir: Path) -> list[Path]:
             continue
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             logger.info("skipping %s: unsupported file type %r", rel, path.suffix)
+            continue
+        target = Path(os.path.realpath(path))
+        if real_root not in target.parents:
+            # Never read: a link must not pull a file from elsewhere on the machine into the answers.
+            logger.warning("skipping %s: symbolic link to %s, outside the corpus folder", rel, target)
             continue
         files.append(path)
     return files
@@ -95,24 +135,35 @@ def read_document(path: Path, corpus_dir: Path) -> SourceDocument | None:
     if not data:
         logger.warning("skipping %s: empty file", rel)
         return None
-    if b"\x00" in data:
-        logger.warning("skipping %s: binary file (contains NUL bytes)", rel)
-        return None
     try:
-        raw = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        logger.warning("skipping %s: not valid UTF-8 (%s)", rel, exc)
+        document = load_document(data, path.name)
+    except LoadError as exc:
+        logger.warning("skipping %s: %s", rel, exc)
         return None
-    normalised = normalise(raw)
+    except Exception as exc:  # a parser library failing on a damaged file must not stop the corpus
+        logger.warning("skipping %s: cannot read it as a report (%s: %s)", rel, type(exc).__name__, exc)
+        return None
+    if document.normalised is not None:
+        normalised, pages = document.normalised, []
+    else:
+        normalised, block_pages = normalise_document(document)
+        pages = [(b.start, p) for b, p in zip(normalised.blocks, block_pages) if p is not None]
     if not normalised.text.strip():
         logger.warning("skipping %s: no text after normalisation", rel)
         return None
-    return SourceDocument(rel, path, hashlib.sha256(data).hexdigest(), raw, normalised)
+    return SourceDocument(rel, path, hashlib.sha256(data).hexdigest(), document.text, normalised,
+                          format=document.format, document=document, page_starts=pages)
+
+
+def load_document(data: bytes, name: str) -> Document:
+    """The ``Document`` in a file's bytes (``name`` picks the loader, checked against the content). Raises
+    LoadError with the reason when it cannot be read."""
+    return loader_for(name, data).load(data, name)
 
 
 def load_corpus(corpus_dir: Path) -> list[SourceDocument]:
     """All usable reports in ``corpus_dir``. Raises CorpusError if there is none."""
     docs = [d for d in (read_document(p, corpus_dir) for p in corpus_files(corpus_dir)) if d is not None]
     if not docs:
-        raise CorpusError(f"no readable report (.txt/.md, UTF-8) in {corpus_dir}")
+        raise CorpusError(f"no readable report ({', '.join(SUPPORTED_SUFFIXES)}) in {corpus_dir}")
     return docs
