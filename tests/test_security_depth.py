@@ -402,3 +402,28 @@ def test_docs_state_the_guarantees():
         assert phrase in security_doc, phrase
     assert "AIDQA_ALLOWED_HOSTS" in (root / "README.md").read_text(encoding="utf-8")
     assert os.path.isdir(CORPUS)
+
+
+# ---- 5. a link out of the corpus -----------------------------------------------------------------------------
+
+
+def test_a_link_out_of_the_corpus_is_not_indexed_or_served(tmp_path, canary, caplog):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(REPORT, corpus / REPORT.name)
+    (corpus / "outside.txt").symlink_to(canary)
+    settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    assistant = Assistant(settings)
+    app = api.create_app(settings, assistant)
+    with caplog.at_level("WARNING"):
+        app.state.loader.join(120)
+    assert "outside.txt" in caplog.text and "outside the corpus folder" in caplog.text
+    secret = canary.read_text(encoding="utf-8").strip()
+    with serve_app(app) as base, httpx.Client(base_url=base, timeout=60) as http:
+        health = http.get("/api/health").json()
+        assert health["corpus_files"] == [REPORT.name]
+        r = http.post("/api/ask", json={"question": f"{secret} 是什么？"})
+        assert r.status_code == 200
+        body = r.json()
+        quoted = [body["answer"], *(c["passage"] for c in body["citations"]), *(p["text"] for p in body["retrieved"])]
+        assert not any(secret in text for text in quoted)  # the question echoes it; nothing else may
