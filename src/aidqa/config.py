@@ -87,7 +87,7 @@ class Settings(BaseSettings):
         hide_input_in_errors=True,  # a bad AIDQA_AUTH must not be echoed (with its passwords) in the error
     )
 
-    corpus_dir: Path = Field(Path("docs_corpus"), description="Folder of reports (.txt, .md) to answer from.")
+    corpus_dir: Path = Field(Path("docs_corpus"), description="Folder of reports to answer from (PDF, DOCX, HTML, Markdown, text; see docs/formats.md).")
     index_dir: Path = Field(Path("index"), description="Folder where the on-disk Chroma index, keyword index and manifest live.")
     embedding_model: str = Field(
         PACKAGED_USE_MODEL,

@@ -1,0 +1,62 @@
+"""Measure the assistant on the shared dev reports, one report per corpus, and print one row per set with its n.
+
+    .venv/bin/python scripts/eval_reports.py [--shared ../shared/dev-reports] [--set KEY=VALUE ...]
+
+Each question set in tests/data/reports/<stem>.jsonl belongs to the report ../shared/dev-reports/<stem>.<ext>.
+Each report is indexed alone, in a temporary folder, and scored with `aidqa eval --json`. These are dev sets: they
+were written on reports the code was not developed on, but any tuning against them makes them dev sets too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+SETS = REPO / "tests" / "data" / "reports"
+logger = logging.getLogger("eval_reports")
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "dev-reports")
+    parser.add_argument("--set", action="append", default=[], help="a setting override, passed to aidqa eval")
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="aidqa-eval-reports-") as tmp:
+        for questions in sorted(SETS.glob("*.jsonl")):
+            reports = sorted(p for p in args.shared.glob(questions.stem + ".*") if p.suffix != ".jsonl")
+            if not reports:
+                logger.warning("no report for %s in %s", questions.name, args.shared)
+                continue
+            corpus = Path(tmp) / questions.stem / "corpus"
+            corpus.mkdir(parents=True)
+            shutil.copy(reports[0], corpus / reports[0].name)
+            env = {**os.environ, "AIDQA_CORPUS_DIR": str(corpus), "AIDQA_INDEX_DIR": str(corpus.parent / "index")}
+            command = [sys.executable, "-m", "aidqa.cli", "eval", "--json", str(questions)]
+            command += [f"--set={s}" for s in args.set]
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            if done.returncode not in (0, 3):
+                logger.error("%s: aidqa eval exited %d: %s", questions.stem, done.returncode, done.stderr[-500:])
+                continue
+            rows.append((questions.stem, reports[0].suffix, json.loads(done.stdout)["runs"][0]["overall"]))
+    header = "| set | format | n | answerable | answer | citation | refusal P / R | ungrounded | R@5 |"
+    lines = [header, "|" + "---|" * 9]
+    for stem, suffix, o in rows:
+        lines.append(f"| {stem} | {suffix} | {o['n']} | {o['answerable']} | {o['answer_accuracy']:.2f} | "
+                     f"{o['citation_accuracy']:.2f} | {o['refusal_precision']:.2f} / {o['refusal_recall']:.2f} | "
+                     f"{o['ungrounded_rate']:.2f} | {o['recall_at_5']:.2f} |")
+    sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
