@@ -308,6 +308,8 @@ def test_health_and_answers_when_the_store_breaks(own_server, damage):
         assert r.status_code == 503 and r.json()["status"] in ("building", "error"), r.text
         assert http.head("/api/health").status_code == 503
         assert "loading again" in r.json()["message"] and "not a database" not in r.text
+        status, text = _gradio_call(http, "ask_json", [QUESTION])  # the UI's endpoint: no library text either
+        assert status == 200 and "not a database" not in text and "Traceback" not in text
         answer = http.post("/api/ask", json={"question": QUESTION})
         assert answer.status_code in (200, 503), answer.text  # never a 500
         if answer.status_code == 503:

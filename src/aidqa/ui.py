@@ -363,6 +363,12 @@ def ask_json(
         return assistant.ask(question).model_dump()
     except InvalidQuestion as exc:
         return {"error": str(exc), "question": question}
+    except Exception:  # never a library's text to the client; a broken store is loaded again
+        logger.exception("answering %r failed", question)
+        if loader is not None and not loader.healthy(probe_seconds=0):
+            return {"error": "the index stopped answering and is being loaded again; retry in a few seconds",
+                    "question": question}
+        return {"error": "internal error; the details are in the server log", "question": question}
 
 
 # ---- the 数据一览 (Figures) tab ------------------------------------------------------------------------------
