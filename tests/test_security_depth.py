@@ -6,7 +6,6 @@ ones (non-internal errors, malformed JSON, nonsense questions). Real packaged mo
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import CORPUS, REPORT, serve_app
+from conftest import REPORT, serve_app
 
 from aidqa import api, ui
 from aidqa import figures_view as fv
@@ -404,7 +403,6 @@ def test_docs_state_the_guarantees():
     for phrase in ("AIDQA_ALLOWED_HOSTS", "file data", str(security.MAX_BODY_BYTES), "Threat model"):
         assert phrase in security_doc, phrase
     assert "AIDQA_ALLOWED_HOSTS" in (root / "README.md").read_text(encoding="utf-8")
-    assert os.path.isdir(CORPUS)
 
 
 # ---- 5. a link out of the corpus -----------------------------------------------------------------------------
