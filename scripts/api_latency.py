@@ -20,7 +20,7 @@ import threading
 import time
 from pathlib import Path
 
-from aidqa.evaluation import percentile  # one definition of p50/p95 for eval and scripts
+from aidqa.eval.scoring import percentile
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -46,8 +46,8 @@ def main() -> None:
     import httpx
     import uvicorn
 
-    from aidqa.api import create_app
-    from aidqa.config import Settings
+    from aidqa.settings import Settings
+    from aidqa.web.app import create_app
 
     items = [json.loads(line) for line in args.dev_set.read_text(encoding="utf-8").splitlines() if line.strip()]
     with tempfile.TemporaryDirectory() as tmp:

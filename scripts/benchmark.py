@@ -31,7 +31,7 @@ def main() -> None:
 
     t = time.perf_counter()
     from aidqa import Assistant
-    from aidqa.config import Settings
+    from aidqa.settings import Settings
 
     import_s = time.perf_counter() - t
     with tempfile.TemporaryDirectory() as tmp:
@@ -63,7 +63,7 @@ def main() -> None:
     print(f"index build (fresh):       {build_s:8.2f} s")
     print(f"cold start, existing index:{reload_s:8.2f} s  (second Assistant: model load + index load)")
     print(f"questions asked:           {len(latencies):8d}")
-    from aidqa.evaluation import percentile  # imported here, after the timed `import aidqa` above
+    from aidqa.eval.scoring import percentile
 
     print(f"latency median:            {statistics.median(latencies):8.1f} ms")
     print(f"latency p95:               {percentile(latencies, 95):8.1f} ms")

@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from aidqa.evaluation import percentile  # one definition of p50/p95 for eval and scripts
+from aidqa.eval.scoring import percentile
 
 REPO = Path(__file__).resolve().parent.parent
 DEV_SET = REPO / "tests" / "data" / "dev.jsonl"
@@ -346,7 +346,7 @@ def serve_in_process(settings: Any = None, assistant: Any = None) -> Iterator[st
     """The real app (API + Gradio) in a uvicorn thread on a free loopback port; yields its base URL."""
     import uvicorn
 
-    from aidqa.api import create_app
+    from aidqa.web.app import create_app
 
     settings = settings or (assistant.settings if assistant is not None else None)
     port = free_port()
@@ -427,7 +427,7 @@ def main(argv: Sequence[str] | None = None, assistant: Any = None) -> int:
         with tempfile.TemporaryDirectory() as tmp:
             settings = assistant.settings if assistant is not None else None
             if settings is None:
-                from aidqa.config import Settings
+                from aidqa.settings import Settings
 
                 settings = Settings(corpus_dir=REPO / "docs_corpus", index_dir=args.index_dir or Path(tmp) / "index")
             if auth is None and getattr(settings, "auth", None) is not None:

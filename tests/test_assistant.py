@@ -7,8 +7,8 @@ import json
 import pytest
 
 from aidqa import Answer
-from aidqa.assistant import InvalidQuestion
 from aidqa.models import Citation
+from aidqa.qa.assistant import InvalidQuestion
 
 
 def test_python_api_returns_typed_cited_answer(assistant):
@@ -111,6 +111,6 @@ def test_a_lower_ranked_sentence_naming_the_asked_place_answers(assistant):
     ],
 )
 def test_split_question(question, parts):
-    from aidqa.answering import split_question
+    from aidqa.qa.analysis import split_question
 
     assert split_question(question) == parts

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aidqa.assistant import InvalidQuestion, clean_question
+from aidqa.qa.assistant import InvalidQuestion, clean_question
 
 ODD = {
     "nul": "天津\x00累计投入了多少资金？",
@@ -27,7 +27,7 @@ ODD = {
 
 @pytest.fixture(scope="module")
 def client(settings, assistant):
-    from aidqa.api import create_app
+    from aidqa.web.app import create_app
 
     with TestClient(create_app(settings, assistant), base_url="http://localhost") as c:
         yield c

@@ -64,12 +64,12 @@ def chromium() -> str:
 
 @pytest.fixture(scope="module")
 def base_url(settings, assistant) -> Iterator[str]:
-    """``aidqa.api.create_app`` served by uvicorn on a free loopback port in a background thread."""
+    """``aidqa.create_app`` served by uvicorn on a free loopback port in a background thread."""
     import httpx
 
-    from aidqa import api
+    from aidqa.web.app import create_app
 
-    with serve_app(api.create_app(settings, assistant), start_seconds=SERVER_START) as base:
+    with serve_app(create_app(settings, assistant), start_seconds=SERVER_START) as base:
         assert httpx.get(base + "/api/health", timeout=30).status_code in (200, 503)
         yield base
 

@@ -5,12 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aidqa.conversation import (
-    _ellipsis_topic,
-    _is_dependent,
-    condense,
-    substitute_topic,
-)
+from aidqa.qa.conversation import _ellipsis_topic, _is_dependent, condense, substitute_topic
 
 
 def _no_similarity(term: str, candidates: list[str]) -> np.ndarray:

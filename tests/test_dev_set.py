@@ -13,10 +13,13 @@ import re
 import pytest
 from conftest import CORPUS, DEV_SET
 
-from aidqa.answering import REFUSAL, ungrounded_numbers
-from aidqa.evaluation import EvalRun, check_thresholds, evaluate, load_items
+from aidqa.eval.dataset import load_items
+from aidqa.eval.reports import check_thresholds
+from aidqa.eval.runner import EvalRun, evaluate
 from aidqa.ingest import read_document
-from aidqa.text import fold_for_match as fold
+from aidqa.qa.grounding import ungrounded_numbers
+from aidqa.qa.rendering import REFUSAL
+from aidqa.zh.chars import fold_for_match as fold
 
 HOLDOUT = DEV_SET.parent / "holdout.jsonl"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aidqa.config import Settings
-from aidqa.embeddings import EmbeddingModelError, SentenceEmbeddings, load_sentence_transformer, prefixes_for
+from aidqa.index.embeddings import EmbeddingModelError, SentenceEmbeddings, load_sentence_transformer, prefixes_for
+from aidqa.settings import Settings
 
 
 def test_packaged_model_is_multilingual(assistant):

@@ -13,27 +13,13 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS
 
-from aidqa.config import Settings
-from aidqa.evaluation import (
-    EvalConfigError,
-    EvalFileError,
-    EvalItem,
-    EvalRun,
-    check_thresholds,
-    compute_metrics,
-    config_summary,
-    evaluate,
-    load_items,
-    metrics_by_type,
-    percentile,
-    render_comparison,
-    render_html,
-    render_table,
-    score_item,
-    settings_with_overrides,
-    to_json,
-)
+from aidqa.eval.dataset import EvalConfigError, EvalFileError, EvalItem, load_items
+from aidqa.eval.reports import check_thresholds, render_comparison, render_html, render_table, to_json
+from aidqa.eval.runner import EvalRun, config_summary, evaluate, settings_with_overrides
+from aidqa.eval.scoring import compute_metrics, metrics_by_type, percentile, score_item
+from aidqa.index.naming import index_name
 from aidqa.models import Answer, Citation, RetrievedPassage
+from aidqa.settings import Settings
 
 REFUSAL = "报告中没有找到这个问题的答案。"
 EVIDENCE = "累计投入18.51亿元,实施567个项目"
@@ -299,7 +285,7 @@ def test_overrides_accept_every_key_spelling(base_settings):
     assert applied == {"chunking.max_chars": 300, "answering.max_sentences": 2, "retrieval.rrf_k": 30, "top_k": 7,
                        "embedding_trust_remote_code": True}
     assert base_settings.chunking.max_chars == 250  # the base is not changed
-    assert s.index_name() != base_settings.index_name()  # chunking changes the index
+    assert index_name(s) != index_name(base_settings)  # chunking changes the index
     assert s.index_dir == base_settings.index_dir and s.corpus_dir == base_settings.corpus_dir
     assert settings_with_overrides(base_settings, []) == (base_settings, {})
 
@@ -445,7 +431,7 @@ def test_evaluate_with_the_real_assistant(assistant, dev_items):
     seen = []
     run = evaluate(assistant, items, progress=lambda done, total: seen.append((done, total)))
     assert seen == [(1, 3), (2, 3), (3, 3)]
-    assert run.config["index_name"] == assistant.settings.index_name() and run.config["top_k"] == 5
+    assert run.config["index_name"] == index_name(assistant.settings) and run.config["top_k"] == 5
     fig, unans, empty = run.items
     assert fig.passed and fig.retrieval_rank == 1 and len(fig.answer.retrieved) == 5
     assert unans.passed and unans.answer.refused

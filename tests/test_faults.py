@@ -27,9 +27,9 @@ import pytest
 from conftest import REPORT
 
 from aidqa import Assistant
-from aidqa.config import Settings
-from aidqa.index import IndexStore, IndexUnavailable
+from aidqa.index.store import IndexStore, IndexUnavailable
 from aidqa.ingest import CorpusError
+from aidqa.settings import Settings
 
 QUESTION = "天津对口支援黄南州累计投入了多少资金？"
 ANSWER = "18.51亿元"
@@ -180,9 +180,9 @@ def test_corrupt_index_load_is_clear_and_ensure_warns_and_rebuilds(case, pristin
     state, reason = store.status()
     assert state == ("corrupt" if status_sees_it else "ready"), reason
 
-    with caplog.at_level(logging.WARNING, logger="aidqa.index"):
+    with caplog.at_level(logging.WARNING, logger="aidqa.index.store"):
         repaired = store.ensure()
-    warnings = [r.getMessage() for r in caplog.records if r.name == "aidqa.index" and r.levelno == logging.WARNING]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "aidqa.index.store" and r.levelno == logging.WARNING]
     assert any(w.startswith("index unusable, rebuilding:") for w in warnings), warnings
     assert repaired.path != broken and repaired.path.parent == store.root / "builds"
     assert len(repaired.chunks) == chunk_count and repaired.vectorstore._collection.count() == chunk_count
@@ -389,8 +389,8 @@ def test_readers_serve_the_current_build_while_another_process_builds(embeddings
 
         # A builder that is not forced waits for B's lock, then finds the index ready and builds nothing itself.
         signal = _Signal("waiting for the index lock")
-        logging.getLogger("aidqa.index").addHandler(signal)
-        caplog.set_level(logging.INFO, logger="aidqa.index")
+        logging.getLogger("aidqa.index.store").addHandler(signal)
+        caplog.set_level(logging.INFO, logger="aidqa.index.store")
         waited: dict = {}
         waiter = threading.Thread(target=lambda: waited.update(path=IndexStore(settings, embeddings).build().path))
         waiter.start()
@@ -398,7 +398,7 @@ def test_readers_serve_the_current_build_while_another_process_builds(embeddings
             assert signal.event.wait(CHILD_TIMEOUT), "the second builder never waited for the lock"
             assert f"held by another process (pid {b_pid})" in signal.message
         finally:
-            logging.getLogger("aidqa.index").removeHandler(signal)
+            logging.getLogger("aidqa.index.store").removeHandler(signal)
             gate.touch()
         assert b.wait(CHILD_TIMEOUT) == 0, (tmp_path / "b.err").read_text()[-3000:]
         waiter.join(CHILD_TIMEOUT)
@@ -482,8 +482,8 @@ def test_two_index_commands_at_once_are_serialised_by_the_lock(embeddings, corpu
 
 
 def test_corpus_faults_are_skipped_with_a_reason_and_the_rest_is_indexed(embeddings, corpus, tmp_path, monkeypatch, caplog):
-    from aidqa import index as index_module
     from aidqa import ingest
+    from aidqa.index import store as index_module
     from aidqa.ingest import MAX_FILE_BYTES
 
     with open(corpus / "huge.txt", "wb") as fh:  # sparse: 21 MB on paper, nothing on disk, made at once

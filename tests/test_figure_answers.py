@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from conftest import DEV_SET
 
-from aidqa.answering import compute_total, format_amount, ungrounded_numbers
-from aidqa.evaluation import load_items
+from aidqa.eval.dataset import load_items
 from aidqa.models import Citation, CitedFigure, ComputedTotal
-from aidqa.text import fold_for_match as fold
+from aidqa.qa.grounding import compute_total, ungrounded_numbers
+from aidqa.zh.chars import fold_for_match as fold
+from aidqa.zh.numbers import format_amount
 
 HOLDOUT = DEV_SET.parent / "holdout.jsonl"
 

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, REPORT
 
-from aidqa.figures import extract_figures, filter_figures, quoted_spans
+from aidqa.index.figures import extract_figures, filter_figures, quoted_spans
 from aidqa.ingest import read_document
-from aidqa.text import chinese_numeral_value, figure_value, fold_for_match, normalise
+from aidqa.zh.chars import fold_for_match
+from aidqa.zh.normalize import normalise
+from aidqa.zh.numbers import chinese_numeral_value, figure_value
 
 DATA = Path(__file__).parent / "data"
 

@@ -9,8 +9,9 @@ import pytest
 from conftest import REPORT
 
 from aidqa import Assistant
-from aidqa.config import Settings
-from aidqa.index import IndexStore, IndexUnavailable
+from aidqa.index.naming import index_name
+from aidqa.index.store import IndexStore, IndexUnavailable
+from aidqa.settings import Settings
 
 
 def _store(assistant, corpus, tmp_path) -> IndexStore:
@@ -33,10 +34,10 @@ def test_missing_then_ready_then_stale(assistant, corpus, tmp_path):
 
 
 def test_index_name_changes_with_model_and_chunking():
-    a = Settings().index_name()
-    assert Settings(embedding_model="BAAI/bge-small-zh-v1.5").index_name() != a
-    assert Settings(chunking={"max_chars": 300}).index_name() != a
-    assert Settings(top_k=9).index_name() == a
+    a = index_name(Settings())
+    assert index_name(Settings(embedding_model="BAAI/bge-small-zh-v1.5")) != a
+    assert index_name(Settings(chunking={"max_chars": 300})) != a
+    assert index_name(Settings(top_k=9)) == a
 
 
 def test_crash_mid_build_leaves_previous_index_serving(assistant, corpus, tmp_path, monkeypatch):

@@ -345,7 +345,7 @@ def test_symlink_out_of_the_corpus_is_skipped_with_a_reason(tmp_path, caplog):
 @needs_shared
 def test_a_figure_question_is_answered_from_a_pdf_paragraph_with_its_page(tmp_path):
     from aidqa import Assistant
-    from aidqa.config import Settings
+    from aidqa.settings import Settings
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -16,16 +16,14 @@ from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from aidqa.chunking import _units, chunk_document
-from aidqa.config import ChunkingSettings
-from aidqa.figures import UNITS, extract_figures
+from aidqa.index.chunking import _units, chunk_document
+from aidqa.index.figures import UNITS, extract_figures
 from aidqa.ingest import SourceDocument
-from aidqa.text import (
-    fold_width,
-    inside_number,
-    normalise,
-    split_sentences,
-)
+from aidqa.settings import ChunkingSettings
+from aidqa.zh.chars import fold_width
+from aidqa.zh.normalize import normalise
+from aidqa.zh.numbers import inside_number
+from aidqa.zh.segment import split_sentences
 
 PROPERTY_SETTINGS = hsettings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

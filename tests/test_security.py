@@ -20,11 +20,13 @@ from fastapi.testclient import TestClient
 from gradio import utils as gradio_utils
 from pydantic import ValidationError
 
-from aidqa import api, ui
-from aidqa import figures_view as fv
-from aidqa.assistant import Assistant
-from aidqa.config import Settings
 from aidqa.models import Answer
+from aidqa.qa import figures_table as fv
+from aidqa.qa.assistant import Assistant
+from aidqa.settings import Settings
+from aidqa.web.app import create_app
+from aidqa.web.service import AskLimiter
+from aidqa.web.ui.chat import render_citations, render_message
 
 QUESTION = "天津对口支援黄南州累计投入了多少资金？"
 SECRET = "sk-aidqa-test-secret-3f9c1e"  # in the test server's .env: must never appear in a response
@@ -103,7 +105,7 @@ def workdir(tmp_path_factory) -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def app(workdir, settings, assistant):
-    return api.create_app(settings, assistant)
+    return create_app(settings, assistant)
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +241,7 @@ def test_gradio_blocked_paths_are_the_second_layer(app, settings, workdir):
 
 def test_server_side_rendering_is_off(settings, assistant, monkeypatch):
     monkeypatch.setenv("GRADIO_SSR_MODE", "true")  # the explicit ssr_mode=False wins over the environment
-    app = api.create_app(settings, assistant)
+    app = create_app(settings, assistant)
     demo = app.state.demo
     assert demo.ssr_mode is False
     assert getattr(demo, "node_process", None) is None  # no Node server was started
@@ -263,7 +265,7 @@ def auth_settings(settings):
 
 @pytest.fixture(scope="module")
 def auth_app(workdir, auth_settings, assistant):
-    return api.create_app(auth_settings, assistant)
+    return create_app(auth_settings, assistant)
 
 
 @pytest.fixture(scope="module")
@@ -407,7 +409,7 @@ def test_listed_origins_get_cors_headers(workdir, settings, assistant, monkeypat
     listed = Settings(corpus_dir=settings.corpus_dir, index_dir=settings.index_dir)
     assert listed.cors_origins == ["https://portal.example.org"]
     portal = "https://portal.example.org"
-    with TestClient(api.create_app(listed, assistant), base_url="http://localhost") as c:
+    with TestClient(create_app(listed, assistant), base_url="http://localhost") as c:
         r = c.options("/api/ask", headers={"Origin": portal, "Access-Control-Request-Method": "POST",
                                            "Access-Control-Request-Headers": "content-type"})
         assert r.status_code == 200 and r.headers["access-control-allow-origin"] == portal
@@ -447,7 +449,7 @@ def test_report_markup_is_shown_as_text_end_to_end(tmp_path, workdir):
     corpus.mkdir()
     (corpus / "xss-report.txt").write_text(XSS_REPORT, encoding="utf-8")
     assistant = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"))
-    app = api.create_app(assistant.settings, assistant)
+    app = create_app(assistant.settings, assistant)
     app.state.loader.join(120)
     assert assistant.is_ready, app.state.loader.error
     question = "天津市累计投入了多少援青资金？"
@@ -461,8 +463,8 @@ def test_report_markup_is_shown_as_text_end_to_end(tmp_path, workdir):
         answer = Answer.model_validate(r.json())
         assert "<img src=x onerror=alert(1)>" in answer.citations[0].passage
         # ... and what the UI renders from it is inert.
-        _inert(ui.render_message(answer))
-        _inert(ui.render_citations(answer))
+        _inert(render_message(answer))
+        _inert(render_citations(answer))
 
         # The chat as the page gets it, through Gradio's /ask endpoint.
         chat, cites = Client(base + "/", verbose=False).predict(question, [], api_name="/ask")
@@ -534,7 +536,7 @@ def test_third_request_is_busy_at_once(workdir, settings):
     limited = Settings(corpus_dir=settings.corpus_dir, index_dir=settings.index_dir, max_concurrent_asks=1,
                        max_waiting_asks=1)
     slow = SlowAssistant(limited)
-    app = api.create_app(limited, slow)
+    app = create_app(limited, slow)
     limiter = app.state.service.limiter
     app.state.loader.join(120)
     # The UI's Gradio queue has the same limits.
@@ -572,7 +574,7 @@ def test_third_request_is_busy_at_once(workdir, settings):
 
 
 def test_a_cancelled_waiter_does_not_leak_its_slot():
-    limiter = api.AskLimiter(1, 1)
+    limiter = AskLimiter(1, 1)
 
     async def scenario() -> None:
         assert await limiter.acquire()

@@ -17,11 +17,13 @@ import httpx
 import pytest
 from conftest import REPORT, serve_app
 
-from aidqa import api, ui
-from aidqa import figures_view as fv
-from aidqa.assistant import Assistant
-from aidqa.config import Settings
+from aidqa.qa import figures_table as fv
+from aidqa.qa.assistant import Assistant
+from aidqa.settings import Settings
 from aidqa.web import security
+from aidqa.web.app import create_app
+from aidqa.web.service import public_error
+from aidqa.web.ui.figures import FiguresView
 
 QUESTION = "天津对口支援黄南州累计投入了多少资金？"
 
@@ -87,7 +89,7 @@ def canary(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def app(settings, assistant):
-    return api.create_app(settings, assistant)
+    return create_app(settings, assistant)
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +164,7 @@ def test_a_file_already_in_gradios_cache_is_not_served_unless_the_app_made_it(ap
         with httpx.Client(base_url=server, timeout=60) as http:
             assert http.get(f"/gradio_api/file={copied}").status_code == 403
             # The app's own CSV, once Gradio has cached it for the page, is served.
-            view = ui.FiguresView(app.state.assistant)
+            view = FiguresView(app.state.assistant)
             csv_path = view.results("", fv.ALL, fv.ALL, "", "", False)[2]
             cached = demo.move_resource_to_block_cache(csv_path)  # what Gradio does with an output file
             demo.temp_file_sets.append({cached})
@@ -211,7 +213,7 @@ def test_loopback_names_are_served(server):
 def test_allowed_hosts_for_a_proxy(settings, assistant, monkeypatch):
     monkeypatch.setenv("AIDQA_ALLOWED_HOSTS", '["qa.example.org"]')
     listed = Settings(corpus_dir=settings.corpus_dir, index_dir=settings.index_dir)
-    app = api.create_app(listed, assistant)
+    app = create_app(listed, assistant)
     with serve_app(app) as base, httpx.Client(base_url=base, timeout=60) as http:
         r = http.post("/api/ask", json={"question": QUESTION},
                       headers={"Host": "qa.example.org", "Origin": "https://qa.example.org"})
@@ -276,7 +278,7 @@ def own_server(tmp_path) -> Iterator[tuple[str, Assistant]]:
     shutil.copy(REPORT, corpus / REPORT.name)
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index", health_probe_seconds=0)
     assistant = Assistant(settings)
-    app = api.create_app(settings, assistant)
+    app = create_app(settings, assistant)
     app.state.loader.join(120)
     with serve_app(app) as base:
         yield base, assistant
@@ -335,7 +337,7 @@ def test_figures_table_is_bounded_through_http(tmp_path):
         shutil.copy(REPORT, corpus / f"report-{n:02d}.txt")
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
     assistant = Assistant(settings)
-    app = api.create_app(settings, assistant)
+    app = create_app(settings, assistant)
     app.state.loader.join(300)
     total = len(fv.select_figures(assistant.figures()))
     assert total > fv.MAX_TABLE_ROWS
@@ -353,7 +355,7 @@ def test_figures_table_is_bounded_through_http(tmp_path):
 def test_figures_tab_handlers_never_fail(assistant, monkeypatch):
     """40,000 figures (the real ones, repeated) do not break the table, and a failing fill is a message, once."""
     many = assistant.figures() * (40_000 // len(assistant.figures()) + 1)
-    view = ui.FiguresView(assistant)
+    view = FiguresView(assistant)
     monkeypatch.setattr(assistant, "figures", lambda: many)
     summary, table, _csv, _chart = view.results("", fv.ALL, fv.ALL, "", "", False)
     assert len(table.data) == fv.MAX_TABLE_ROWS and "前 **500** 条" in summary
@@ -390,11 +392,11 @@ def test_gradio_clients_get_no_internal_error_text(server):
 
 
 def test_load_errors_shown_to_clients_are_not_library_internals(tmp_path):
-    assert ui.public_error(RuntimeError("Database error: file is not a database /x/y")) == (
+    assert public_error(RuntimeError("Database error: file is not a database /x/y")) == (
         "unexpected RuntimeError while loading the index; the details are in the server log")
-    from aidqa.index import IndexUnavailable
+    from aidqa.index.store import IndexUnavailable
 
-    assert ui.public_error(IndexUnavailable("no index in x; run `aidqa index`")) == "no index in x; run `aidqa index`"
+    assert public_error(IndexUnavailable("no index in x; run `aidqa index`")) == "no index in x; run `aidqa index`"
 
 
 def test_docs_state_the_guarantees():
@@ -415,7 +417,7 @@ def test_a_link_out_of_the_corpus_is_not_indexed_or_served(tmp_path, canary, cap
     (corpus / "outside.txt").symlink_to(canary)
     settings = Settings(corpus_dir=corpus, index_dir=tmp_path / "index")
     assistant = Assistant(settings)
-    app = api.create_app(settings, assistant)
+    app = create_app(settings, assistant)
     with caplog.at_level("WARNING"):
         app.state.loader.join(120)
     assert "outside.txt" in caplog.text and "outside the corpus folder" in caplog.text

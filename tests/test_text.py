@@ -10,20 +10,14 @@ from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from aidqa.chunking import chunk_document
-from aidqa.config import ChunkingSettings
+from aidqa.index.chunking import chunk_document
 from aidqa.ingest import SourceDocument, read_document
-from aidqa.text import (
-    char_bigrams,
-    detect_language,
-    fold_for_match,
-    inside_number,
-    looks_like_heading,
-    normalise,
-    numbers_in,
-    split_sentences,
-    tokenize_words,
-)
+from aidqa.settings import ChunkingSettings
+from aidqa.zh.chars import fold_for_match
+from aidqa.zh.normalize import normalise
+from aidqa.zh.numbers import inside_number, numbers_in
+from aidqa.zh.segment import char_bigrams, detect_language, split_sentences, tokenize_words
+from aidqa.zh.structure import looks_like_heading
 
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 

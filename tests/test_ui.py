@@ -7,10 +7,10 @@ from pathlib import Path
 import gradio as gr
 import pytest
 
-from aidqa import ui
-from aidqa.assistant import Assistant
-from aidqa.config import Settings
 from aidqa.models import Answer, Citation
+from aidqa.qa.assistant import Assistant
+from aidqa.settings import Settings
+from aidqa.web.ui.chat import NOT_READY_MESSAGE, build_ui, chat_turn, render_citations, render_message
 
 CORPUS = Path(__file__).parent.parent / "docs_corpus"
 QUESTION = "天津对口支援黄南州累计投入了多少资金？"
@@ -29,14 +29,14 @@ def ui_assistant(ui_settings) -> Assistant:
 
 @pytest.fixture(scope="module")
 def demo(ui_assistant) -> gr.Blocks:
-    blocks = ui.build_ui(ui_assistant)  # starts building the index in the background
+    blocks = build_ui(ui_assistant)  # starts building the index in the background
     ui_assistant.ensure_ready()  # waits for that build (same lock)
     return blocks
 
 
 @pytest.fixture(scope="module")
 def first_turn(demo, ui_assistant):
-    return ui.chat_turn(ui_assistant, QUESTION, [])
+    return chat_turn(ui_assistant, QUESTION, [])
 
 
 def test_build_ui_returns_blocks(demo):
@@ -65,25 +65,25 @@ def test_history_is_passed_back(first_turn, ui_assistant, monkeypatch):
         return real_ask(question, history=history, top_k=top_k)
 
     monkeypatch.setattr(ui_assistant, "ask", spy)
-    messages2, _ = ui.chat_turn(ui_assistant, "举办了多少场招聘活动？", messages)
+    messages2, _ = chat_turn(ui_assistant, "举办了多少场招聘活动？", messages)
     assert len(messages2) == 4
     (user, reply), = seen["history"]
     assert user == QUESTION and "18.51亿元" in reply and "Sources" not in reply
 
 
 def test_empty_question_gives_clear_message(demo, ui_assistant):
-    messages, cites = ui.chat_turn(ui_assistant, "   ", [])
+    messages, cites = chat_turn(ui_assistant, "   ", [])
     assert messages[-1]["role"] == "assistant"
     assert "empty" in messages[-1]["content"] and "请输入问题" in messages[-1]["content"]
     assert "<mark>" not in cites
-    messages, _ = ui.chat_turn(ui_assistant, None, [])  # what an empty textbox can send
+    messages, _ = chat_turn(ui_assistant, None, [])  # what an empty textbox can send
     assert "请输入问题" in messages[-1]["content"]
 
 
 def test_not_ready_replies_instead_of_blocking(ui_settings):
     fresh = Assistant(ui_settings)  # nothing loaded
-    messages, _ = ui.chat_turn(fresh, QUESTION, [])
-    assert messages[-1]["content"] == ui.NOT_READY_MESSAGE
+    messages, _ = chat_turn(fresh, QUESTION, [])
+    assert messages[-1]["content"] == NOT_READY_MESSAGE
     assert not fresh.is_ready  # it answered without loading (or waiting for) the index
 
 
@@ -100,40 +100,40 @@ def _citation(**overrides) -> Citation:
 
 def test_citation_html_is_escaped():
     answer = Answer(question="q", answer=f"累计投入18.51亿元{EVIL} [1]", refused=False, citations=[_citation()])
-    out = ui.render_citations(answer)
+    out = render_citations(answer)
     assert "<img" not in out and "<script" not in out and "<b>" not in out
     assert "&lt;img src=x onerror=alert(1)&gt;" in out
     assert "&lt;script&gt;" in out
     assert "&amp;amp;" in out  # a literal "&amp;" in the report shows as text
     assert "<mark>累计投入<strong>18.51亿元</strong>，&lt;b&gt;实施&lt;/b&gt;<strong>567</strong>个项目。</mark>" in out
-    msg = ui.render_message(answer)
+    msg = render_message(answer)
     assert "<img" not in msg and "&lt;img src=x onerror=alert(1)&gt;" in msg and "[1] evil&lt;img" in msg
 
 
 def test_quote_outside_passage_still_shown_escaped():
     c = _citation(quote=f"不在段落里{EVIL}", start=0, end=5)
-    out = ui.render_citations(Answer(question="q", answer="x [1]", refused=False, citations=[c]))
+    out = render_citations(Answer(question="q", answer="x [1]", refused=False, citations=[c]))
     assert "<img" not in out and "<mark>不在段落里&lt;img" in out
 
 
 def test_refused_answer_has_empty_panel_with_note():
     answer = Answer(question="火星上有多少人？", answer="报告中没有找到这个问题的答案。", refused=True)
-    out = ui.render_citations(answer)
+    out = render_citations(answer)
     assert "<mark>" not in out and "aidqa-cite\"" not in out and "没有找到" in out
-    assert ui.render_message(answer) == "报告中没有找到这个问题的答案。"
+    assert render_message(answer) == "报告中没有找到这个问题的答案。"
 
 
 def test_follow_up_message_says_how_it_was_understood():
     answer = Answer(question="那泽库县呢？", answer="投入1000万元 [1]", refused=False, citations=[_citation()],
                     standalone_question=f"天津给泽库县医院投入了多少援青资金？{EVIL}")
-    msg = ui.render_message(answer)
+    msg = render_message(answer)
     assert msg.startswith("*按上文理解为：天津给泽库县医院投入了多少援青资金？&lt;img")
     assert "<img" not in msg
 
 
 def test_chat_turn_resolves_a_follow_up_against_the_chat_history(assistant):
-    messages, _ = ui.chat_turn(assistant, "天津给尖扎县医院投入了多少援青资金？", [])
-    messages, panel = ui.chat_turn(assistant, "那泽库县呢？", messages)
+    messages, _ = chat_turn(assistant, "天津给尖扎县医院投入了多少援青资金？", [])
+    messages, panel = chat_turn(assistant, "那泽库县呢？", messages)
     last = messages[-1]["content"]
     assert "1000万元" in last and "700万元" not in last.split("\n\n", 1)[1]
     assert "泽库县" in panel
@@ -168,9 +168,9 @@ def test_answer_figures_are_marked_in_the_quote_and_escaped():
     quote = "投入援青资金700万元，<b>x</b>为尖扎县医院购置设备；"
     c = _citation(quote=quote, start=100, end=100 + len(quote), passage=quote, passage_start=100,
                   highlights=[(106, 111)])
-    out = ui.render_citations(Answer(question="q", answer=f"{quote} [1]", refused=False, citations=[c]))
+    out = render_citations(Answer(question="q", answer=f"{quote} [1]", refused=False, citations=[c]))
     assert '<strong class="aidqa-answer-figure">700万元</strong>' in out
     assert "&lt;b&gt;x&lt;/b&gt;" in out and "<b>" not in out
     # A highlight outside the quote is ignored (all figures emphasised instead), never an error.
     bad = c.model_copy(update={"highlights": [(0, 3)]})
-    assert "<strong>700万元</strong>" in ui.render_citations(Answer(question="q", answer="x [1]", refused=False, citations=[bad]))
+    assert "<strong>700万元</strong>" in render_citations(Answer(question="q", answer="x [1]", refused=False, citations=[bad]))

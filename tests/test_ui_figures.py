@@ -10,10 +10,11 @@ from types import SimpleNamespace
 import gradio as gr
 import pytest
 
-from aidqa import figures_view as fv
-from aidqa import ui
-from aidqa.assistant import Assistant
-from aidqa.figures import Figure
+from aidqa.index.figures import Figure
+from aidqa.qa import figures_table as fv
+from aidqa.qa.assistant import Assistant
+from aidqa.web.ui.chat import build_ui
+from aidqa.web.ui.figures import FiguresView
 
 EVIL = "<img src=x onerror=alert(1)>"
 
@@ -227,7 +228,7 @@ def test_chart_labels_stay_distinct():
 
 
 def test_figures_view_handlers(assistant, tmp_path):
-    view = ui.FiguresView(assistant, csv_dir=tmp_path)
+    view = FiguresView(assistant, csv_dir=tmp_path)
     summary, table, csv_path, chart = view.results("医疗", "元", fv.ALL, "", "", False)
     assert "**3** / 65" in summary
     assert table.data[fv.COL_RAW].tolist() == ["700万元", "1000万元", "1400万元"]
@@ -246,7 +247,7 @@ def test_figures_view_handlers(assistant, tmp_path):
 
 def test_figures_view_waits_for_the_index(settings, tmp_path):
     fresh = Assistant(settings.model_copy(update={"index_dir": tmp_path / "none"}))  # nothing loaded
-    view = ui.FiguresView(fresh, csv_dir=tmp_path)
+    view = FiguresView(fresh, csv_dir=tmp_path)
     summary, *rest = view.results("医疗", fv.ALL, fv.ALL, "", "", False)
     assert "索引加载中" in summary and all(r is not None for r in rest)
     assert "索引加载中" in view.fill("", fv.ALL, fv.ALL, "", "", False)[0]
@@ -255,7 +256,7 @@ def test_figures_view_waits_for_the_index(settings, tmp_path):
 
 
 def test_blocks_have_the_figures_tab_and_only_the_public_endpoints(assistant):
-    demo = ui.build_ui(assistant)
+    demo = build_ui(assistant)
     assert isinstance(demo, gr.Blocks)
     tabs = [b.label for b in demo.blocks.values() if isinstance(b, gr.Tab)]
     assert tabs == ["问答 Chat", "数据一览 Figures"]

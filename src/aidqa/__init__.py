@@ -8,7 +8,7 @@ __all__ = ["Answer", "Assistant", "Citation", "Settings", "__version__"]
 def __getattr__(name: str):
     # Lazy: `import aidqa` stays cheap (no torch/chroma) until the assistant is actually used.
     if name == "Assistant":
-        from aidqa.assistant import Assistant
+        from aidqa.qa.assistant import Assistant
 
         return Assistant
     if name in ("Answer", "Citation"):
@@ -16,7 +16,7 @@ def __getattr__(name: str):
 
         return getattr(models, name)
     if name == "Settings":
-        from aidqa.config import Settings
+        from aidqa.settings import Settings
 
         return Settings
     raise AttributeError(name)

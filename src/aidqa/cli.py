@@ -10,8 +10,8 @@ from typing import Any
 
 import click
 
-from aidqa.config import Settings
 from aidqa.models import Answer
+from aidqa.settings import Settings
 
 EXIT_ERROR = 1
 EXIT_BAD_INPUT = 2
@@ -28,8 +28,8 @@ def _fail(message: str, code: int = EXIT_ERROR) -> None:
 
 
 def _library_errors() -> tuple[type[BaseException], ...]:
-    from aidqa.embeddings import EmbeddingModelError
-    from aidqa.index import IndexUnavailable
+    from aidqa.index.embeddings import EmbeddingModelError
+    from aidqa.index.store import IndexUnavailable
     from aidqa.ingest import CorpusError
 
     return (CorpusError, IndexUnavailable, EmbeddingModelError, OSError)
@@ -84,7 +84,7 @@ def main(ctx: click.Context, verbose: int) -> None:
 @click.pass_context
 def index(ctx: click.Context, rebuild: bool) -> None:
     """Build the index of the corpus (only if missing or stale, unless --rebuild)."""
-    from aidqa.assistant import Assistant
+    from aidqa.qa.assistant import Assistant
 
     assistant = Assistant(_settings(ctx))
     try:
@@ -103,7 +103,7 @@ def index(ctx: click.Context, rebuild: bool) -> None:
 @click.pass_context
 def ask(ctx: click.Context, question: str | None, as_json: bool, top_k: int | None) -> None:
     """Answer QUESTION; with no QUESTION, answer each line of standard input (models load once)."""
-    from aidqa.assistant import Assistant, InvalidQuestion
+    from aidqa.qa.assistant import Assistant, InvalidQuestion
 
     assistant = Assistant(_settings(ctx))
     try:
@@ -160,7 +160,7 @@ def eval_(ctx: click.Context, file: Path, as_json: bool, report: Path | None, to
     Exit codes: 0 all thresholds met, 1 model/index/corpus error, 2 bad file or override, 3 a threshold not met."""
     from tqdm import tqdm
 
-    from aidqa import evaluation as ev
+    from aidqa import eval as ev
 
     try:
         items = ev.load_items(file)
@@ -174,7 +174,7 @@ def eval_(ctx: click.Context, file: Path, as_json: bool, report: Path | None, to
     if report is not None and not report.resolve().parent.is_dir():  # say so now, not after the whole run
         _fail(f"cannot write the report {report}: folder {report.parent} does not exist", EXIT_BAD_INPUT)
 
-    from aidqa.assistant import Assistant
+    from aidqa.qa.assistant import Assistant
 
     runs = []
     for config_settings, config_overrides in configs:
@@ -221,8 +221,8 @@ def eval_(ctx: click.Context, file: Path, as_json: bool, report: Path | None, to
 def figures(ctx: click.Context, as_json: bool, as_csv: bool, grep: str, unit: str | None, minimum: str | None,
             maximum: str | None, dates: bool) -> None:
     """List the figures of the reports (extracted at index time), filtered; one per line by default."""
-    from aidqa.assistant import Assistant
-    from aidqa.figures_view import FigureQuery, csv_bytes, format_value, indicator, parse_amount, select_figures
+    from aidqa.qa.assistant import Assistant
+    from aidqa.qa.figures_table import FigureQuery, csv_bytes, format_value, indicator, parse_amount, select_figures
 
     if as_json and as_csv:
         _fail("choose one of --json and --csv", EXIT_BAD_INPUT)
@@ -253,7 +253,7 @@ def figures(ctx: click.Context, as_json: bool, as_csv: bool, grep: str, unit: st
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None) -> None:
     """Start the web app on one port: chat UI at /, JSON API at /api (docs at /api/docs)."""
-    from aidqa.api import serve as serve_app
+    from aidqa.web.app import serve as serve_app
 
     settings = _settings(ctx)
     updates = {k: v for k, v in (("host", host), ("port", port)) if v is not None}

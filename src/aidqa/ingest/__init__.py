@@ -23,7 +23,7 @@ from aidqa.ingest import pdf as _pdf  # noqa: F401
 from aidqa.ingest import text as _text  # noqa: F401
 from aidqa.ingest.document import Block, Document, heading_level, normalise_document, table_row_sentence
 from aidqa.ingest.registry import Loader, LoadError, loader_for, supported_suffixes
-from aidqa.text import NormalisedText
+from aidqa.zh.normalize import NormalisedText
 
 logger = logging.getLogger(__name__)
 

@@ -17,8 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from aidqa.text import Block as TextBlock
-from aidqa.text import NormalisedText, is_cjk, looks_like_heading, normalise
+from aidqa.zh.chars import is_cjk
+from aidqa.zh.normalize import Block as TextBlock
+from aidqa.zh.normalize import NormalisedText, normalise
+from aidqa.zh.structure import looks_like_heading
 
 BlockKind = Literal["heading", "paragraph", "table_row"]
 

@@ -8,7 +8,7 @@ import codecs
 
 from aidqa.ingest.document import Block, Document, heading_level
 from aidqa.ingest.registry import LoadError, register
-from aidqa.text import NormalisedText, normalise
+from aidqa.zh.normalize import NormalisedText, normalise
 
 _BOMS = (  # UTF-32 before UTF-16: FF FE 00 00 starts with FF FE
     (codecs.BOM_UTF32_LE, "utf-32"),

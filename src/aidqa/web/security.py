@@ -37,7 +37,7 @@ from fastapi.responses import Response
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from aidqa.config import Settings
+from aidqa.settings import Settings
 from aidqa.web.errors import API_PREFIX, app_path, error_response, is_api_scope
 
 logger = logging.getLogger(__name__)

@@ -14,76 +14,47 @@ from __future__ import annotations
 import bisect
 import logging
 import re
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 
 import numpy as np
 
-from aidqa.config import AnsweringSettings
-from aidqa.embeddings import SentenceEmbeddings
-from aidqa.figures import Figure, short_phrase
-from aidqa.index import LoadedIndex
-from aidqa.models import Citation, CitedFigure, ComputedTotal
-from aidqa.retrieval import ScoredChunk
-from aidqa.text import (
-    ZH_STOP_WORDS,
-    char_bigrams,
-    expansion_text,
-    fold_for_match,
-    glossary,
-    is_han,
-    numbers_in,
-    opens_topic,
-    query_term_groups,
-    split_sentences,
+from aidqa.index.embeddings import SentenceEmbeddings
+from aidqa.index.figures import Figure
+from aidqa.index.store import LoadedIndex
+from aidqa.models import Citation, CitedFigure
+from aidqa.qa.analysis import (
+    _UNIT_FAMILIES,
+    _UNIT_WORDS,
+    _common_run,
+    anchors,
+    asked_unit,
+    asked_units,
+    asks_amount,
+    asks_list,
+    asks_total,
+    asks_when,
 )
+from aidqa.qa.answerers.base import Extraction
+from aidqa.qa.grounding import compute_total
+from aidqa.qa.rendering import REFUSAL, render_answer
+from aidqa.retrieval.hybrid import ScoredChunk
+from aidqa.settings import AnsweringSettings
+from aidqa.zh.chars import fold_for_match
+from aidqa.zh.numbers import has_count, has_number_with_unit
+from aidqa.zh.segment import char_bigrams, split_sentences
+from aidqa.zh.structure import opens_topic
+from aidqa.zh.terms import expansion_text, query_term_groups
 
 logger = logging.getLogger(__name__)
 
-REFUSAL = {
-    "zh": "报告中没有找到这个问题的答案。",
-    "en": "The reports do not contain an answer to this question.",
-}
 
-_AMOUNT_RE = re.compile(
-    r"多少|几[个位名家场项次批所条座人万亿年]?|多大|多高|多长|多重|数量|金额|规模|比例|比率|百分之|"
-    r"\bhow (?:much|many)\b|\bwhat (?:percentage|share|amount|number|proportion)\b|\bnumber of\b|\bamount\b",
-    re.IGNORECASE,
-)
-# The measure word after 多少/几 says which unit the answer carries.
-_UNIT_AFTER_AMOUNT = [
-    ("钱", "元"), ("资金", "元"), ("金额", "元"), ("投资", "元"), ("经费", "元"), ("元", "元"), ("款", "元"),
-    ("人次", "人次"), ("人", "人"), ("名", "名"), ("场", "场"), ("个", "个"), ("家", "家"), ("项", "项"),
-    ("次", "次"), ("批", "批次"), ("所", "所"), ("条", "条"), ("座", "座"), ("例", "例"), ("平方", "平方米"),
-    ("届", "届"), ("期", "期"), ("位", "位"),
-]
-_UNIT_WORDS = [
-    (re.compile(r"投资|资金|金额|经费|多少钱|钱|花了|花费|投入了多少|签约额|收入"), "元"),
-    (re.compile(r"占比|比例|比率|百分之|百分比|上线率|覆盖率"), "%"),
-    (re.compile(r"人数|多少人"), "人"),
-    (re.compile(r"面积"), "平方米"),
-]
-_EN_UNIT = [("money", "元"), ("invest", "元"), ("fund", "元"), ("yuan", "元"), ("spend", "元"), ("spent", "元"),
-            ("people", "人"), ("person", "人"), ("visits", "人次"), ("projects", "个"), ("companies", "家"),
-            ("enterprises", "家"), ("square", "平方米"), ("percent", "%"), ("percentage", "%")]
-_PLACE_SUFFIXES = tuple("省市州县区乡镇村")
-# Ordinary words jieba's dictionary tags as places (ns): they name nothing, so they are not anchors.
-_NOT_NAMES = frozenset(["上岗", "嘉宾", "上门", "回国"])
 # Units that, when asked for, the answer must carry: a money question answered without an amount in 元 is a
 # neighbouring fact, not an answer.
 _STRICT_UNITS = ("元", "%")
 _QUOTED = re.compile(r"[\"“「『]([^\"”」』]{2,30})[\"”」』]")
-# How far down the ranked sentences the answerer looks for one that passes the checks.
-_SUPPORT_TRIES = 4
-_SUPPORT_MARGIN = 0.75
-_FALLBACK_COVERAGE = 0.6
-# Joins two questions in one sentence; each side must ask something on its own (_QUESTION_CUE).
-_JOINED_QUESTIONS = re.compile(r"[，,；;]\s*(?:以及|还有|另外|同时)|[；;]")
-_QUESTION_CUE = re.compile(r"多少|几|什么|哪|谁|怎样|怎么|如何|是否|有没有|吗|呢|\b(?:how|what|which|who|when|where)\b", re.IGNORECASE)
-_WHEN_RE = re.compile(r"哪一年|哪年|何年|哪个月|什么时候|何时|\bwhich year\b|\bwhen\b", re.IGNORECASE)
-_LIST_RE = re.compile(r"哪些|哪几|有哪|包括|包含|分别|都有什么|有什么|列举|\bwhich\b|\bwhat are\b|\blist\b", re.IGNORECASE)
-_LIST_MAX_SENTENCES = 5
-_YEAR_RE = re.compile(r"(?:19|20)\d{2}年?")
+
+
+
 
 
 @dataclass
@@ -105,123 +76,9 @@ class Candidate:
     score: float = 0.0
 
 
-@dataclass
-class Extraction:
-    answer: str
-    refused: bool
-    citations: list[Citation]
-    reason: str  # why it answered or refused (logged; useful when tuning)
-    figures: list[CitedFigure] = field(default_factory=list)
-    total: ComputedTotal | None = None
 
 
-@lru_cache(maxsize=1)
-def _posseg():
-    from aidqa.text import _jieba
 
-    _jieba()
-    from jieba import posseg
-
-    return posseg
-
-
-def asked_units(question: str, language: str) -> list[str]:
-    """The units a 多少/几/how-much question asks for, in order (几批次、多少人次 → 批次, 人次); empty if it does
-    not say."""
-    if language == "en":
-        q = question.lower()
-        return [unit for word, unit in _EN_UNIT if word in q][:1]
-    units: list[str] = []
-    for m in re.finditer(r"(?:多少|几)(?=(.{0,4}))", question):
-        unit = next((unit for word, unit in _UNIT_AFTER_AMOUNT if m.group(1).startswith(word)), None)
-        if unit and unit not in units:
-            units.append(unit)
-    if not units:
-        # 总投资是多少？ / 总人数是多少？ / 占比是多少？ name the unit elsewhere in the question.
-        units = [unit for pattern, unit in _UNIT_WORDS if pattern.search(question)][:1]
-    return units
-
-
-def asked_unit(question: str, language: str) -> str | None:
-    """The (first) unit a 多少/几/how-much question asks for, if it says."""
-    units = asked_units(question, language)
-    return units[0] if units else None
-
-
-def asks_when(question: str) -> bool:
-    return bool(_WHEN_RE.search(question))
-
-
-def asks_list(question: str) -> bool:
-    return bool(_LIST_RE.search(question))
-
-
-def asks_amount(question: str) -> bool:
-    return bool(_AMOUNT_RE.search(question))
-
-
-def anchors(question: str, language: str) -> list[tuple[str, ...]]:
-    """The specific things a question names, each of which must be in the cited paragraph: years and numbers,
-    place/organisation/person names, Latin-script terms in a Chinese question (GDP), and English names the
-    glossary knows (Tibet → 西藏). Each anchor is a group of acceptable spellings (天津市 is also 天津)."""
-    found: list[tuple[str, ...]] = []
-    for year in _YEAR_RE.findall(question):
-        found.append((year.rstrip("年"),))
-    found.extend((n,) for n in numbers_in(question))
-    if language == "zh":
-        for m in re.finditer(r"[A-Za-z][A-Za-z0-9+\-]*", question):
-            found.append((m.group(),))
-        tagged = _posseg().lcut(question)
-        for i, (word, flag) in enumerate(tagged):
-            if len(word) < 2 or word in ZH_STOP_WORDS or not all(is_han(c) for c in word):
-                continue
-            nxt = tagged[i + 1].word if i + 1 < len(tagged) else ""
-            if _generic_place(word + nxt) or _generic_place(word):
-                continue  # 各市县, 全州: every place, not a named one
-            if nxt in _PLACE_SUFFIXES:
-                found.append((word + nxt, word))  # 同仁 + 市
-            elif flag in ("ns", "nt") and word not in _NOT_NAMES:
-                # Places and organisations only: jieba's person tag fires on ordinary words (项新).
-                short = word[:-1] if word.endswith(_PLACE_SUFFIXES) and len(word) > 2 else word
-                found.append((word, short))
-    else:
-        table = glossary()
-        for m in re.finditer(r"\b[A-Z][a-z]+", question):
-            if m.start() > 0 and m.group().lower() in table:
-                found.append(table[m.group().lower()])
-    unique: list[tuple[str, ...]] = []
-    for a in found:
-        if a not in unique:
-            unique.append(a)
-    return unique
-
-
-def _common_run(a: str, b: str) -> int:
-    """Length of the longest run of characters ``a`` and ``b`` share."""
-    best = 0
-    for i in range(len(a)):
-        for j in range(i + best + 1, len(a) + 1):
-            if a[i:j] in b:
-                best = j - i
-            else:
-                break
-    return best
-
-
-def _generic_place(word: str) -> bool:
-    """各市县 / 全州 / 本省 / 两县: a determiner and place words, naming no particular place."""
-    rest = word.lstrip("各每全本该两多诸")
-    return rest != word and bool(rest) and all(ch in _PLACE_SUFFIXES for ch in rest)
-
-
-def _contains_number_with_unit(text: str, unit: str | None) -> bool:
-    if unit is None:
-        return False
-    if unit == "%":
-        return "%" in text
-    return re.search(r"\d(?:[\d.,]*)\s*(?:[万亿千百]+)?余?\s*" + re.escape(unit), text) is not None or re.search(
-        r"[一二三四五六七八九十两百千万]+" + re.escape(unit), text
-    ) is not None
 
 
 def _figure_windows(sentence: str, unit: str) -> list[str]:
@@ -229,7 +86,7 @@ def _figure_windows(sentence: str, unit: str) -> list[str]:
     clauses = [c for c in re.split(r"(?<=[，,；;。！？])", sentence) if c]
     windows = []
     for i, clause in enumerate(clauses):
-        if _contains_number_with_unit(clause, unit):
+        if has_number_with_unit(clause, unit):
             windows.append(fold_for_match("".join(clauses[max(0, i - 1) : i + 2])))
     return windows
 
@@ -295,21 +152,23 @@ class ExtractiveAnswerer:
         vectors = self.embeddings.embed_passages([c.text for c in cands]) if cands else np.zeros((0, 1))
         for cand, vec in zip(cands, vectors):
             folded = fold_for_match(cand.text)
-            cand.unit_match = _contains_number_with_unit(cand.text, unit)
+            cand.unit_match = has_number_with_unit(cand.text, unit)
             cand.coverage = coverage(folded, cand.unit_match)
             # Support (whether to answer at all) takes no unit credit: it must rest on the question's own words.
             cand.context_coverage = coverage(fold_for_match(self._context(cand)))
             cand.bigram_coverage = len(q_bigrams & set(char_bigrams(cand.text))) / len(q_bigrams) if q_bigrams else 0.0
             cand.dense = float(np.dot(query_vector, vec))
-            cand.has_number = bool(numbers_in(cand.text)) or bool(re.search(r"[一二三四五六七八九十两][批个项名次]", cand.text))
+            cand.has_number = has_count(cand.text)
             prior = 1.0 / (1 + cand.chunk_rank)
-            score = 0.45 * cand.coverage + 0.15 * cand.bigram_coverage + 0.3 * cand.dense + 0.1 * prior
+            w = self.settings
+            score = (w.weight_terms * cand.coverage + w.weight_bigrams * cand.bigram_coverage
+                     + w.weight_dense * cand.dense + w.weight_rank * prior)
             if amount:
-                score += (0.1 if cand.has_number else -0.15) + (0.1 if cand.unit_match else 0.0)
+                score += (w.number_bonus if cand.has_number else -w.no_number_penalty) + (w.unit_bonus if cand.unit_match else 0.0)
                 # The question repeats what a figure of this sentence measures (累计投入了多少 ↔ 累计投入18.51亿元).
                 phrase = max((_common_run(f.measures, question) for f in self._figures_in(cand, unit)), default=0)
-                if phrase >= 4:
-                    score += 0.1
+                if phrase >= w.measure_phrase_min_chars:
+                    score += w.measure_phrase_bonus
             cand.score = score
 
     # ---- decision -----------------------------------------------------------------------------------------
@@ -331,7 +190,7 @@ class ExtractiveAnswerer:
             folded = fold_for_match(spelling)
             in_title = any(folded in fold_for_match(d.title) for d in self.index.documents.values())
             share = sum(1 for c in self.index.chunks if folded in fold_for_match(c.text)) / max(1, len(self.index.chunks))
-            self._topic_cache[spelling] = in_title or share >= 0.3
+            self._topic_cache[spelling] = in_title or share >= self.settings.topic_min_share
         return self._topic_cache[spelling]
 
     def _supported(self, question: str, language: str, cand: Candidate) -> tuple[bool, str]:
@@ -398,11 +257,11 @@ class ExtractiveAnswerer:
         # Only a miss on a named thing sends the search further down: a weak term match at the top means the
         # reports are not about this, and a lower sentence that happens to match better is a near miss.
         best, reason = None, ""
-        for cand in ranked[:_SUPPORT_TRIES]:
-            if cand.score < _SUPPORT_MARGIN * ranked[0].score:
+        for cand in ranked[: self.settings.support_tries]:
+            if cand.score < self.settings.support_margin * ranked[0].score:
                 break
             ok, why, named_miss = self._check(question, language, cand)
-            if ok and cand is not ranked[0] and cand.context_coverage < _FALLBACK_COVERAGE and not _QUOTED.search(question):
+            if ok and cand is not ranked[0] and cand.context_coverage < self.settings.fallback_coverage and not _QUOTED.search(question):
                 # A lower sentence must match the question's words clearly, not just pass: 泽库县's 1000万元 medical
                 # project is not the answer to 泽库县县域连通工程总投资.
                 ok, why = False, f"fallback with term coverage {cand.context_coverage:.2f} only"
@@ -422,7 +281,7 @@ class ExtractiveAnswerer:
                 continue
             if len(chosen) >= self.settings.max_sentences:
                 break
-            if cand.score >= 0.9 * best.score and self._supported(question, language, cand)[0]:
+            if cand.score >= self.settings.companion_ratio * best.score and self._supported(question, language, cand)[0]:
                 chosen.append(cand)
         amount = asks_amount(question)
         unit = asked_unit(question, language) if amount else None
@@ -438,7 +297,7 @@ class ExtractiveAnswerer:
                 more = [c for c in more if self._figures_in(c, unit) and self._check(question, language, c)[0]]
             chosen[1:1] = more
             figure_sentences += more
-            chosen = sorted(chosen, key=lambda c: (c.source, c.start))[:_LIST_MAX_SENTENCES]
+            chosen = sorted(chosen, key=lambda c: (c.source, c.start))[: self.settings.list_max_sentences]
         citations = [self._citation(i + 1, c) for i, c in enumerate(chosen)]
         figures: list[CitedFigure] = []
         if amount:
@@ -522,7 +381,7 @@ class ExtractiveAnswerer:
         out: list[Candidate] = []
         for s, e in split_sentences(text, first.end, para_end):
             sentence = text[s:e]
-            if opens_topic(sentence) or len(out) >= _LIST_MAX_SENTENCES - 1:
+            if opens_topic(sentence) or len(out) >= self.settings.list_max_sentences - 1:
                 break
             out.append(Candidate(first.source, first.section, s, e, sentence, first.chunk_rank, paragraph, para_start,
                                  score=first.score))
@@ -540,91 +399,5 @@ class ExtractiveAnswerer:
         )
 
 
-_UNIT_FAMILIES = {"人": ("名", "人次", "位"), "名": ("人",), "人次": ("人",), "位": ("人", "名"), "个": ("项", "家", "所"),
-                  "次": ("场", "批次")}
-_TOTAL_RE = re.compile(r"一共|总共|合计|总计|加起来|共计|总额|总数|\bin total\b|\baltogether\b|\btotal\b", re.IGNORECASE)
 
 
-def asks_total(question: str) -> bool:
-    return bool(_TOTAL_RE.search(question))
-
-
-def compute_total(figures: list[CitedFigure]) -> ComputedTotal | None:
-    """The sum of the stated figures — only when there are several, all in one unit, all exact (a sum of
-    近/超/余 figures is not a figure anyone can cite), from different sentences, measuring the same thing."""
-    if len(figures) < 2 or len({f.unit for f in figures}) != 1 or any(f.qualifier != "none" for f in figures):
-        return None
-    # Only like with like: one figure per cited sentence (6个行业领域 and 15个培训班次 in one sentence count
-    # different things), and the figures measure the same action (投入 / 分期投入).
-    if len({f.citation_id for f in figures}) != len(figures):
-        return None
-    shared = set.intersection(*(set(char_bigrams(f.measures)) for f in figures))
-    if not shared:
-        return None
-    value = sum(f.value for f in figures)
-    unit = figures[0].unit
-    return ComputedTotal(text=format_amount(value, unit), value=value, unit=unit, operands=[f.raw for f in figures],
-                         citation_ids=sorted({f.citation_id for f in figures}))
-
-
-def format_amount(value: float, unit: str) -> str:
-    """1851000000, 元 → 18.51亿元; 31000000, 元 → 3100万元; 69, 人 → 69人 (the way the reports write amounts)."""
-    for factor, word in ((100_000_000, "亿"), (10_000, "万")):
-        if value >= factor and unit != "%":
-            scaled = round(value / factor, 4)
-            text = f"{scaled:.4f}".rstrip("0").rstrip(".")
-            return f"{text}{word}{unit}"
-    text = f"{value:.4f}".rstrip("0").rstrip(".")
-    return f"{text}{unit}"
-
-
-def render_answer(language: str, citations: list[Citation], figures: list[CitedFigure], total: ComputedTotal | None) -> str:
-    """The answer text: for a figure question, the figures first (each with its marker), then every cited sentence
-    verbatim with its marker."""
-    lines = []
-    if figures:
-        stated = [f"{short_phrase(f.measures)}{f.raw} [{f.citation_id}]" for f in figures]
-        lines.append(("Figures: " + "; ".join(stated)) if language == "en" else "；".join(stated))
-    if total is not None:
-        ops = "+".join(total.operands)
-        lines.append(f"Total (computed from the cited figures {ops}; not a figure of the reports): {total.text}"
-                     if language == "en" else f"合计{total.text}（由引用的{ops}相加得出，报告中没有这个合计数）")
-    quotes = [f"{c.quote} [{c.id}]" for c in citations]
-    if language == "en":
-        quotes[0] = "From the reports (quoted in Chinese): " + quotes[0]
-    return "\n".join(lines + quotes)
-
-
-def split_question(question: str) -> list[str]:
-    """Parts of a compound question, each asked on its own: two question marks (…多少？…几个？), or two
-    questions joined by 以及/还有/；(…叫什么名字，以及…达到了多少). A simple question is one part."""
-    parts = [p.strip() for p in re.split(r"(?<=[？?])", question) if p.strip()]
-    if len(parts) < 2:
-        halves = [p.strip(" ，,；;") for p in _JOINED_QUESTIONS.split(question, maxsplit=1)]
-        parts = halves if len(halves) == 2 and all(_QUESTION_CUE.search(h) for h in halves) else [question]
-    if len(parts) < 2 or any(sum(1 for c in p if is_han(c)) < 4 and len(p.split()) < 4 for p in parts):
-        return [question]
-    return parts
-
-
-def ungrounded_numbers(answer: str, citations: list[Citation], total: ComputedTotal | None = None) -> list[str]:
-    """Numbers in the answer that no cited quote contains (must be empty for any answer we return). A computed
-    total is exempt only if it checks out: its operands are in the cited quotes and add up to it."""
-    quoted = " ".join(c.quote for c in citations)
-    body = re.sub(r"\[\d+\]", "", answer)
-    if total is not None and _total_checks_out(total, citations):
-        body = body.replace(total.text, "")
-    return [n for n in numbers_in(body) if n not in numbers_in(quoted)]
-
-
-def _total_checks_out(total: ComputedTotal, citations: list[Citation]) -> bool:
-    from aidqa.figures import extract_figures
-
-    quoted = [f for c in citations for f in extract_figures(c.quote, c.source, lambda i: "")]
-    values = []
-    for raw in total.operands:
-        match = next((f for f in quoted if f.raw == raw), None)
-        if match is None:
-            return False
-        values.append(match.value)
-    return abs(sum(values) - total.value) < 1e-6 * max(1.0, abs(total.value)) and total.text == format_amount(total.value, total.unit)

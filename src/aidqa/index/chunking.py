@@ -7,9 +7,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from aidqa.config import ChunkingSettings
 from aidqa.ingest import SourceDocument
-from aidqa.text import inside_number, split_clauses, split_sentences
+from aidqa.settings import ChunkingSettings
+from aidqa.zh.numbers import inside_number
+from aidqa.zh.segment import split_clauses, split_sentences
 
 
 @dataclass(frozen=True)

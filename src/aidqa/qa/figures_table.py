@@ -18,7 +18,8 @@ from pathlib import Path
 import pandas as pd  # installed with gradio
 from pandas.io.formats.style import Styler
 
-from aidqa.figures import Figure, filter_figures
+from aidqa.index.figures import Figure, filter_figures
+from aidqa.zh.numbers import parse_typed_amount
 
 ALL = "全部"
 QUALIFIER_LABELS = {"none": "—", "approx": "约", "more_than": "超过", "at_least": "以上"}
@@ -108,10 +109,6 @@ def indicator(f: Figure) -> str:
 
 # ---- filtering -----------------------------------------------------------------------------------------------
 
-_AMOUNT = re.compile(r"^\s*(\d+(?:,\d{3})*(?:\.\d+)?|\.\d+)\s*(万亿|亿|万|千)?\s*(?:元|人次|人|个)?\s*$")
-_MULT = {"千": 1e3, "万": 1e4, "亿": 1e8, "万亿": 1e12}
-
-
 def parse_amount(text: str | float | int | None) -> float | None:
     """A bound typed by a person: "7000000", "1,000", "500万", "1.5亿", "700万元" → the plain number. None for
     empty input; ValueError for anything else."""
@@ -123,10 +120,9 @@ def parse_amount(text: str | float | int | None) -> float | None:
     s = s.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
     if not s:
         return None
-    m = _AMOUNT.match(s)
-    if not m:
+    value = parse_typed_amount(s)
+    if value is None:
         raise ValueError(f"无法识别的数值：{text}")
-    value = float(m.group(1).replace(",", "")) * _MULT.get(m.group(2) or "", 1)
     return round(value, 6)
 
 

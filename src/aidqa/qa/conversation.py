@@ -25,11 +25,12 @@ from typing import Literal
 
 import numpy as np
 
-from aidqa.text import ZH_STOP_WORDS, detect_language, is_han, tokenize_words
+from aidqa.settings import ConversationSettings
+from aidqa.zh.chars import is_han
+from aidqa.zh.segment import ZH_STOP_WORDS, detect_language, tokenize_words
 
 logger = logging.getLogger(__name__)
 
-HISTORY_TURNS = 3  # previous user questions considered; older ones rarely carry the topic any more
 
 # 那泽库县呢？ 那么教育方面呢？ 还有河南县呢？ 教育方面怎么样？
 _ZH_ELLIPSIS = re.compile(
@@ -90,11 +91,13 @@ def _replaceable_terms(question: str) -> list[str]:
     return [t for t in dict.fromkeys(terms) if t in question and t not in ZH_STOP_WORDS and (len(t) >= 2 or not is_han(t))]
 
 
-def substitute_topic(previous: str, topic: str, similarity: Callable[[str, list[str]], np.ndarray]) -> str | None:
+def substitute_topic(previous: str, topic: str, similarity: Callable[[str, list[str]], np.ndarray],
+                     settings: ConversationSettings | None = None) -> str | None:
     """``previous`` with the term most like ``topic`` replaced by it, or None when nothing fits.
 
     Similarity is the embedding cosine, plus a bonus when both end in the same place suffix (县/市/州) — a county
     stands in for a county."""
+    settings = settings or ConversationSettings()
     terms = [t for t in _replaceable_terms(previous) if t != topic]
     if not terms or topic in previous:
         return None
@@ -103,9 +106,9 @@ def substitute_topic(previous: str, topic: str, similarity: Callable[[str, list[
     for i, (term, score) in enumerate(zip(terms, scores)):
         s = float(score)
         if term[-1] == topic[-1] and term[-1] in "省市州县区乡镇村":
-            s += 0.3
+            s += settings.place_suffix_bonus
         if len(term) > 1 and len(term) == len(topic):
-            s += 0.05
+            s += settings.same_length_bonus
         if s > best:
             best_i, best = i, s
     if best_i < 0:
@@ -115,18 +118,19 @@ def substitute_topic(previous: str, topic: str, similarity: Callable[[str, list[
 
 
 def condense(question: str, history: Sequence[tuple[str, str]] | None,
-             similarity: Callable[[str, list[str]], np.ndarray]) -> Rewrite:
+             similarity: Callable[[str, list[str]], np.ndarray], settings: ConversationSettings | None = None) -> Rewrite:
     """The standalone form of ``question`` given the earlier (user, assistant) turns."""
-    turns = [str(user).strip() for user, _ in (history or [])[-HISTORY_TURNS:] if str(user).strip()]
+    settings = settings or ConversationSettings()
+    turns = [str(user).strip() for user, _ in (history or [])[-settings.history_turns:] if str(user).strip()]
     if not turns:
         return Rewrite(question, question, "standalone")
     # Earlier questions may themselves be follow-ups: make each standalone in order.
     previous = turns[0]
     for turn in turns[1:]:
-        previous = condense(turn, [(previous, "")], similarity).question
+        previous = condense(turn, [(previous, "")], similarity, settings).question
     topic = _ellipsis_topic(question)
     if topic is not None and detect_language(topic) == detect_language(previous):
-        rewritten = substitute_topic(previous, topic, similarity)
+        rewritten = substitute_topic(previous, topic, similarity, settings)
         if rewritten is not None:
             logger.info("follow-up %r rewritten as %r", question, rewritten)
             return Rewrite(rewritten, rewritten, "ellipsis", previous)

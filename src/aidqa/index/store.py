@@ -35,18 +35,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import chromadb
-from chromadb.config import Settings as ChromaSettings
 from langchain_chroma import Chroma
-from rank_bm25 import BM25Okapi
 
 from aidqa import __version__
-from aidqa.chunking import Chunk, chunk_corpus
-from aidqa.config import Settings
-from aidqa.embeddings import SentenceEmbeddings
-from aidqa.figures import FIGURE_RULES_VERSION, Figure, extract_figures
+from aidqa.index.chunking import Chunk, chunk_corpus
+from aidqa.index.embeddings import SentenceEmbeddings
+from aidqa.index.figures import FIGURE_RULES_VERSION, Figure, extract_figures
+from aidqa.index.keyword import KeywordIndex
+from aidqa.index.naming import index_name
+from aidqa.index.vectorstore import chroma_client
 from aidqa.ingest import UNREADABLE, corpus_files, file_sha256, load_corpus
-from aidqa.text import TEXT_RULES_VERSION, char_bigrams, tokenize_words
+from aidqa.settings import Settings
+from aidqa.zh.normalize import TEXT_RULES_VERSION
+from aidqa.zh.segment import char_bigrams, tokenize_words
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +61,6 @@ _KEEP_BUILDS = 2  # the current build and the one before it (a reader may still 
 
 class IndexUnavailable(Exception):
     """The index cannot be used (missing, or corrupt)."""
-
-
-def chroma_client(path: Path) -> chromadb.ClientAPI:
-    """The embedded on-disk client. Telemetry off: this runs without a network."""
-    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
 
 
 def corpus_fingerprint(corpus_dir: Path) -> dict[str, str]:
@@ -101,25 +97,6 @@ def _open_error(action: str, folder: Path, exc: OSError) -> "IndexUnavailable":
 
 
 @dataclass
-class KeywordIndex:
-    """BM25 over jieba words and over character bigrams, built from token lists stored with the chunks."""
-
-    words: BM25Okapi
-    bigrams: BM25Okapi
-    word_idf_max: float
-
-    @classmethod
-    def from_tokens(cls, words: list[list[str]], bigrams: list[list[str]]) -> "KeywordIndex":
-        # rank_bm25 cannot take an empty document; a placeholder token keeps positions aligned.
-        w = BM25Okapi([t or ["\0"] for t in words])
-        b = BM25Okapi([t or ["\0"] for t in bigrams])
-        return cls(w, b, max(w.idf.values(), default=1.0))
-
-    def word_idf(self, term: str) -> float:
-        """IDF of a word; a word the corpus never uses counts as the rarest (most informative)."""
-        return max(self.words.idf.get(term, self.word_idf_max), 0.05)
-
-
 @dataclass
 class StoredDocument:
     """A report's stored (normalised) text and, per character, its offset in the file on disk."""
@@ -177,7 +154,7 @@ class IndexStore:
     def __init__(self, settings: Settings, embeddings: SentenceEmbeddings) -> None:
         self.settings = settings
         self.embeddings = embeddings
-        self.name = settings.index_name()
+        self.name = index_name(settings)
         self.root = Path(settings.index_dir) / self.name
 
     # ---- state -------------------------------------------------------------------------------------------

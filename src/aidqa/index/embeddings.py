@@ -21,7 +21,7 @@ from langchain_core.embeddings import Embeddings
 from sentence_transformers import SentenceTransformer
 from sentence_transformers.base.modules import InputModule
 
-from aidqa.config import PACKAGED_USE_MODEL, Settings
+from aidqa.settings import PACKAGED_USE_MODEL, Settings
 
 logger = logging.getLogger(__name__)
 

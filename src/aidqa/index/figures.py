@@ -14,33 +14,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from aidqa.text import figure_value, split_sentences, tokenize_all, topic_phrase
+from aidqa.zh.numbers import FIGURE_RE, YEAR, figure_value
+from aidqa.zh.segment import split_sentences, tokenize_all
+from aidqa.zh.structure import topic_phrase
 
 FIGURE_RULES_VERSION = "3"  # bump when extraction changes: it is part of the index name
 
 Qualifier = Literal["none", "approx", "more_than", "at_least"]
 Kind = Literal["amount", "ordinal", "year", "date"]
 
-# Units a figure can carry, longest first so 人次 wins over 人 and 批次 over 批.
-UNITS = sorted(
-    """元 人次 人 个 项 家 场 批次 批 次 % 平方米 平方公里 公里 米 例 名 所 座 条 届 期 位 支 辆 台 套 户 篇 部 种 类 倍 亩
-    吨 公斤 千克 册 本 张 件 处 栋 间 组 班 天 小时 年 月 日 岁 余人 床 门 村 乡镇 万人""".split(),
-    key=len, reverse=True,
-)
-_UNIT_RE = "|".join(re.escape(u) for u in UNITS if u not in ("余人", "万人"))
-_ARABIC = r"\d+(?:,\d{3})*(?:\.\d+)?"
-_CN = r"[零〇一二两三四五六七八九十百千]+"
-# [qualifier] [第] number [multiplier] [余/多] unit [以上/左右/多]
-FIGURE_RE = re.compile(
-    rf"(?P<pre>近|约|超过|超|逾|不少于|不低于)?"
-    rf"(?P<ordinal>第)?"
-    rf"(?:(?P<num>{_ARABIC})|(?P<cn>{_CN})|(?=[万千百]余))"
-    rf"(?P<mid0>余|多)?"
-    rf"(?P<mult>万亿|亿|万|千|百)?"
-    rf"(?P<mid>余|多)?"
-    rf"(?P<unit>{_UNIT_RE})"
-    rf"(?P<post>以上|左右|多)?"
-)
 _QUALIFIERS: dict[str, Qualifier] = {
     "近": "approx", "约": "approx", "左右": "approx",
     "超": "more_than", "超过": "more_than", "逾": "more_than", "余": "more_than", "多": "more_than",
@@ -155,7 +137,7 @@ def _topic(text: str, sentences: list[tuple[int, int]], index: int | None) -> st
 def _kind(unit: str, ordinal: bool, number: str | None) -> Kind:
     if ordinal:
         return "ordinal"
-    if unit == "年" and number and re.fullmatch(r"(?:19|20)\d{2}", number):
+    if unit == "年" and number and re.fullmatch(YEAR, number):
         return "year"
     if unit in ("月", "日"):
         return "date"

@@ -17,22 +17,17 @@ Everything that comes from a report or an answer is HTML-escaped before it is pu
 
 import html
 import logging
-import re
-import tempfile
-import threading
-import time
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from aidqa import figures_view as fv
-from aidqa.assistant import Assistant, InvalidQuestion
-from aidqa.config import Settings
-from aidqa.index import IndexUnavailable
-from aidqa.ingest import CorpusError
 from aidqa.models import Answer, Citation
+from aidqa.qa import figures_table as fv
+from aidqa.qa.assistant import Assistant, InvalidQuestion
 from aidqa.web.security import MAX_HISTORY_TURNS
+from aidqa.web.service import IndexLoader
+from aidqa.web.ui.figures import FIGURES_FAILED, FIGURES_LOADING, FiguresView
+from aidqa.zh.numbers import QUOTED_FIGURE_RE
 
 logger = logging.getLogger(__name__)
 
@@ -53,8 +48,6 @@ NOT_READY_MESSAGE = "索引正在构建中，请稍候…（the index is being b
 SOURCES_HEADER = "**来源 · Sources**"
 EMPTY_PANEL = '<div class="aidqa-cites"><p class="aidqa-note">提问后，这里会显示答案引用的原文段落。<br>Sources of the latest answer appear here.</p></div>'
 
-# Figures inside a quote: 18.51亿元, 567, 3.5%, 1,200万元 …
-_FIGURE = re.compile(r"\d+(?:[.,，]\d+)*(?:\s*(?:%|％|‰|万亿元|亿元|万元|千元|元|万亿|亿|万|千))?")
 
 # Styles for the citation panel; gr.HTML scopes css_template to the component.
 PANEL_CSS = """
@@ -82,7 +75,7 @@ def _emphasise_figures(text: str) -> str:
     """Escape ``text`` and wrap every figure in it in <strong>."""
     out: list[str] = []
     last = 0
-    for m in _FIGURE.finditer(text):
+    for m in QUOTED_FIGURE_RE.finditer(text):
         out.append(html.escape(text[last : m.start()]))
         out.append(f"<strong>{html.escape(m.group(0))}</strong>")
         last = m.end()
@@ -210,100 +203,6 @@ def history_pairs(messages: list[Any] | None) -> list[tuple[str, str]]:
     return pairs
 
 
-# ---- index loading -----------------------------------------------------------------------------------------
-
-
-def public_error(exc: BaseException) -> str:
-    """What clients are told about a failed index load: this app's own messages (they say what to do), but never
-    the text of an unexpected exception from a library (a database error, a path deep inside a package)."""
-    if isinstance(exc, (IndexUnavailable, CorpusError)):
-        return str(exc)
-    return f"unexpected {type(exc).__name__} while loading the index; the details are in the server log"
-
-
-class IndexLoader:
-    """Loads (or builds) the assistant's index in a background thread and reports its status. Once loaded, it
-    probes the vector store for real (cached for ``probe_seconds``): a store that broke under the running server
-    is dropped and loaded again (rebuilt when needed) in the background, and meanwhile the app says so (503)."""
-
-    def __init__(self, assistant: Assistant) -> None:
-        self.assistant = assistant
-        self.passages: int | None = None
-        self.error: str | None = None  # for people and clients: never an exception's internals
-        self.stage: tuple[str, int, int] | None = None
-        self.reload_reason: str | None = None
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-        self._probed_at: float | None = None
-
-    def start(self) -> "IndexLoader":
-        with self._lock:
-            if self._thread is None or (self.reload_reason and not self._thread.is_alive()):
-                self._thread = threading.Thread(target=self._run, name="aidqa-index-loader", daemon=True)
-                self._thread.start()
-        return self
-
-    def healthy(self, probe_seconds: float | None = None) -> bool:
-        """Whether a question can be answered now: the index is loaded and the last real probe of its vector store
-        (at most ``probe_seconds`` old; default from the settings) passed. A failed probe starts a reload."""
-        if not self.ready:
-            return False
-        max_age = self.assistant.settings.health_probe_seconds if probe_seconds is None else probe_seconds
-        with self._lock:
-            fresh = self._probed_at is not None and time.monotonic() - self._probed_at <= max_age
-            if fresh:
-                return True
-            problem = self.assistant.probe()
-            self._probed_at = time.monotonic()
-            if problem is None:
-                return True
-        logger.error("the loaded index cannot answer (%s); loading it again", problem)
-        self.reload(problem)
-        return False
-
-    def reload(self, reason: str) -> None:
-        """Drop the loaded index and load it again in the background (rebuilding it if it is corrupt)."""
-        with self._lock:
-            if self._thread is not None and self._thread.is_alive():
-                return  # a load is already under way
-            self.reload_reason, self.error, self.passages, self.stage = reason, None, None, None
-            self._probed_at = None
-        self.assistant.unload()
-        self.start()
-
-    def join(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _progress(self, stage: str, done: int, total: int) -> None:
-        self.stage = (stage, done, total)
-
-    def _run(self) -> None:
-        try:
-            index = self.assistant.ensure_ready(self._progress)
-            self.passages = len(index.chunks)
-            self.reload_reason = None
-        except Exception as exc:  # shown in the status line and as the reply to questions
-            logger.exception("loading the index failed")
-            self.error = public_error(exc)
-
-    @property
-    def ready(self) -> bool:
-        return self.assistant.is_ready
-
-    def status_markdown(self) -> str:
-        if self.error:
-            return f"**索引加载失败**（index failed to load）：{html.escape(self.error)}"
-        if self.ready:
-            n = self.passages if self.passages is not None else "?"
-            return f"就绪：{n} 个段落（ready: {n} passages）"
-        detail = ""
-        if self.stage:
-            stage, done, total = self.stage
-            detail = f"（{html.escape(str(stage))} {done}/{total}）" if total else f"（{html.escape(str(stage))}）"
-        if self.reload_reason:
-            return f"**索引重新加载中…**{detail}（the index is being loaded again, please wait）"
-        return f"**索引构建中…**{detail}（building the index, please wait）"
 
 
 # ---- handlers ----------------------------------------------------------------------------------------------
@@ -371,103 +270,6 @@ def ask_json(
         return {"error": "internal error; the details are in the server log", "question": question}
 
 
-# ---- the 数据一览 (Figures) tab ------------------------------------------------------------------------------
-
-FIGURES_FAILED = "**数据一览暂时无法显示**（the figures table failed; the details are in the server log）"
-FIGURES_LOADING = "**索引加载中…**（loading the index; the table fills in when it is ready）"
-CSV_DIR = Path(tempfile.gettempdir()) / "aidqa-figures"
-
-
-class FiguresView:
-    """The Figures tab's handlers: each returns plain values for the tab's components and never raises. Until the
-    index is loaded they only report "索引加载中…"."""
-
-    def __init__(self, assistant: Assistant, loader: IndexLoader | None = None, csv_dir: Path = CSV_DIR) -> None:
-        self.assistant = assistant
-        self.loader = loader
-        self.csv_dir = csv_dir
-
-    @property
-    def ready(self) -> bool:
-        return self.assistant.is_ready
-
-    def waiting_message(self) -> str:
-        if self.loader is not None and self.loader.error:
-            return f"**索引加载失败**（index failed to load）：{html.escape(self.loader.error)}"
-        return FIGURES_LOADING
-
-    @staticmethod
-    def query(text: Any, unit: Any, section: Any, minimum: Any, maximum: Any, include_dates: Any) -> tuple[fv.FigureQuery, list[str]]:
-        """The filters from the inputs' raw values; a bound that cannot be read is ignored and reported."""
-        problems: list[str] = []
-        bounds: list[float | None] = []
-        for label, raw in (("最小值", minimum), ("最大值", maximum)):
-            try:
-                bounds.append(fv.parse_amount(raw))
-            except ValueError:
-                bounds.append(None)
-                problems.append(f"{label}“{raw}”无法识别，已忽略（如 500万、1.5亿、7000000）")
-        query = fv.FigureQuery(text=str(text or ""), unit=unit or None, section=section or None, minimum=bounds[0],
-                               maximum=bounds[1], include_dates=bool(include_dates))
-        return query, problems
-
-    def results(self, text: Any, unit: Any, section: Any, minimum: Any, maximum: Any, include_dates: Any) -> tuple[Any, ...]:
-        """(summary, table, CSV path, chart frame) for the current filters."""
-        if not self.ready:
-            return self.waiting_message(), gr.skip(), gr.skip(), gr.skip()
-        figures = self.assistant.figures()
-        query, problems = self.query(text, unit, section, minimum, maximum, include_dates)
-        rows = fv.select_figures(figures, query)
-        total = len(fv.select_figures(figures, fv.FigureQuery(include_dates=query.include_dates)))
-        try:
-            csv_path: Any = str(fv.write_csv(rows, self.csv_dir))
-        except OSError:
-            logger.exception("writing the figures CSV failed")
-            csv_path, problems = None, [*problems, "CSV 文件写入失败"]
-        shown = rows[: fv.MAX_TABLE_ROWS]
-        return (
-            fv.summary_markdown(len(shown), total, problems, matched=len(rows)),
-            fv.styled_table(fv.table_frame(shown)),
-            csv_path,
-            fv.chart_frame(rows),
-        )
-
-    def fill(self, text: Any, unit: Any, section: Any, minimum: Any, maximum: Any, include_dates: Any) -> tuple[Any, ...]:
-        """Everything, once the index is ready: the results plus the unit and section choices."""
-        if not self.ready:
-            return (self.waiting_message(), *(gr.skip() for _ in range(5)))
-        figures = self.assistant.figures()
-        units, sections = fv.unit_choices(figures), fv.section_choices(figures)
-        unit = unit if unit in units else fv.ALL
-        section = section if section in sections else fv.ALL
-        return (
-            *self.results(text, unit, section, minimum, maximum, include_dates),
-            gr.Dropdown(choices=units, value=unit),
-            gr.Dropdown(choices=sections, value=section),
-        )
-
-    def passage(self, source: Any, start: Any) -> str:
-        """The source passage HTML of the figure at (source, start), or a note."""
-        if not self.ready:
-            return fv.LOADING_PASSAGE
-        try:
-            f = fv.find_figure(self.assistant.figures(), str(source), int(start))
-        except (TypeError, ValueError):
-            f = None
-        if f is None:
-            return fv.EMPTY_PASSAGE
-        document = self.assistant.ensure_ready().documents.get(f.source)
-        return fv.passage_html(f, document.text if document is not None else None)
-
-    def select(self, evt: gr.SelectData) -> str:
-        """A click on a table row: that row's figure. The row's own values name it (source, offset), so this works
-        however the table is sorted."""
-        row = evt.row_value or []
-        try:
-            source, start = row[fv.TABLE_COLUMNS.index(fv.COL_SOURCE)], row[fv.TABLE_COLUMNS.index(fv.COL_START)]
-        except (IndexError, TypeError):
-            return fv.EMPTY_PASSAGE
-        return self.passage(source, start)
 
 
 # ---- the app -----------------------------------------------------------------------------------------------
@@ -630,8 +432,5 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
     return demo
 
 
-def launch(settings: Settings | None = None) -> None:
-    """Serve the UI and the HTTP API on settings.host:settings.port (blocks until stopped); see ``aidqa.api.serve``."""
-    from aidqa.api import serve  # aidqa.api imports this module
 
-    serve(settings or Settings())
+

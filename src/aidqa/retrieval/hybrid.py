@@ -7,16 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
-from aidqa.chunking import Chunk
-from aidqa.config import RetrievalSettings
-from aidqa.embeddings import SentenceEmbeddings
-from aidqa.index import LoadedIndex
-from aidqa.text import char_bigrams, expansion_text, tokenize_words
+from aidqa.index.chunking import Chunk
+from aidqa.index.embeddings import SentenceEmbeddings
+from aidqa.index.store import LoadedIndex
+from aidqa.settings import RetrievalSettings
+from aidqa.zh.segment import char_bigrams, tokenize_words
+from aidqa.zh.terms import expansion_text
 
 
 @dataclass
@@ -74,22 +71,3 @@ class HybridSearcher:
         fused = reciprocal_rank_fusion(rankings, weights, self.settings.rrf_k)
         return [ScoredChunk(self.index.chunks[i], score, ranks) for i, score, ranks in fused[:k]]
 
-
-class HybridRetriever(BaseRetriever):
-    """The hybrid search as a LangChain retriever (documents carry chunk offsets and fusion scores in metadata),
-    so it composes with LangChain chains such as an LLM answerer."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    searcher: HybridSearcher
-    k: int = 5
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
-        return [
-            Document(
-                page_content=hit.chunk.text,
-                id=hit.chunk.id,
-                metadata={**hit.chunk.metadata(), "chunk_id": hit.chunk.id, "score": hit.score, "ranks": hit.ranks},
-            )
-            for hit in self.searcher.search(query, self.k)
-        ]

@@ -1,0 +1,166 @@
+"""Question analysis: what a question asks (an amount and its unit, a year, a list, a total) and the
+specific things it names (anchors), and how a compound question splits."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from aidqa.zh.chars import is_han
+from aidqa.zh.numbers import YEAR_RE, numbers_in
+from aidqa.zh.segment import ZH_STOP_WORDS
+from aidqa.zh.terms import glossary
+
+_AMOUNT_RE = re.compile(
+    r"多少|几[个位名家场项次批所条座人万亿年]?|多大|多高|多长|多重|数量|金额|规模|比例|比率|百分之|"
+    r"\bhow (?:much|many)\b|\bwhat (?:percentage|share|amount|number|proportion)\b|\bnumber of\b|\bamount\b",
+    re.IGNORECASE,
+)
+# The measure word after 多少/几 says which unit the answer carries.
+_UNIT_AFTER_AMOUNT = [
+    ("钱", "元"), ("资金", "元"), ("金额", "元"), ("投资", "元"), ("经费", "元"), ("元", "元"), ("款", "元"),
+    ("人次", "人次"), ("人", "人"), ("名", "名"), ("场", "场"), ("个", "个"), ("家", "家"), ("项", "项"),
+    ("次", "次"), ("批", "批次"), ("所", "所"), ("条", "条"), ("座", "座"), ("例", "例"), ("平方", "平方米"),
+    ("届", "届"), ("期", "期"), ("位", "位"),
+]
+_UNIT_WORDS = [
+    (re.compile(r"投资|资金|金额|经费|多少钱|钱|花了|花费|投入了多少|签约额|收入"), "元"),
+    (re.compile(r"占比|比例|比率|百分之|百分比|上线率|覆盖率"), "%"),
+    (re.compile(r"人数|多少人"), "人"),
+    (re.compile(r"面积"), "平方米"),
+]
+_EN_UNIT = [("money", "元"), ("invest", "元"), ("fund", "元"), ("yuan", "元"), ("spend", "元"), ("spent", "元"),
+            ("people", "人"), ("person", "人"), ("visits", "人次"), ("projects", "个"), ("companies", "家"),
+            ("enterprises", "家"), ("square", "平方米"), ("percent", "%"), ("percentage", "%")]
+_PLACE_SUFFIXES = tuple("省市州县区乡镇村")
+# Ordinary words jieba's dictionary tags as places (ns): they name nothing, so they are not anchors.
+_NOT_NAMES = frozenset(["上岗", "嘉宾", "上门", "回国"])
+
+
+# Joins two questions in one sentence; each side must ask something on its own (_QUESTION_CUE).
+_JOINED_QUESTIONS = re.compile(r"[，,；;]\s*(?:以及|还有|另外|同时)|[；;]")
+_QUESTION_CUE = re.compile(r"多少|几|什么|哪|谁|怎样|怎么|如何|是否|有没有|吗|呢|\b(?:how|what|which|who|when|where)\b", re.IGNORECASE)
+_WHEN_RE = re.compile(r"哪一年|哪年|何年|哪个月|什么时候|何时|\bwhich year\b|\bwhen\b", re.IGNORECASE)
+_LIST_RE = re.compile(r"哪些|哪几|有哪|包括|包含|分别|都有什么|有什么|列举|\bwhich\b|\bwhat are\b|\blist\b", re.IGNORECASE)
+
+
+
+
+@lru_cache(maxsize=1)
+def _posseg():
+    from aidqa.zh.segment import _jieba
+
+    _jieba()
+    from jieba import posseg
+
+    return posseg
+
+
+def asked_units(question: str, language: str) -> list[str]:
+    """The units a 多少/几/how-much question asks for, in order (几批次、多少人次 → 批次, 人次); empty if it does
+    not say."""
+    if language == "en":
+        q = question.lower()
+        return [unit for word, unit in _EN_UNIT if word in q][:1]
+    units: list[str] = []
+    for m in re.finditer(r"(?:多少|几)(?=(.{0,4}))", question):
+        unit = next((unit for word, unit in _UNIT_AFTER_AMOUNT if m.group(1).startswith(word)), None)
+        if unit and unit not in units:
+            units.append(unit)
+    if not units:
+        # 总投资是多少？ / 总人数是多少？ / 占比是多少？ name the unit elsewhere in the question.
+        units = [unit for pattern, unit in _UNIT_WORDS if pattern.search(question)][:1]
+    return units
+
+
+def asked_unit(question: str, language: str) -> str | None:
+    """The (first) unit a 多少/几/how-much question asks for, if it says."""
+    units = asked_units(question, language)
+    return units[0] if units else None
+
+
+def asks_when(question: str) -> bool:
+    return bool(_WHEN_RE.search(question))
+
+
+def asks_list(question: str) -> bool:
+    return bool(_LIST_RE.search(question))
+
+
+def asks_amount(question: str) -> bool:
+    return bool(_AMOUNT_RE.search(question))
+
+
+def anchors(question: str, language: str) -> list[tuple[str, ...]]:
+    """The specific things a question names, each of which must be in the cited paragraph: years and numbers,
+    place/organisation/person names, Latin-script terms in a Chinese question (GDP), and English names the
+    glossary knows (Tibet → 西藏). Each anchor is a group of acceptable spellings (天津市 is also 天津)."""
+    found: list[tuple[str, ...]] = []
+    for year in YEAR_RE.findall(question):
+        found.append((year.rstrip("年"),))
+    found.extend((n,) for n in numbers_in(question))
+    if language == "zh":
+        for m in re.finditer(r"[A-Za-z][A-Za-z0-9+\-]*", question):
+            found.append((m.group(),))
+        tagged = _posseg().lcut(question)
+        for i, (word, flag) in enumerate(tagged):
+            if len(word) < 2 or word in ZH_STOP_WORDS or not all(is_han(c) for c in word):
+                continue
+            nxt = tagged[i + 1].word if i + 1 < len(tagged) else ""
+            if _generic_place(word + nxt) or _generic_place(word):
+                continue  # 各市县, 全州: every place, not a named one
+            if nxt in _PLACE_SUFFIXES:
+                found.append((word + nxt, word))  # 同仁 + 市
+            elif flag in ("ns", "nt") and word not in _NOT_NAMES:
+                # Places and organisations only: jieba's person tag fires on ordinary words (项新).
+                short = word[:-1] if word.endswith(_PLACE_SUFFIXES) and len(word) > 2 else word
+                found.append((word, short))
+    else:
+        table = glossary()
+        for m in re.finditer(r"\b[A-Z][a-z]+", question):
+            if m.start() > 0 and m.group().lower() in table:
+                found.append(table[m.group().lower()])
+    unique: list[tuple[str, ...]] = []
+    for a in found:
+        if a not in unique:
+            unique.append(a)
+    return unique
+
+
+def _common_run(a: str, b: str) -> int:
+    """Length of the longest run of characters ``a`` and ``b`` share."""
+    best = 0
+    for i in range(len(a)):
+        for j in range(i + best + 1, len(a) + 1):
+            if a[i:j] in b:
+                best = j - i
+            else:
+                break
+    return best
+
+
+def _generic_place(word: str) -> bool:
+    """各市县 / 全州 / 本省 / 两县: a determiner and place words, naming no particular place."""
+    rest = word.lstrip("各每全本该两多诸")
+    return rest != word and bool(rest) and all(ch in _PLACE_SUFFIXES for ch in rest)
+
+
+_UNIT_FAMILIES = {"人": ("名", "人次", "位"), "名": ("人",), "人次": ("人",), "位": ("人", "名"), "个": ("项", "家", "所"),
+                  "次": ("场", "批次")}
+_TOTAL_RE = re.compile(r"一共|总共|合计|总计|加起来|共计|总额|总数|\bin total\b|\baltogether\b|\btotal\b", re.IGNORECASE)
+
+
+def asks_total(question: str) -> bool:
+    return bool(_TOTAL_RE.search(question))
+
+
+def split_question(question: str) -> list[str]:
+    """Parts of a compound question, each asked on its own: two question marks (…多少？…几个？), or two
+    questions joined by 以及/还有/；(…叫什么名字，以及…达到了多少). A simple question is one part."""
+    parts = [p.strip() for p in re.split(r"(?<=[？?])", question) if p.strip()]
+    if len(parts) < 2:
+        halves = [p.strip(" ，,；;") for p in _JOINED_QUESTIONS.split(question, maxsplit=1)]
+        parts = halves if len(halves) == 2 and all(_QUESTION_CUE.search(h) for h in halves) else [question]
+    if len(parts) < 2 or any(sum(1 for c in p if is_han(c)) < 4 and len(p.split()) < 4 for p in parts):
+        return [question]
+    return parts

@@ -1,0 +1,51 @@
+"""Grounding checks shared by every answerer: every number of an answer must stand in a cited quote; a
+computed total is allowed only when its operands are cited and add up."""
+
+from __future__ import annotations
+
+import re
+
+from aidqa.models import Citation, CitedFigure, ComputedTotal
+from aidqa.zh.numbers import format_amount, numbers_in
+from aidqa.zh.segment import char_bigrams
+
+
+def compute_total(figures: list[CitedFigure]) -> ComputedTotal | None:
+    """The sum of the stated figures — only when there are several, all in one unit, all exact (a sum of
+    近/超/余 figures is not a figure anyone can cite), from different sentences, measuring the same thing."""
+    if len(figures) < 2 or len({f.unit for f in figures}) != 1 or any(f.qualifier != "none" for f in figures):
+        return None
+    # Only like with like: one figure per cited sentence (6个行业领域 and 15个培训班次 in one sentence count
+    # different things), and the figures measure the same action (投入 / 分期投入).
+    if len({f.citation_id for f in figures}) != len(figures):
+        return None
+    shared = set.intersection(*(set(char_bigrams(f.measures)) for f in figures))
+    if not shared:
+        return None
+    value = sum(f.value for f in figures)
+    unit = figures[0].unit
+    return ComputedTotal(text=format_amount(value, unit), value=value, unit=unit, operands=[f.raw for f in figures],
+                         citation_ids=sorted({f.citation_id for f in figures}))
+
+
+def ungrounded_numbers(answer: str, citations: list[Citation], total: ComputedTotal | None = None) -> list[str]:
+    """Numbers in the answer that no cited quote contains (must be empty for any answer we return). A computed
+    total is exempt only if it checks out: its operands are in the cited quotes and add up to it."""
+    quoted = " ".join(c.quote for c in citations)
+    body = re.sub(r"\[\d+\]", "", answer)
+    if total is not None and _total_checks_out(total, citations):
+        body = body.replace(total.text, "")
+    return [n for n in numbers_in(body) if n not in numbers_in(quoted)]
+
+
+def _total_checks_out(total: ComputedTotal, citations: list[Citation]) -> bool:
+    from aidqa.index.figures import extract_figures
+
+    quoted = [f for c in citations for f in extract_figures(c.quote, c.source, lambda i: "")]
+    values = []
+    for raw in total.operands:
+        match = next((f for f in quoted if f.raw == raw), None)
+        if match is None:
+            return False
+        values.append(match.value)
+    return abs(sum(values) - total.value) < 1e-6 * max(1.0, abs(total.value)) and total.text == format_amount(total.value, total.unit)

@@ -1,0 +1,147 @@
+"""What a number is in a report — the one grammar of numbers, Chinese numerals, multipliers and units.
+
+Every other module builds on these pieces: figure extraction (``FIGURE_RE``), the grounding check (``numbers_in``),
+the answerer's "a number in the asked unit" test (``has_number_with_unit``), the UI's emphasis of figures in a
+quote (``QUOTED_FIGURE_RE``) and the figures table's amount filter (``parse_amount``). Chinese numerals are read by
+``cn2an`` (a maintained converter) behind ``chinese_numeral_value``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from aidqa.zh.chars import fold_width
+
+# ---- the pieces ---------------------------------------------------------------------------------------------------
+
+# An Arabic number as written in a report: 18.51, 2.5, 1,000, 3. Never split, always compared verbatim.
+ARABIC = r"\d+(?:,\d{3})*(?:\.\d+)?"
+# A Chinese numeral that counts (三, 十二, 两百五十); 万/亿 are multipliers, written after it.
+CN_NUMERAL = r"[零〇一二两三四五六七八九十百千]+"
+# A digit-like Chinese numeral before a measure word (三批, 两个): a count written in words.
+CN_COUNT = r"[一二三四五六七八九十两]"
+# A year as reports write it (2010, 2023年): four digits from 1900 to 2099.
+YEAR = r"(?:19|20)\d{2}"
+YEAR_RE = re.compile(YEAR + "年?")
+MULTIPLIERS = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000, "万亿": 1_000_000_000_000}
+MULTIPLIER = r"万亿|亿|万|千|百"
+# Units a figure can carry, longest first so 人次 wins over 人 and 批次 over 批.
+UNITS = sorted(
+    """元 人次 人 个 项 家 场 批次 批 次 % 平方米 平方公里 公里 米 例 名 所 座 条 届 期 位 支 辆 台 套 户 篇 部 种 类 倍 亩
+    吨 公斤 千克 册 本 张 件 处 栋 间 组 班 天 小时 年 月 日 岁 余人 床 门 村 乡镇 万人""".split(),
+    key=len, reverse=True,
+)
+_UNIT_RE = "|".join(re.escape(u) for u in UNITS if u not in ("余人", "万人"))
+
+# ---- numbers ------------------------------------------------------------------------------------------------------
+
+# A number with its percent sign: what the grounding check compares verbatim.
+NUMBER_RE = re.compile(ARABIC + "%?")
+
+
+def numbers_in(text: str) -> list[str]:
+    """Arabic numbers in ``text`` (after folding full-width digits), as written."""
+    return NUMBER_RE.findall(fold_width(text))
+
+
+# ---- figures: [qualifier] [第] number [multiplier] [余/多] unit [以上/左右/多] ---------------------------------------
+
+FIGURE_RE = re.compile(
+    rf"(?P<pre>近|约|超过|超|逾|不少于|不低于)?"
+    rf"(?P<ordinal>第)?"
+    rf"(?:(?P<num>{ARABIC})|(?P<cn>{CN_NUMERAL})|(?=[万千百]余))"
+    rf"(?P<mid0>余|多)?"
+    rf"(?P<mult>万亿|亿|万|千|百)?"
+    rf"(?P<mid>余|多)?"
+    rf"(?P<unit>{_UNIT_RE})"
+    rf"(?P<post>以上|左右|多)?"
+)
+
+# A figure inside a quote, for emphasis in the UI: 18.51亿元, 567, 3.5%, 1,200万元 (a full-width comma or a space
+# before the unit is tolerated; the text shown is the report's own).
+QUOTED_FIGURE_RE = re.compile(r"\d+(?:[.,，]\d+)*(?:\s*(?:%|％|‰|万亿元|亿元|万元|千元|元|万亿|亿|万|千))?")
+
+# An amount typed by a user into a filter: 1.5亿, 3000万元, 200人, .5万.
+_TYPED_AMOUNT = re.compile(rf"^\s*({ARABIC}|\.\d+)\s*(万亿|亿|万|千)?\s*(?:元|人次|人|个)?\s*$")
+
+
+def has_number_with_unit(text: str, unit: str | None) -> bool:
+    """Whether ``text`` holds a number (in digits or a Chinese count) followed by ``unit``: 18.51亿元, 2万余人, 三所."""
+    if unit is None:
+        return False
+    if unit == "%":
+        return "%" in text
+    return re.search(r"\d(?:[\d.,]*)\s*(?:[万亿千百]+)?余?\s*" + re.escape(unit), text) is not None or re.search(
+        r"[一二三四五六七八九十两百千万]+" + re.escape(unit), text
+    ) is not None
+
+
+def has_count(text: str) -> bool:
+    """Whether ``text`` states a number: an Arabic number or a count in words (三批, 两个)."""
+    return bool(numbers_in(text)) or bool(re.search(CN_COUNT + "[批个项名次]", text))
+
+
+def parse_typed_amount(text: str) -> float | None:
+    """A user's typed amount as a plain value: "1.5亿" → 150000000, "3000万元" → 30000000; None if not an amount."""
+    m = _TYPED_AMOUNT.match(fold_width(text))
+    if not m:
+        return None
+    value = float(m.group(1).replace(",", ""))
+    return value * MULTIPLIERS.get(m.group(2) or "", 1)
+
+
+def chinese_numeral_value(numeral: str) -> int | None:
+    """三 → 3, 十二 → 12, 两百五十 → 250, 一千零八 → 1008, 一亿二千万 → 120000000, 一〇八 → 108 (read by cn2an);
+    a lone 百/千/万 → its value (百余人, 千余家); None if it is not a numeral."""
+    if not numeral:
+        return None
+    if numeral in MULTIPLIERS:
+        return MULTIPLIERS[numeral]
+    import cn2an  # imported here: it is only needed when a report writes a number in words
+
+    try:
+        value = cn2an.cn2an(numeral, "strict")
+    except (ValueError, KeyError, IndexError):
+        return None
+    return int(value) if float(value).is_integer() else None
+
+
+def figure_value(number: str, multiplier: str = "") -> float | None:
+    """The plain value of a figure's number part: ("18.51", "亿") → 1851000000, ("1,000", "") → 1000,
+    ("三", "") → 3, ("", "万") → 10000 (万余个: "ten thousand and more"). None if it is not a number."""
+    folded = fold_width(number).replace(",", "")
+    if folded and re.fullmatch(r"\d+(?:\.\d+)?", folded):
+        base: float | None = float(folded)
+    elif folded:
+        base = chinese_numeral_value(folded)
+    else:
+        base = 1.0 if multiplier else None
+    if base is None:
+        return None
+    value = base * MULTIPLIERS.get(multiplier, 1) if multiplier else base
+    # Round away binary noise (18.51 * 1e8 = 1850999999.9999998).
+    value = round(value, 6)
+    return int(value) if float(value).is_integer() else value
+
+
+def inside_number(text: str, i: int) -> bool:
+    """True if a cut between ``text[i-1]`` and ``text[i]`` would split a number such as 18.51."""
+    if i <= 0 or i >= len(text):
+        return False
+    a, b = text[i - 1], text[i]
+    if a.isdigit() and (b.isdigit() or b in ".,%"):
+        return True
+    if a in ".," and b.isdigit() and i >= 2 and text[i - 2].isdigit():
+        return True
+    return False
+
+
+def format_amount(value: float, unit: str) -> str:
+    """1851000000, 元 → 18.51亿元; 31000000, 元 → 3100万元; 69, 人 → 69人 (the way the reports write amounts)."""
+    for factor, word in ((100_000_000, "亿"), (10_000, "万")):
+        if value >= factor and unit != "%":
+            scaled = round(value / factor, 4)
+            text = f"{scaled:.4f}".rstrip("0").rstrip(".")
+            return f"{text}{word}{unit}"
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return f"{text}{unit}"
