@@ -317,8 +317,8 @@ def test_read_only_index_still_serves_and_a_needed_rebuild_fails_clearly(pristin
 SLOW_BUILDER = textwrap.dedent('''
     import json, os, sys, time
     from pathlib import Path
-    from aidqa.config import Settings
-    from aidqa.embeddings import SentenceEmbeddings
+    from aidqa.settings import Settings
+    from aidqa.index.embeddings import SentenceEmbeddings
     from aidqa.index import IndexStore
     marker, gate = Path(sys.argv[1]), Path(sys.argv[2])
     settings = Settings()
@@ -368,7 +368,7 @@ def test_readers_serve_the_current_build_while_another_process_builds(embeddings
         # B holds the build lock, and its half-written build sits beside the current one.
         with open(store.root / ".lock") as fh, pytest.raises(BlockingIOError):
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        assert (store.root / ".lock").read_text().strip() == str(b_pid)
+        assert (store.root / ".lock.pid").read_text().strip() == str(b_pid)
         assert len(_tmp_builds(store)) == 1 and store.current_build() == first.path
 
         # Readers do not take the lock: a new process-level reader loads the current build and answers (in a

@@ -4,7 +4,7 @@ Layout (one folder per index name, i.e. per embedding model + chunking + text ru
 
     index/<index-name>/CURRENT          name of the build that serves (replaced atomically)
     index/<index-name>/builds/<build>/  chroma/ (PersistentClient), chunks.json, documents.json, figures.json, manifest.json
-    index/<index-name>/.lock            held while building, so two builders take turns
+    index/<index-name>/.lock            held while building, so two builders take turns (.lock.pid: by whom)
 
 A build is written beside the current one and made current by an atomic rename of CURRENT: a crash mid-build
 leaves the previous index serving. The manifest records the content hash of every corpus file; when the corpus
@@ -20,7 +20,6 @@ it opens it, so the vector store is opened from a private temporary copy); a bui
 from __future__ import annotations
 
 import errno
-import fcntl
 import json
 import logging
 import os
@@ -35,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock, Timeout
 from langchain_chroma import Chroma
 
 from aidqa import __version__
@@ -205,32 +205,28 @@ class IndexStore:
 
     @contextmanager
     def _lock(self) -> Iterator[None]:
-        """The build lock (fcntl, released by the kernel if the holder dies). The holder writes its pid into the
-        lock file, so a waiting builder can say whom it waits for."""
-        lock_path = self.root / ".lock"
+        """The build lock (``filelock``: an OS lock, released by the kernel if the holder dies, and portable). The
+        holder writes its pid beside it (``.lock.pid``), so a waiting builder can say whom it waits for."""
+        lock_path, pid_path = self.root / ".lock", self.root / ".lock.pid"
+        lock = FileLock(lock_path)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            fh = open(lock_path, "a+")  # noqa: SIM115 (closed below, after the lock is released)
-        except OSError as exc:
-            raise _open_error("build the index", self.root, exc) from exc
-        with fh:
             try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                fh.seek(0)
-                holder = fh.read().strip()
+                lock.acquire(timeout=0)
+            except Timeout:
+                holder = pid_path.read_text(encoding="utf-8").strip() if pid_path.exists() else ""
                 logger.info("waiting for the index lock %s held by another process%s", lock_path,
                             f" (pid {holder})" if holder.isdigit() else "")
-                fcntl.flock(fh, fcntl.LOCK_EX)
-            logger.info("acquired the index lock %s (pid %d)", lock_path, os.getpid())
-            try:
-                fh.truncate(0)
-                fh.write(f"{os.getpid()}\n")
-                fh.flush()
-                yield
-            finally:
-                logger.info("released the index lock %s (pid %d)", lock_path, os.getpid())
-                fcntl.flock(fh, fcntl.LOCK_UN)
+                lock.acquire()
+        except OSError as exc:
+            raise _open_error("build the index", self.root, exc) from exc
+        logger.info("acquired the index lock %s (pid %d)", lock_path, os.getpid())
+        try:
+            pid_path.write_text(f"{os.getpid()}\n", encoding="utf-8")
+            yield
+        finally:
+            logger.info("released the index lock %s (pid %d)", lock_path, os.getpid())
+            lock.release()
 
     def build(self, progress: ProgressCallback | None = None, force: bool = False) -> LoadedIndex:
         """Build (or rebuild) the index beside the current one, then swap it in atomically."""
