@@ -4,12 +4,13 @@ specific things it names (anchors), and how a compound question splits."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from aidqa.zh.chars import is_han
 from aidqa.zh.numbers import YEAR_RE, numbers_in
-from aidqa.zh.segment import ZH_STOP_WORDS
-from aidqa.zh.terms import glossary
+from aidqa.zh.segment import ZH_STOP_WORDS, char_bigrams
+from aidqa.zh.terms import expansion_text, glossary, query_term_groups
 
 _AMOUNT_RE = re.compile(
     r"多少|几[个位名家场项次批所条座人万亿年]?|多大|多高|多长|多重|数量|金额|规模|比例|比率|百分之|"
@@ -32,6 +33,8 @@ _UNIT_WORDS = [
 _EN_UNIT = [("money", "元"), ("invest", "元"), ("fund", "元"), ("yuan", "元"), ("spend", "元"), ("spent", "元"),
             ("people", "人"), ("person", "人"), ("visits", "人次"), ("projects", "个"), ("companies", "家"),
             ("enterprises", "家"), ("square", "平方米"), ("percent", "%"), ("percentage", "%")]
+# A name the question quotes (“一市三县”): the answer must contain it as written.
+QUOTED_NAME = re.compile(r"[\"“「『]([^\"”」』]{2,30})[\"”」』]")
 _PLACE_SUFFIXES = tuple("省市州县区乡镇村")
 # Ordinary words jieba's dictionary tags as places (ns): they name nothing, so they are not anchors.
 _NOT_NAMES = frozenset(["上岗", "嘉宾", "上门", "回国"])
@@ -164,3 +167,40 @@ def split_question(question: str) -> list[str]:
     if len(parts) < 2 or any(sum(1 for c in p if is_han(c)) < 4 and len(p.split()) < 4 for p in parts):
         return [question]
     return parts
+
+
+@dataclass(frozen=True)
+class QuestionAnalysis:
+    """What a question asks and names, worked out once per question (the answerer checks many sentences against
+    it; recomputing jieba's tags per sentence was most of its time)."""
+
+    question: str
+    language: str
+    terms: tuple[tuple[str, ...], ...]  # key terms, each with its glossary alternatives (query_term_groups)
+    amount: bool  # 多少/几/how much: the answer is a figure
+    unit: str | None  # the unit such an answer carries (元, 人, %…), when it is an amount question
+    units: tuple[str, ...]  # every unit asked for (几批次、多少人次 asks two)
+    when: bool  # 哪一年/when: the answer is a year or date
+    is_list: bool  # 哪些/which: the answer may be several sentences
+    total: bool  # 一共/in total: a computed sum may be offered
+    anchors: tuple[tuple[str, ...], ...]  # specific things named (years, numbers, places, organisations)
+    quoted: tuple[str, ...]  # names the question quotes
+    bigrams: frozenset[str]  # character bigrams of the question and its glossary alternatives
+
+
+def analyse(question: str, language: str) -> QuestionAnalysis:
+    amount = asks_amount(question)
+    return QuestionAnalysis(
+        question=question,
+        language=language,
+        terms=tuple(query_term_groups(question)),
+        amount=amount,
+        unit=asked_unit(question, language) if amount else None,
+        units=tuple(asked_units(question, language)),
+        when=asks_when(question),
+        is_list=asks_list(question),
+        total=asks_total(question),
+        anchors=tuple(anchors(question, language)),
+        quoted=tuple(QUOTED_NAME.findall(question)),
+        bigrams=frozenset(char_bigrams(f"{question} {expansion_text(question)}")),
+    )

@@ -25,14 +25,9 @@ from aidqa.models import Citation, CitedFigure
 from aidqa.qa.analysis import (
     _UNIT_FAMILIES,
     _UNIT_WORDS,
+    QuestionAnalysis,
     _common_run,
-    anchors,
-    asked_unit,
-    asked_units,
-    asks_amount,
-    asks_list,
-    asks_total,
-    asks_when,
+    analyse,
 )
 from aidqa.qa.answerers.base import Extraction
 from aidqa.qa.grounding import compute_total
@@ -43,7 +38,7 @@ from aidqa.zh.chars import fold_for_match
 from aidqa.zh.numbers import has_count, has_number_with_unit
 from aidqa.zh.segment import char_bigrams, split_sentences
 from aidqa.zh.structure import opens_topic
-from aidqa.zh.terms import expansion_text, query_term_groups
+from aidqa.zh.terms import query_term_groups
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +46,6 @@ logger = logging.getLogger(__name__)
 # Units that, when asked for, the answer must carry: a money question answered without an amount in 元 is a
 # neighbouring fact, not an answer.
 _STRICT_UNITS = ("元", "%")
-_QUOTED = re.compile(r"[\"“「『]([^\"”」』]{2,30})[\"”」』]")
 
 
 
@@ -130,15 +124,15 @@ class ExtractiveAnswerer:
                 out.append(Candidate(c.source, c.section, c.start + s, c.start + e, c.text[s:e], rank, c.text, c.start))
         return out
 
-    def _score(self, question: str, language: str, query_vector: np.ndarray, cands: list[Candidate],
+    def _score(self, q: QuestionAnalysis, query_vector: np.ndarray, cands: list[Candidate],
                context: str | None = None) -> None:
-        term_groups = query_term_groups(question)
+        question = q.question
+        term_groups = list(q.terms)
         if context:
             term_groups += [g for g in query_term_groups(context) if g not in term_groups]
         groups = [(tuple(fold_for_match(t) for t in g), self.index.keywords.word_idf(g[0])) for g in term_groups]
         total_w = sum(w for _, w in groups) or 1.0
-        amount = asks_amount(question)
-        unit = asked_unit(question, language) if amount else None
+        amount, unit = q.amount, q.unit
         # Words that only name the asked unit (资金/金额/钱 for 元, 人数 for 人) are answered by a figure in that
         # unit: 累计投入18.51亿元 answers 累计投入了多少资金 without the word 资金.
         unit_pattern = next((p for p, u in _UNIT_WORDS if u == unit), None)
@@ -148,7 +142,7 @@ class ExtractiveAnswerer:
             return sum(w for i, (alts, w) in enumerate(groups)
                        if any(a in folded_text for a in alts) or (has_unit_figure and i in unit_words)) / total_w
 
-        q_bigrams = set(char_bigrams(f"{question} {expansion_text(question)}"))
+        q_bigrams = q.bigrams
         vectors = self.embeddings.embed_passages([c.text for c in cands]) if cands else np.zeros((0, 1))
         for cand, vec in zip(cands, vectors):
             folded = fold_for_match(cand.text)
@@ -193,16 +187,16 @@ class ExtractiveAnswerer:
             self._topic_cache[spelling] = in_title or share >= self.settings.topic_min_share
         return self._topic_cache[spelling]
 
-    def _supported(self, question: str, language: str, cand: Candidate) -> tuple[bool, str]:
-        ok, why, _ = self._check(question, language, cand)
+    def _supported(self, q: QuestionAnalysis, cand: Candidate) -> tuple[bool, str]:
+        ok, why, _ = self._check(q, cand)
         return ok, why
 
-    def _check(self, question: str, language: str, cand: Candidate) -> tuple[bool, str, bool]:
+    def _check(self, q: QuestionAnalysis, cand: Candidate) -> tuple[bool, str, bool]:
         """(supported, why, whether a failure is about a named thing or figure missing from this sentence)."""
         context = fold_for_match(self._context(cand))
-        quoted = _QUOTED.findall(question)
-        quotes_found = bool(quoted) and all(fold_for_match(q) in fold_for_match(cand.text) for q in quoted)
-        required = anchors(question, language)
+        quoted = list(q.quoted)
+        quotes_found = bool(quoted) and all(fold_for_match(name) in fold_for_match(cand.text) for name in quoted)
+        required = list(q.anchors)
         if quotes_found:
             # The sentence holds the exact name the question quotes; only numbers and years still must match
             # (jieba's place tags misfire on ordinary words such as 嘉宾).
@@ -213,7 +207,7 @@ class ExtractiveAnswerer:
         ]
         if missing:
             return False, f"question names {missing} but the passage does not", True
-        unit = asked_unit(question, language) if asks_amount(question) else None
+        unit = q.unit
         if unit in _STRICT_UNITS:
             if not cand.unit_match:
                 return False, f"question asks for an amount in {unit} but the passage gives none", True
@@ -225,7 +219,7 @@ class ExtractiveAnswerer:
                 for window in _figure_windows(cand.text, unit)
             ):
                 return False, f"the {unit} figure in the passage is not next to {[a[0] for a in specific]}", True
-        elif asks_amount(question) and cand.has_number:
+        elif q.amount and cand.has_number:
             # Any figure answers only for the thing it stands beside: 泽库县's 近2.5万人 is not 同仁市's, even when
             # 同仁市 appears elsewhere in the paragraph.
             specific = [a for a in required if not a[0].isdigit() and not any(self._is_topic(x) for x in a)]
@@ -250,7 +244,8 @@ class ExtractiveAnswerer:
         cands = self._candidates(hits)
         if not cands:
             return Extraction(REFUSAL[language], True, [], "no passages")
-        self._score(question, language, query_vector, cands, context)
+        q = analyse(question, language)
+        self._score(q, query_vector, cands, context)
         ranked = sorted(cands, key=lambda c: -c.score)
         # The best-scoring sentence may be a neighbouring fact (尖扎县's 700万元 when 泽库县 is asked); the answer
         # is the best sentence that passes every check, among those scoring close to the top.
@@ -260,8 +255,8 @@ class ExtractiveAnswerer:
         for cand in ranked[: self.settings.support_tries]:
             if cand.score < self.settings.support_margin * ranked[0].score:
                 break
-            ok, why, named_miss = self._check(question, language, cand)
-            if ok and cand is not ranked[0] and cand.context_coverage < self.settings.fallback_coverage and not _QUOTED.search(question):
+            ok, why, named_miss = self._check(q, cand)
+            if ok and cand is not ranked[0] and cand.context_coverage < self.settings.fallback_coverage and not q.quoted:
                 # A lower sentence must match the question's words clearly, not just pass: 泽库县's 1000万元 medical
                 # project is not the answer to 泽库县县域连通工程总投资.
                 ok, why = False, f"fallback with term coverage {cand.context_coverage:.2f} only"
@@ -281,20 +276,19 @@ class ExtractiveAnswerer:
                 continue
             if len(chosen) >= self.settings.max_sentences:
                 break
-            if cand.score >= self.settings.companion_ratio * best.score and self._supported(question, language, cand)[0]:
+            if cand.score >= self.settings.companion_ratio * best.score and self._supported(q, cand)[0]:
                 chosen.append(cand)
-        amount = asks_amount(question)
-        unit = asked_unit(question, language) if amount else None
+        amount, unit = q.amount, q.unit
         figure_sentences = [best]
-        if best.text.rstrip().endswith(("；", ";")) and (asks_list(question) or unit):
+        if best.text.rstrip().endswith(("；", ";")) and (q.is_list or unit):
             # A report's statement often runs on over a chain of ；-clauses (实施了A、B…；加快实施C…；推动D…。 /
             # 投入700万元…；投入1000万元…；分期投入1400万元…。): the clauses after the best one carry the rest of
             # the items, or the other figures of the same kind (医疗方面投入了多少资金？ → all three).
             more = [c for c in self._continuation(best) if all(c.start != x.start for x in chosen)]
             if more:
-                self._score(question, language, query_vector, more, context)
-            if not asks_list(question):
-                more = [c for c in more if self._figures_in(c, unit) and self._check(question, language, c)[0]]
+                self._score(q, query_vector, more, context)
+            if not q.is_list:
+                more = [c for c in more if self._figures_in(c, unit) and self._check(q, c)[0]]
             chosen[1:1] = more
             figure_sentences += more
             chosen = sorted(chosen, key=lambda c: (c.source, c.start))[: self.settings.list_max_sentences]
@@ -305,17 +299,17 @@ class ExtractiveAnswerer:
                 cid = next((c.id for c in citations if (c.source, c.start) == (cand.source, cand.start)), None)
                 if cid is None:
                     continue
-                for f in self._answering_figures(question, cand, asked_units(question, language)):
+                for f in self._answering_figures(q, cand, list(q.units)):
                     figures.append(CitedFigure(raw=f.raw, value=f.value, unit=f.unit, qualifier=f.qualifier,
                                                measures=f.measures, citation_id=cid, start=f.start, end=f.end))
-        elif asks_when(question):
+        elif q.when:
             cid = next(c.id for c in citations if (c.source, c.start) == (best.source, best.start))
             figures = [CitedFigure(raw=f.raw, value=f.value, unit=f.unit, qualifier=f.qualifier, measures=f.measures,
                                    citation_id=cid, start=f.start, end=f.end)
                        for f in self._figures_between(best.source, best.start, best.end, ("year", "date"))]
         for c in citations:
             c.highlights = [(f.start, f.end) for f in figures if f.citation_id == c.id]
-        total = compute_total(figures) if figures and asks_total(question) else None
+        total = compute_total(figures) if figures and q.total else None
         return Extraction(render_answer(language, citations, figures, total), False, citations, reason, figures, total)
 
     # ---- figures ------------------------------------------------------------------------------------------
@@ -340,7 +334,7 @@ class ExtractiveAnswerer:
         exact = [f for f in inside if f.unit in wanted]
         return exact or [f for f in inside if any(f.unit in _UNIT_FAMILIES.get(u, ()) for u in wanted)]
 
-    def _answering_figures(self, question: str, cand: Candidate, units: list[str]) -> list[Figure]:
+    def _answering_figures(self, q: QuestionAnalysis, cand: Candidate, units: list[str]) -> list[Figure]:
         """The figures of the sentence that answer the question: in the asked units, and among several in one
         unit, those whose own words (what they measure) best match the question."""
         figs = self._figures_in(cand, units)
@@ -349,13 +343,13 @@ class ExtractiveAnswerer:
             # A near relative wins only when it plainly fits better (参与人数 → 超10万人次, not 千人规模).
             figs += [f for f in self._figures_in(cand, relatives) if f.unit in relatives]
         if len(units) > 1:  # 几批次、多少人次: one best figure per asked unit
-            return [f for u in units for f in self._answering_figures(question, cand, [u])[:1]
+            return [f for u in units for f in self._answering_figures(q, cand, [u])[:1]
                     if f.unit == u or f.unit in _UNIT_FAMILIES.get(u, ())]
-        q = set(char_bigrams(f"{question} {expansion_text(question)}"))
+        bigrams = q.bigrams
 
         def match(f: Figure) -> int:
             # What a number counts follows it (15个培训班次): the object weighs double.
-            return len(q & set(char_bigrams(f.measures))) + 2 * len(q & set(char_bigrams(f.object)))
+            return len(bigrams & set(char_bigrams(f.measures))) + 2 * len(bigrams & set(char_bigrams(f.object)))
 
         if len(figs) <= 1:
             return figs
