@@ -100,7 +100,7 @@ def chinese_numeral_value(numeral: str) -> int | None:
     import cn2an  # imported here: it is only needed when a report writes a number in words
 
     try:
-        value = cn2an.cn2an(numeral, "strict")
+        value = cn2an.cn2an(numeral, "normal")  # "normal" reads 两 as well as 二
     except (ValueError, KeyError, IndexError):
         return None
     return int(value) if float(value).is_integer() else None
