@@ -14,7 +14,7 @@ Every text comparison is made in ``aidqa.zh.fold_for_match`` form (no whitespace
 
 from aidqa.eval.dataset import EvalConfigError, EvalFileError, EvalItem, load_items
 from aidqa.eval.reports import check_thresholds, render_comparison, render_html, render_table, report_data, to_json
-from aidqa.eval.runner import EvalRun, evaluate, settings_with_overrides
+from aidqa.eval.runner import EvalRun, config_summary, evaluate, label_for, settings_with_overrides
 from aidqa.eval.scoring import ItemResult, Metrics, compute_metrics, score_item
 
 __all__ = [
@@ -26,7 +26,9 @@ __all__ = [
     "Metrics",
     "check_thresholds",
     "compute_metrics",
+    "config_summary",
     "evaluate",
+    "label_for",
     "load_items",
     "render_comparison",
     "render_html",
