@@ -1,4 +1,4 @@
-"""The HTTP API (aidqa.api): /api/ask, /api/ask/batch, /api/health, the JSON error format, background index loading
+"""The HTTP API (aidqa.web): /api/ask, /api/ask/batch, /api/health, the JSON error format, background index loading
 (503 while building or failed), the OpenAPI schema, and the Gradio UI mounted on the same app. Uses the packaged
 model and the real report; one test runs a real uvicorn server on a loopback port."""
 

@@ -17,12 +17,12 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from aidqa.index.chunking import _units, chunk_document
-from aidqa.index.figures import UNITS, extract_figures
+from aidqa.index.figures import extract_figures
 from aidqa.ingest import SourceDocument
 from aidqa.settings import ChunkingSettings
 from aidqa.zh.chars import fold_width
 from aidqa.zh.normalize import normalise
-from aidqa.zh.numbers import inside_number
+from aidqa.zh.numbers import UNITS, inside_number
 from aidqa.zh.segment import split_sentences
 
 PROPERTY_SETTINGS = hsettings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])

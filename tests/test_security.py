@@ -1,4 +1,4 @@
-"""Web security of the app (aidqa.api): file routes serve nothing but this app's own cached files, no server-side
+"""Web security of the app (aidqa.web): file routes serve nothing but this app's own cached files, no server-side
 rendering, optional HTTP Basic authentication over UI and API, cross-origin requests refused, rendered report text
 inert, security headers, and "busy" instead of an unbounded wait. Uses the packaged model; several tests run a real
 uvicorn server on a loopback port (a raw socket sends the paths that HTTP clients would normalise)."""

@@ -58,7 +58,7 @@ class ItemResult(BaseModel):
 
 
 def _ungrounded_numbers(answer: str, citations: list[Citation]) -> list[str]:
-    # Imported here: aidqa.answering loads torch, and reading an eval file should fail fast without it.
+    # Imported here: aidqa.qa.grounding loads the index stage, and reading an eval file should fail fast without it.
     from aidqa.qa.grounding import ungrounded_numbers
 
     return ungrounded_numbers(answer, citations)

@@ -355,7 +355,7 @@ def table_blocks(rows: Sequence[Sequence[Cell]], header_rows: int | None = None)
 
 
 def normalise_document(doc: Document) -> tuple[NormalisedText, list[int | None]]:
-    """Normalise a structured document block by block (``aidqa.text.normalise`` over each block's text), keeping
+    """Normalise a structured document block by block (``aidqa.zh.normalize.normalise`` over each block's text), keeping
     the loader's blocks: one normalised block per document block, a heading stays a heading, and every character's
     offset points into ``doc.text``. Returns the normalised text and, per normalised block, its page."""
     chars: list[str] = []

@@ -1,5 +1,5 @@
 """Plain text: the bytes' encoding is found (a BOM first, then strict UTF-8, then charset-normalizer limited to the
-encodings Chinese reports come in), and the text goes through ``aidqa.text.normalise`` exactly as before, so a
+encodings Chinese reports come in), and the text goes through ``aidqa.zh.normalize.normalise`` exactly as before, so a
 UTF-8 report gives the same stored text, blocks and chunks as it always did."""
 
 from __future__ import annotations

@@ -170,7 +170,7 @@ class Assistant:
 
     def ask(self, question: str, history: Sequence[tuple[str, str]] | None = None, top_k: int | None = None) -> Answer:
         """Answer ``question``. ``history`` holds the earlier (user, assistant) turns of a conversation; a follow-up
-        (那教育方面呢？) is rewritten against the earlier questions before retrieval (see ``aidqa.conversation``)."""
+        (那教育方面呢？) is rewritten against the earlier questions before retrieval (see ``aidqa.qa.conversation``)."""
         t0 = time.perf_counter()
         q = clean_question(question, self.settings.answering.max_question_chars)
         turns = self._clean_history(history)

@@ -12,7 +12,7 @@
 * ``/`` — the Gradio UI, whose ``/ask`` and ``/ask_json`` endpoints stay callable with ``gradio_client``.
 
 Every error under ``/api`` is JSON ``{"error": {"code", "message", "details"?}}`` (see ``ErrorResponse``); Gradio's
-own routes keep Gradio's error handling. The index loads in a background thread (one ``ui.IndexLoader`` shared by
+own routes keep Gradio's error handling. The index loads in a background thread (one ``aidqa.web.service.IndexLoader`` shared by
 the UI's status line and the API), so the server answers at once: 503 ``index_building`` until it is ready.
 
 Access control is in one place, ``aidqa.web.security.SecurityGuard``, an ASGI middleware in front of both the API

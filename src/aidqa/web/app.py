@@ -104,12 +104,3 @@ def serve(settings: Settings | None = None) -> None:
                        "HTTPS) unless a proxy in front authenticates", settings.host)
     # A browser keeps Gradio's event stream open; do not wait for it forever on Ctrl+C.
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=5)
-
-
-def launch(settings: Settings | None = None) -> None:
-    """Serve the UI and the HTTP API on settings.host:settings.port (blocks until stopped); see ``aidqa.api.serve``."""
-    from aidqa.web.app import serve
-
-    serve(settings or Settings())
-
-

@@ -1,9 +1,9 @@
 """The Gradio web UI: a chat over the reports, with every answer's sources shown next to it.
 
-``build_ui(assistant)`` returns the ``gr.Blocks``; ``launch()`` serves it, mounted in the FastAPI app of
-``aidqa.api`` (UI at ``/``, JSON API under ``/api``). Two tabs: 问答 Chat, and 数据一览 Figures — every figure of the
+``build_ui(assistant)`` returns the ``gr.Blocks``; ``aidqa.web.app.serve()`` serves it, mounted in the FastAPI app of
+``aidqa.web.app`` (UI at ``/``, JSON API under ``/api``). Two tabs: 问答 Chat, and 数据一览 Figures — every figure of the
 reports in a sortable, filterable table, with its source passage, a CSV download and a chart of the money figures
-(the data shaping lives in ``aidqa.figures_view``).
+(the data shaping lives in ``aidqa.qa.figures_table``, the tab in ``aidqa.web.ui.figures``).
 
 API endpoints (for ``gradio_client``):
 
