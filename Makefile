@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install browser run test bench clean-index
+.PHONY: install browser run test test-fast bench clean-index
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ run: install
 browser:
 	bash scripts/install-browser.sh
 
+# Everything (unit, integration, browser, quality): what CI runs.
 test: install browser
 	$(BIN)/python -m pytest
+
+# The edit-test loop: unit tests only (no model, no index, no server; under a minute). Markers: tests/conftest.py.
+test-fast: install
+	$(BIN)/python -m pytest -m unit -q
 
 bench: install
 	$(BIN)/python scripts/benchmark.py

@@ -76,3 +76,23 @@ def serve_app(app, start_seconds: float = 60) -> Iterator[str]:
         server.should_exit = True
         thread.join(30)
     assert not thread.is_alive(), "uvicorn did not shut down"
+
+
+# ---- markers: every test gets exactly one of unit / integration / browser / quality -------------------------------
+
+KINDS = ("unit", "integration", "browser", "quality")
+# Fixtures that load the real embedding model, build a real index or start a real server: a test that needs one
+# (directly or through another fixture; ``item.fixturenames`` is the closure) is an integration test.
+HEAVY_FIXTURES = {"assistant", "embeddings"}
+FILE_KINDS = {"test_browser.py": "browser", "test_dev_set.py": "quality"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        explicit = [k for k in KINDS if item.get_closest_marker(k) is not None]
+        if explicit:
+            continue
+        kind = FILE_KINDS.get(item.path.name)
+        if kind is None:
+            kind = "integration" if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())) else "unit"
+        item.add_marker(getattr(pytest.mark, kind))
