@@ -1,5 +1,6 @@
 """`aidqa eval`: metric definitions on hand-made answers (no model), the eval file and override parsing, the
-reports, and a few end-to-end runs of the real command."""
+reports (rich text tables, the HTML page from its template), and end-to-end runs of the command: in-process through
+click's runner, plus one real process for the entry point and its exit code."""
 
 from __future__ import annotations
 
@@ -11,10 +12,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from conftest import CORPUS
+from rich.cells import cell_len
 
+from aidqa.cli import main as cli
 from aidqa.eval.dataset import EvalConfigError, EvalFileError, EvalItem, load_items
-from aidqa.eval.reports import check_thresholds, render_comparison, render_html, render_table, to_json
+from aidqa.eval.reports import check_thresholds, failing_lines, render_comparison, render_html, render_table, to_json
 from aidqa.eval.runner import EvalRun, config_summary, evaluate, settings_with_overrides
 from aidqa.eval.scoring import compute_metrics, metrics_by_type, percentile, score_item
 from aidqa.index.naming import index_name
@@ -24,6 +28,8 @@ from aidqa.settings import Settings
 REFUSAL = "报告中没有找到这个问题的答案。"
 EVIDENCE = "累计投入18.51亿元,实施567个项目"
 HOSTILE = "<img src=x onerror=alert(1)>"
+SCRIPT = "<script>alert(1)</script>"
+ANSI = re.compile(r"\x1b\[")
 
 
 # ---- hand-made answers ---------------------------------------------------------------------------------------
@@ -381,6 +387,55 @@ def test_render_comparison_shows_both_runs_and_deltas():
     assert "Changed from A to B: 1 fixed, 0 broken" in text and "  fixed   v" in text
 
 
+def table_block(text: str, first: str) -> list[str]:
+    """The lines of the table whose header starts with ``first``, up to the blank line after it."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(first))
+    end = next((i for i in range(start, len(lines)) if not lines[i].strip()), len(lines))
+    return lines[start:end]
+
+
+def cjk_run(label: str = "defaults") -> EvalRun:
+    results = [
+        score_item(item("数字-1", type="数字题"), GOOD, 120),
+        score_item(item("数字-2", type="数字题"), refusal(), 95),
+        score_item(item("list-1", must=("567个",), type="list"), GOOD, 130),
+        score_item(unanswerable("无答案-1"), GOOD, 80),
+    ]
+    return make_run(results, label)
+
+
+def test_text_tables_align_cjk_labels_and_have_no_ansi_codes():
+    run = cjk_run()
+    for text in (render_table(run), render_comparison([run, cjk_run("top_k=7")])):
+        assert not ANSI.search(text)
+        blocks = [table_block(text, "type")] + ([table_block(text, "metric")] if "metric" in text else [])
+        for block in blocks:
+            assert len(block) >= 4
+            # Every column but the first is right-aligned, so a row of another display width is misaligned.
+            assert len({cell_len(line) for line in block}) == 1, block
+    lines = table_block(render_table(run), "type")
+    assert lines[2].startswith("数字题  ") and lines[2].split()[1:3] == ["2", "0.500"]
+    assert lines[-1].split()[:3] == ["all", "4", "0.667"]
+
+
+def test_failing_items_align_by_display_width():
+    lines = failing_lines(cjk_run())
+    assert lines[0] == "Failing items (2 of 4):"
+    # The reasons start at the same display column although one id is Chinese.
+    starts = {cell_len(line[: line.index(reason)]) for line, reason in
+              zip(lines[1:], ("refused but answerable", "answered but should refuse"))}
+    assert len(starts) == 1, lines
+
+
+def test_text_tables_show_report_text_verbatim():
+    # rich would read "[b]…[/b]" as markup and ":warning:" as an emoji code; report text must come out as is.
+    odd = "[b]粗[/b]:warning:"
+    results = [score_item(item("a", type=odd), GOOD, 1), score_item(item(f"id{odd}", type=odd, must=(odd,)), GOOD, 1)]
+    text = render_table(make_run(results))
+    assert f"{odd}  " in text and f"missing {odd}" in text and f"id{odd}" in text
+
+
 def test_json_shape_and_rounding():
     a, b = hostile_run(), hostile_run("top_k=7")
     data = json.loads(to_json([a, b], {"min_answer": 0.9, "min_citation": None, "min_refusal": None}))
@@ -420,6 +475,37 @@ def test_html_is_self_contained_and_escaped():
     assert "answered but should refuse" in page
 
 
+def test_html_escapes_script_in_question_answer_and_expected_text():
+    bad = answer(f"答{SCRIPT}[1]", [cite(f"引{SCRIPT}")])
+    results = [score_item(item(f"s{SCRIPT}", question=f"问{SCRIPT}", must=(f"必{SCRIPT}",), evidence=f"证{SCRIPT}",
+                               type=f"t{SCRIPT}"), bad, 10)]
+    page = render_html([make_run(results, f"run{SCRIPT}")])
+    assert "<script" not in page.lower() and "</script>" not in page.lower()
+    escaped = "&lt;script&gt;alert(1)&lt;/script&gt;"
+    for text in ("问", "答", "必", "证", "引", "run", "s", "t"):
+        assert text + escaped in page, text
+
+
+def test_html_comes_from_the_packaged_template():
+    from importlib.resources import files
+
+    template = files("aidqa.eval").joinpath("templates", "report.html.j2").read_text(encoding="utf-8")
+    assert '<meta name="generator" content="aidqa eval (report.html.j2)">' in template
+    page = render_html([hostile_run()])
+    assert '<meta name="generator" content="aidqa eval (report.html.j2)">' in page
+    assert "Failing questions (2)" in page and "Every question passed" not in page
+    # Every failing question's expected text sits next to the answer and its citations.
+    start = page.rindex('<article class="item">', 0, page.index('<span class="id">x&lt;img'))
+    article = page[start: page.index("</article>", start)]
+    for part in ("<h4>Expected</h4>", "evidence (must be cited)", "必&lt;img", 'class="answer">答&lt;img',
+                 'class="quote">引文&lt;img', "[1] r&lt;img"):
+        assert part in article, part
+    passing = make_run([score_item(item(), GOOD, 5)])
+    assert "Failing questions (0)" in render_html([passing]) and "Every question passed." in render_html([passing])
+    with pytest.raises(ValueError, match="no runs"):
+        render_html([])
+
+
 # ---- the real assistant ----------------------------------------------------------------------------------------
 
 E2E_IDS = ["fig-002", "list-001", "en-002", "para-001", "unans-001", "fu-003"]
@@ -442,13 +528,20 @@ def test_evaluate_with_the_real_assistant(assistant, dev_items):
 
 
 @pytest.fixture(scope="module")
-def env(settings, assistant):
+def index_env(settings, assistant) -> dict[str, str]:
     # Reuse the session's built index (same settings → same index name).
-    return {**os.environ, "AIDQA_CORPUS_DIR": str(CORPUS), "AIDQA_INDEX_DIR": str(settings.index_dir)}
+    return {"AIDQA_CORPUS_DIR": str(CORPUS), "AIDQA_INDEX_DIR": str(settings.index_dir)}
+
+
+def invoke(args: list[str], env: dict[str, str] | None = None):
+    """`aidqa ARGS` in this process (click's runner: stdout and stderr apart, exit code from sys.exit)."""
+    return CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
 
 
 def run_cli(args, env):
-    return subprocess.run([sys.executable, "-m", "aidqa.cli", *args], check=False, capture_output=True, text=True, env=env, timeout=300)
+    """`aidqa ARGS` as a real process: only where the entry point and its exit code are the point."""
+    return subprocess.run([sys.executable, "-m", "aidqa.cli", *args], check=False, capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=300)
 
 
 @pytest.fixture
@@ -459,11 +552,11 @@ def small_set(tmp_path, dev_items) -> Path:
     return path
 
 
-def test_cli_eval_json_report_and_compare(env, small_set, tmp_path):
+def test_cli_eval_json_report_and_compare(index_env, small_set, tmp_path):
     report = tmp_path / "report.html"
-    r = run_cli(["eval", str(small_set), "--json", "--report", str(report), "--compare", "answering.max_sentences=1",
-                 "--min-refusal", "1"], env)
-    assert r.returncode == 0, r.stderr
+    r = invoke(["eval", str(small_set), "--json", "--report", str(report), "--compare", "answering.max_sentences=1",
+                "--min-refusal", "1"], index_env)
+    assert r.exit_code == 0, r.stderr
     data = json.loads(r.stdout)  # stdout is only the JSON
     assert data["passed"] is True and data["failures"] == [] and data["thresholds"]["min_refusal"] == 1
     assert [run["overrides"] for run in data["runs"]] == [{}, {"answering.max_sentences": 1}]
@@ -476,21 +569,23 @@ def test_cli_eval_json_report_and_compare(env, small_set, tmp_path):
         assert unans["refused"] is True and unans["answer_correct"] is True
     assert data["runs"][0]["config"]["answering"]["max_sentences"] == 3
     assert data["runs"][1]["config"]["answering"]["max_sentences"] == 1
-    assert report.read_text(encoding="utf-8").startswith("<!doctype html>")
+    page = report.read_text(encoding="utf-8")
+    assert page.startswith("<!doctype html>") and "Questions failing in any run" in page
     assert f"HTML report written to {report}" in r.stderr
     assert "eval [answering.max_sentences=1]" in r.stderr  # a labelled progress bar per run
 
 
-def test_cli_eval_threshold_not_met_exits_3(env, dev_items, tmp_path):
+def test_cli_eval_threshold_not_met_exits_3(index_env, dev_items, tmp_path):
     row = next(i for i in dev_items if i["id"] == "fig-002")
     path = tmp_path / "fail.jsonl"
     path.write_text(json.dumps(row, ensure_ascii=False) + "\n"
                     + json.dumps({**row, "id": "impossible", "must": ["不存在的数字999亿元"]}, ensure_ascii=False) + "\n",
                     encoding="utf-8")
-    r = run_cli(["eval", str(path), "--min-answer", "0.9", "--min-citation", "0.9"], env)
+    r = run_cli(["eval", str(path), "--min-answer", "0.9", "--min-citation", "0.9"], index_env)
     assert r.returncode == 3, r.stderr
     assert "FAIL answer accuracy 0.500 < 0.9 (run: defaults)" in r.stderr.splitlines()
     assert not any(line.startswith("FAIL citation") for line in r.stderr.splitlines())  # both quote the evidence
+    assert not ANSI.search(r.stdout)
     assert re.search(r"^all\s+2\s+0\.500\s+1\.000", r.stdout, re.MULTILINE)
     assert re.search(r"^  impossible\s+figure\s+missing 不存在的数字999亿元$", r.stdout, re.MULTILINE)
 
@@ -498,17 +593,17 @@ def test_cli_eval_threshold_not_met_exits_3(env, dev_items, tmp_path):
 def test_cli_eval_bad_line_exits_2(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text('{"id": "a", "question": "问？"}\n\n{"id": "b", "question": "问？", "must": "x"}\n', encoding="utf-8")
-    r = run_cli(["eval", str(path)], os.environ.copy())
-    assert r.returncode == 2
+    r = invoke(["eval", str(path)])
+    assert r.exit_code == 2
     assert r.stderr.strip() == f"Error: {path}, line 3: 'must' must be a list of strings"
     assert r.stdout == ""
 
 
 def test_cli_eval_bad_override_exits_2(small_set):
-    r = run_cli(["eval", str(small_set), "--compare", "chunking.nope=1"], os.environ.copy())
-    assert r.returncode == 2
+    r = invoke(["eval", str(small_set), "--compare", "chunking.nope=1"])
+    assert r.exit_code == 2
     assert r.stderr.startswith("Error: unknown setting 'chunking.nope'; valid keys: corpus_dir, ")
     assert "Traceback" not in r.stderr
     missing = small_set.parent / "no-such-folder" / "report.html"
-    r = run_cli(["eval", str(small_set), "--report", str(missing)], os.environ.copy())
-    assert r.returncode == 2 and "folder" in r.stderr and "does not exist" in r.stderr  # before any question is asked
+    r = invoke(["eval", str(small_set), "--report", str(missing)])
+    assert r.exit_code == 2 and "folder" in r.stderr and "does not exist" in r.stderr  # before any question is asked

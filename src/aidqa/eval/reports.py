@@ -1,18 +1,30 @@
-"""Reporting a run: thresholds, JSON, the terminal table and comparison, the HTML report."""
+"""Reporting a run: thresholds and JSON for machines, aligned tables for the terminal, a page for people.
+
+The terminal tables are laid out by rich, which counts a CJK character as two columns (item types and ids are
+often Chinese), and printed through a plain console so the text has no colour codes. The HTML page is a Jinja2
+template (``templates/report.html.j2``) with autoescaping on, so report text (questions, answers, quotes, labels)
+cannot inject markup; this module only decides what to show and computes the charts' geometry.
+"""
 
 from __future__ import annotations
 
-import html
+import functools
+import io
 import json
+import logging
 import math
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from rich import box
+from rich.console import Console, RenderableType
+from rich.table import Table
 
 from aidqa.eval.runner import EvalRun
 from aidqa.eval.scoring import ItemResult, Metrics, percentile
 
-if TYPE_CHECKING:  # the assistant pulls in torch and chroma; import it only where it is used
-    pass
+logger = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -114,20 +126,23 @@ def to_json(runs: Sequence[EvalRun], thresholds: dict[str, float | None] | None 
 # ---------------------------------------------------------------------------------------------------------------
 
 DASH = "–"
-_COLUMNS = [  # (header, width, formatter)
-    ("n", 4, lambda m: str(m.n)),
-    ("answer", 7, lambda m: _f(m.answer_accuracy)),
-    ("citation", 9, lambda m: _f(m.citation_accuracy)),
-    ("refusal P/R", 12, lambda m: f"{_f(m.refusal_precision, 2)}/{_f(m.refusal_recall, 2)}"),
-    ("ungrounded", 11, lambda m: _f(m.ungrounded_rate)),
-    ("R@1", 6, lambda m: _f(m.recall_at_1)),
-    ("R@3", 6, lambda m: _f(m.recall_at_3)),
-    ("R@5", 6, lambda m: _f(m.recall_at_5)),
-    ("MRR", 6, lambda m: _f(m.mrr)),
-    ("p50 ms", 7, lambda m: _ms(m.latency_p50_ms)),
-    ("p95 ms", 7, lambda m: _ms(m.latency_p95_ms)),
-    ("errors", 7, lambda m: str(m.errors)),
+_COLUMNS: list[tuple[str, Callable[[Metrics], str]]] = [  # (header, formatter) of the per-type metrics
+    ("n", lambda m: str(m.n)),
+    ("answer", lambda m: _f(m.answer_accuracy)),
+    ("citation", lambda m: _f(m.citation_accuracy)),
+    ("refusal P/R", lambda m: f"{_f(m.refusal_precision, 2)}/{_f(m.refusal_recall, 2)}"),
+    ("ungrounded", lambda m: _f(m.ungrounded_rate)),
+    ("R@1", lambda m: _f(m.recall_at_1)),
+    ("R@3", lambda m: _f(m.recall_at_3)),
+    ("R@5", lambda m: _f(m.recall_at_5)),
+    ("MRR", lambda m: _f(m.mrr)),
+    ("p50 ms", lambda m: _ms(m.latency_p50_ms)),
+    ("p95 ms", lambda m: _ms(m.latency_p95_ms)),
+    ("errors", lambda m: str(m.errors)),
 ]
+# Wide enough that rich never wraps or squeezes a column (a long list of reasons included): a table not set to
+# expand takes its natural width, so nothing is padded out to this.
+_TEXT_WIDTH = 10_000
 
 
 def _f(value: float | None, digits: int = 3) -> str:
@@ -138,19 +153,41 @@ def _ms(value: float | None) -> str:
     return DASH if value is None else f"{value:.0f}"
 
 
+def _letter(index: int) -> str:
+    """A run's short name in comparisons: A, B, … and numbers past the letters."""
+    return _LETTERS[index] if index < len(_LETTERS) else str(index + 1)
+
+
 def _metrics_rows(run: EvalRun) -> list[tuple[str, Metrics]]:
     return [*run.per_type.items(), ("all", run.overall)]
 
 
+def _text_table() -> Table:
+    """A borderless table: a rule under the header (and above the footer), two spaces between columns."""
+    return Table(box=box.SIMPLE, show_edge=False, pad_edge=False, padding=(0, 1), collapse_padding=True)
+
+
+def _plain(renderable: RenderableType) -> list[str]:
+    """``renderable`` as plain lines: no ANSI codes, no markup or emoji codes interpreted in report text (a reason
+    holding ``[1]`` stays as it is), no trailing blanks. rich measures CJK characters as two columns."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=_TEXT_WIDTH, color_system=None, force_terminal=False, soft_wrap=False,
+                      markup=False, emoji=False, highlight=False)
+    console.print(renderable)
+    return [line.rstrip() for line in buffer.getvalue().splitlines()]
+
+
 def failing_lines(run: EvalRun) -> list[str]:
+    """'Failing items (k of n):' and one indented line per failing item: id, type and reasons in aligned columns."""
     failing = [r for r in run.items if not r.passed]
     if not failing:
         return [f"No failing items ({len(run.items)} of {len(run.items)} passed)."]
-    id_w = max(len(r.id) for r in failing)
-    type_w = max(len(r.type) for r in failing)
-    lines = [f"Failing items ({len(failing)} of {len(run.items)}):"]
-    lines += [f"  {r.id:<{id_w}}  {r.type:<{type_w}}  {'; '.join(r.reasons)}" for r in failing]
-    return lines
+    grid = Table.grid(padding=(0, 2))
+    for _ in range(3):
+        grid.add_column(no_wrap=True)
+    for r in failing:
+        grid.add_row(r.id, r.type, "; ".join(r.reasons))
+    return [f"Failing items ({len(failing)} of {len(run.items)}):", *("  " + line for line in _plain(grid))]
 
 
 def _run_header(run: EvalRun) -> list[str]:
@@ -164,15 +201,16 @@ def _run_header(run: EvalRun) -> list[str]:
 
 
 def render_table(run: EvalRun, show_failures: bool = True) -> str:
-    """Fixed-width table: one row per item type and one for all items, then the failing items with reasons."""
-    type_w = max(len("type"), *(len(t) for t in run.per_type), len("all"))
-    header = f"{'type':<{type_w}}" + "".join(f"  {h:>{w}}" for h, w, _ in _COLUMNS)
-    rule = "-" * len(header)
-    lines = [*_run_header(run), "", header, rule]
-    for name, m in _metrics_rows(run):
-        if name == "all":
-            lines.append(rule)
-        lines.append(f"{name:<{type_w}}" + "".join(f"  {fmt(m):>{w}}" for _, w, fmt in _COLUMNS))
+    """Aligned table: one row per item type and, under a rule, one for all items; then the failing items with
+    their reasons."""
+    table = _text_table()
+    table.show_footer = True  # the "all" row, below a rule
+    table.add_column("type", footer="all", no_wrap=True)
+    for header, fmt in _COLUMNS:
+        table.add_column(header, footer=fmt(run.overall), justify="right", no_wrap=True)
+    for name, m in run.per_type.items():
+        table.add_row(name, *(fmt(m) for _, fmt in _COLUMNS))
+    lines = [*_run_header(run), "", *_plain(table)]
     lines += ["", (f"{DASH} = not applicable (no such items). answer = must strings in answer; citation = evidence "
                    "in cited quotes; ungrounded = answers with a number not in their quotes.")]
     if show_failures:
@@ -221,39 +259,37 @@ def render_comparison(runs: Sequence[EvalRun], show_failures: bool = True) -> st
     runs = list(runs)
     if len(runs) < 2:
         return render_table(runs[0], show_failures)
-    letters = _LETTERS[: len(runs)]
+    letters = [_letter(i) for i in range(len(runs))]
     lines = [f"aidqa eval — comparison on {runs[0].overall.n} items" + (f" — {runs[0].dataset}" if runs[0].dataset else "")]
     for letter, run in zip(letters, runs):
         c = run.config
         lines.append(f"  {letter}: {run.label}  (model {c['embedding_model']}, index {c['index_name']}, "
                      f"{run.duration_s:.1f} s)")
-    name_w = max(len(n) for n, _ in _KEY_METRICS)
-    col = 9
-    head = f"{'metric':<{name_w}}" + "".join(f"  {x:>{col}}" for x in letters)
-    head += "".join(f"  {'Δ ' + x + '−A':>{col}}" for x in letters[1:])
-    lines += ["", head, "-" * len(head)]
+
+    overall = _text_table()
+    overall.add_column("metric", no_wrap=True)
+    for header in [*letters, *(f"Δ {x}−A" for x in letters[1:])]:
+        overall.add_column(header, justify="right", no_wrap=True)
     for name, attr in _KEY_METRICS:
         values = [getattr(r.overall, attr) for r in runs]
-        row = f"{name:<{name_w}}" + "".join(f"  {_fmt_metric(attr, v):>{col}}" for v in values)
-        row += "".join(f"  {_delta(attr, values[0], v):>{col}}" for v in values[1:])
-        lines.append(row)
+        overall.add_row(name, *(_fmt_metric(attr, v) for v in values), *(_delta(attr, values[0], v) for v in values[1:]))
+    lines += ["", *_plain(overall)]
 
-    types = list(dict.fromkeys(t for r in runs for t in r.per_type))
-    type_w = max(len("type"), *(len(t) for t in types))
-    head = f"{'type':<{type_w}}  {'n':>4}"
+    by_type = _text_table()
+    by_type.add_column("type", no_wrap=True)
+    by_type.add_column("n", justify="right", no_wrap=True)
     for short, _ in _TYPE_METRICS:
-        head += "".join(f"  {short + ' ' + x:>{col}}" for x in letters)
-        head += "".join(f"  {'Δ' + x:>{6}}" for x in letters[1:])
-    lines += ["", "Per type:", head, "-" * len(head)]
-    for t in types:
+        for header in [*(f"{short} {x}" for x in letters), *(f"Δ{x}" for x in letters[1:])]:
+            by_type.add_column(header, justify="right", no_wrap=True)
+    for t in dict.fromkeys(t for r in runs for t in r.per_type):
         ms = [r.per_type.get(t) for r in runs]
         n = next((m.n for m in ms if m is not None), 0)
-        row = f"{t:<{type_w}}  {n:>4}"
+        cells = [t, str(n)]
         for _, attr in _TYPE_METRICS:
             values = [getattr(m, attr) if m is not None else None for m in ms]
-            row += "".join(f"  {_f(v):>{col}}" for v in values)
-            row += "".join(f"  {_delta(attr, values[0], v):>{6}}" for v in values[1:])
-        lines.append(row)
+            cells += [*(_f(v) for v in values), *(_delta(attr, values[0], v) for v in values[1:])]
+        by_type.add_row(*cells)
+    lines += ["", "Per type:", *_plain(by_type)]
 
     base = {r.id: r for r in runs[0].items}
     for letter, run in zip(letters[1:], runs[1:]):
@@ -261,7 +297,7 @@ def render_comparison(runs: Sequence[EvalRun], show_failures: bool = True) -> st
         broken = [r for r in run.items if r.id in base and not r.passed and base[r.id].passed]
         lines += ["", f"Changed from A to {letter}: {len(fixed)} fixed, {len(broken)} broken"]
         lines += [f"  fixed   {r.id}" for r in fixed]
-        lines += [f"  broken  {r.id}  {'; '.join(r.reasons)}" for r in broken]
+        lines += [f"  broken  {r.id}  {'; '.join(r.reasons)}" for r in broken]  # one item a line: no columns to align
     if show_failures:
         for letter, run in zip(letters, runs):
             lines += ["", f"{letter} ({run.label}):", *failing_lines(run)]
@@ -269,363 +305,193 @@ def render_comparison(runs: Sequence[EvalRun], show_failures: bool = True) -> st
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# HTML
+# HTML: the markup is in templates/report.html.j2; here only what to show and the charts' geometry.
 # ---------------------------------------------------------------------------------------------------------------
 
 _COLORS = ["#2563eb", "#f59e0b", "#10b981", "#db2777", "#7c3aed", "#0891b2", "#65a30d", "#dc2626"]
-
-_CSS = """
-:root { --ink:#1f2937; --muted:#6b7280; --line:#e5e7eb; --bg:#f6f7f9; --card:#fff; --bad:#b91c1c; --good:#047857; }
-* { box-sizing: border-box; }
-body { margin:0; background:var(--bg); color:var(--ink); font: 15px/1.55 system-ui, -apple-system, "Segoe UI",
-  "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", "Source Han Sans SC",
-  "WenQuanYi Micro Hei", "Noto Serif CJK SC", sans-serif; }
-main { max-width: 1240px; margin: 0 auto; padding: 28px 24px 60px; }
-h1 { font-size: 26px; margin: 0 0 4px; letter-spacing: -0.01em; }
-h2 { font-size: 19px; margin: 34px 0 12px; padding-bottom: 6px; border-bottom: 1px solid var(--line); }
-h3 { font-size: 15px; margin: 0 0 8px; }
-.sub { color: var(--muted); margin: 0; }
-.banner { margin: 16px 0 0; padding: 10px 14px; border-radius: 8px; font-weight: 600; }
-.banner.pass { background: #ecfdf5; color: var(--good); border: 1px solid #a7f3d0; }
-.banner.fail { background: #fef2f2; color: var(--bad); border: 1px solid #fecaca; }
-.banner ul { margin: 6px 0 0; padding-left: 20px; font-weight: 400; }
-.configs { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 12px; margin-top: 18px; }
-.config, .card, .chart, .item { background: var(--card); border: 1px solid var(--line); border-radius: 10px; }
-.config { padding: 12px 14px; font-size: 13px; }
-.config .name { font-weight: 600; font-size: 14px; margin-bottom: 4px; }
-.config code { font-size: 12px; }
-.swatch { display: inline-block; width: 11px; height: 11px; border-radius: 3px; margin-right: 6px; vertical-align: -1px; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(178px, 1fr)); gap: 12px; }
-.card { padding: 12px 14px; }
-.card .k { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
-.card .v { font-size: 26px; font-weight: 650; line-height: 1.2; margin-top: 2px; font-variant-numeric: tabular-nums; }
-.card .v.small { font-size: 18px; }
-.card .row { display: flex; align-items: baseline; gap: 6px; }
-.card .d { font-size: 12px; font-variant-numeric: tabular-nums; }
-.card .note { color: var(--muted); font-size: 12px; margin-top: 2px; }
-.up { color: var(--good); } .down { color: var(--bad); }
-.charts { display: grid; grid-template-columns: repeat(3, 1fr); gap: 12px; }
-.chart { padding: 12px 12px 6px; }
-.chart svg { width: 100%; height: auto; display: block; }
-.legend { display: flex; flex-wrap: wrap; gap: 14px; font-size: 13px; margin: 0 0 10px; color: var(--muted); }
-.latency { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 12px 14px; }
-.latency p { margin: 0 0 6px; }
-.latency svg { width: 100%; height: auto; display: block; }
-table { border-collapse: collapse; width: 100%; background: var(--card); font-size: 13px;
-  font-variant-numeric: tabular-nums; border: 1px solid var(--line); border-radius: 10px; overflow: hidden; }
-th, td { padding: 6px 9px; text-align: right; border-bottom: 1px solid var(--line); white-space: nowrap; }
-th:first-child, td:first-child { text-align: left; }
-th { background: #f9fafb; font-weight: 600; color: #374151; }
-tr.all td { font-weight: 650; background: #f9fafb; }
-details { margin-top: 10px; } summary { cursor: pointer; color: #374151; font-weight: 600; }
-.item { padding: 14px 16px; margin-bottom: 12px; }
-.item-head { display: flex; flex-wrap: wrap; gap: 8px; align-items: baseline; margin-bottom: 8px; }
-.item-head .id { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; font-size: 13px; color: var(--muted); }
-.item-head .q { font-size: 16px; font-weight: 600; }
-.badge { display: inline-block; font-size: 11px; padding: 1px 7px; border-radius: 999px; background: #eef2ff; color: #3730a3;
-  font-weight: 600; white-space: nowrap; }
-.badge.refused { background: #f3f4f6; color: #4b5563; }
-.badge.pass { background: #ecfdf5; color: var(--good); }
-.badge.fail { background: #fef2f2; color: var(--bad); }
-.history { font-size: 13px; color: var(--muted); margin: -2px 0 8px; }
-.history div { margin: 1px 0; }
-.cols { display: grid; gap: 12px; }
-.cols > div { min-width: 0; border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; background: #fcfcfd; }
-.cols h4 { margin: 0 0 6px; font-size: 13px; color: #374151; display: flex; gap: 8px; align-items: center; flex-wrap: wrap; }
-.label { color: var(--muted); font-size: 12px; margin: 6px 0 2px; }
-.must { display: flex; flex-wrap: wrap; gap: 5px; }
-.must span { background: #fff7ed; border: 1px solid #fed7aa; color: #9a3412; border-radius: 6px; padding: 0 6px; font-size: 13px; }
-.must span.ok { background: #ecfdf5; border-color: #a7f3d0; color: var(--good); }
-.evidence, .quote { font-size: 13px; background: #fff; border-left: 3px solid #cbd5e1; padding: 4px 8px; margin: 2px 0; }
-.answer { white-space: pre-wrap; word-break: break-word; font-size: 14px; }
-.reasons { display: flex; flex-wrap: wrap; gap: 5px; margin-bottom: 6px; }
-.reasons span { background: #fef2f2; color: var(--bad); border-radius: 6px; padding: 0 7px; font-size: 12px; }
-.cites { margin: 4px 0 0; padding: 0; list-style: none; }
-.cites li { margin: 6px 0 0; font-size: 13px; }
-.cites .src { color: var(--muted); font-size: 12px; }
-.meta { color: var(--muted); font-size: 12px; margin-top: 6px; }
-.empty { color: var(--muted); }
-footer { color: var(--muted); font-size: 12px; margin-top: 40px; }
-@media (max-width: 900px) { .charts { grid-template-columns: 1fr; } }
-"""
+_DENOMINATORS = {"answer_accuracy": "answerable", "citation_accuracy": "cited", "recall_at_3": "retrieval_scored"}
+_CARDS: list[tuple[str, str, Callable[[Metrics], str]]] = [  # (title, metric, note on the first run's counts)
+    ("answer accuracy", "answer_accuracy", lambda m: f"of {m.answerable} answerable questions"),
+    ("citation accuracy", "citation_accuracy", lambda m: f"evidence cited, of {m.cited}"),
+    ("refusal precision", "refusal_precision", lambda m: f"of {m.refused} refused"),
+    ("refusal recall", "refusal_recall", lambda m: f"of {m.expected_refusals} to refuse"),
+    ("ungrounded answers", "ungrounded_rate", lambda m: f"of {m.answered} answered"),
+    ("recall@1", "recall_at_1", lambda m: f"evidence in top 1, of {m.retrieval_scored}"),
+    ("recall@3", "recall_at_3", lambda m: f"evidence in top 3, of {m.retrieval_scored}"),
+    ("recall@5", "recall_at_5", lambda m: f"evidence in top 5, of {m.retrieval_scored}"),
+    ("MRR", "mrr", lambda m: "mean of 1/rank of the evidence"),
+    ("latency p50", "latency_p50_ms", lambda m: "median per question"),
+    ("latency p95", "latency_p95_ms", lambda m: "95th percentile"),
+    ("errors", "errors", lambda m: "questions that raised"),
+]
+_CHARTS = [("Answer accuracy", "answer_accuracy"), ("Citation accuracy", "citation_accuracy"),
+           ("Retrieval recall@3", "recall_at_3")]
 
 
-def _e(text: Any) -> str:
-    return html.escape(str(text), quote=True)
+@functools.cache
+def _environment() -> Environment:
+    # autoescape: every question, answer, quote and label is escaped; nothing is ever marked safe.
+    return Environment(loader=PackageLoader("aidqa", "eval/templates"), autoescape=True, undefined=StrictUndefined,
+                       trim_blocks=True, lstrip_blocks=True)
 
 
 def _pct(value: float | None) -> str:
     return DASH if value is None else f"{value * 100:.1f}%"
 
 
-def _bar_chart(title: str, attr: str, runs: Sequence[EvalRun]) -> str:
-    """Horizontal grouped bars (one group per type, one bar per run), values 0–1, as inline SVG."""
+def _color(index: int) -> str:
+    return _COLORS[index % len(_COLORS)]
+
+
+def _px(value: float) -> float:
+    """An SVG coordinate to a tenth of a unit: short attributes, no visible difference."""
+    return round(value, 1)
+
+
+def _bar_chart(title: str, attr: str, runs: Sequence[EvalRun]) -> dict[str, Any]:
+    """Horizontal grouped bars (one group per type, one bar per run), values 0–1, as SVG geometry."""
     types = list(dict.fromkeys(t for r in runs for t in r.per_type)) + ["all"]
     label_w, bar_w, value_w = 92, 230, 52
-    width = label_w + bar_w + value_w
-    bar_h, gap = 13, 2
+    bar_h, gap, top = 13, 2, 8
     group_h = len(runs) * (bar_h + gap) + 9
-    top = 8
     height = top + group_h * len(types) + 20
-    parts = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="{_e(title)}" font-size="11">']
-    for frac in (0, 0.25, 0.5, 0.75, 1):
-        x = label_w + frac * bar_w
-        parts.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{height - 16}" stroke="#e5e7eb"/>')
-        parts.append(f'<text x="{x:.1f}" y="{height - 4}" text-anchor="middle" fill="#9ca3af">{frac * 100:.0f}%</text>')
+    groups = []
     for gi, t in enumerate(types):
         y0 = top + gi * group_h
-        mid = y0 + (len(runs) * (bar_h + gap)) / 2
-        weight = ' font-weight="700"' if t == "all" else ""
-        parts.append(f'<text x="{label_w - 8}" y="{mid + 4:.1f}" text-anchor="end" fill="#374151"{weight}>{_e(t)}</text>')
+        bars = []
         for ri, run in enumerate(runs):
             m = run.overall if t == "all" else run.per_type.get(t)
             value = getattr(m, attr) if m is not None else None
             y = y0 + ri * (bar_h + gap)
-            color = _COLORS[ri % len(_COLORS)]
-            if value is None:
-                parts.append(f'<text x="{label_w + 4}" y="{y + bar_h - 3}" fill="#9ca3af">{DASH} n/a</text>')
-                continue
-            w = max(value * bar_w, 1.5)
-            n_note = f"{getattr(m, _DENOMINATORS[attr])} items"
-            parts.append(f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" rx="2" fill="{color}">'
-                         f'<title>{_e(run.label)} · {_e(t)}: {_pct(value)} of {n_note}</title></rect>')
-            parts.append(f'<text x="{label_w + bar_w + 6}" y="{y + bar_h - 3}" fill="#374151">{_pct(value)}</text>')
-    parts.append("</svg>")
-    return f'<div class="chart"><h3>{_e(title)}</h3>{"".join(parts)}</div>'
+            bar: dict[str, Any] = {"y": y, "text_y": y + bar_h - 3, "value": value, "pct": _pct(value),
+                                   "color": _color(ri)}
+            if value is not None:
+                bar["width"] = _px(max(value * bar_w, 1.5))  # a zero still shows as a sliver
+                bar["tooltip"] = f"{run.label} · {t}: {_pct(value)} of {getattr(m, _DENOMINATORS[attr])} items"
+            bars.append(bar)
+        groups.append({"type": t, "label_y": _px(y0 + len(runs) * (bar_h + gap) / 2 + 4), "bars": bars})
+    return {
+        "title": title, "width": label_w + bar_w + value_w, "height": height, "bar_x": label_w, "bar_h": bar_h,
+        "label_x": label_w - 8, "value_x": label_w + bar_w + 6, "grid_y1": top - 4, "grid_y2": height - 16,
+        "ticks": [{"x": _px(label_w + frac * bar_w), "label": f"{frac * 100:.0f}%"} for frac in (0, 0.25, 0.5, 0.75, 1)],
+        "groups": groups,
+    }
 
 
-_DENOMINATORS = {"answer_accuracy": "answerable", "citation_accuracy": "cited", "recall_at_3": "retrieval_scored"}
-
-
-def _latency_chart(runs: Sequence[EvalRun]) -> str:
-    """Each run's latencies sorted (x: share of questions, y: ms) with its p50 and p95 marked."""
+def _latency_chart(runs: Sequence[EvalRun]) -> dict[str, Any]:
+    """Each run's latencies sorted (x: share of questions, y: ms) with its p50 and p95 marked, as SVG geometry."""
     series = [sorted(r.latency_ms for r in run.items if r.error is None) for run in runs]
     top_ms = max((s[-1] for s in series if s), default=1.0) or 1.0
     magnitude = 10 ** math.floor(math.log10(max(top_ms, 1.0)))
     y_max = next(m * magnitude for m in (1, 2, 4, 8, 10) if m * magnitude >= top_ms)  # quarters stay round numbers
     left, right, top, bottom, width, height = 52, 12, 10, 26, 900, 190
     plot_w, plot_h = width - left - right, height - top - bottom
-    parts = [f'<svg viewBox="0 0 {width} {height}" role="img" aria-label="latency" font-size="11">']
-    for frac in (0, 0.25, 0.5, 0.75, 1):
-        y = top + plot_h * (1 - frac)
-        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}" stroke="#e5e7eb"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#9ca3af">{y_max * frac:.0f} ms</text>')
-    for q, anchor in ((0, "start"), (25, "middle"), (50, "middle"), (75, "middle"), (100, "end")):
-        x = left + plot_w * q / 100
-        parts.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="{anchor}" fill="#9ca3af">{q}%</text>')
+
+    def y_of(ms: float) -> float:
+        return _px(top + plot_h * (1 - ms / y_max))
+
+    lines = []
     for ri, (run, s) in enumerate(zip(runs, series)):
         if not s:
             continue
-        color = _COLORS[ri % len(_COLORS)]
         n = len(s)
-        pts = " ".join(
-            f"{left + plot_w * (i / (n - 1) if n > 1 else 0.5):.1f},{top + plot_h * (1 - v / y_max):.1f}"
-            for i, v in enumerate(s)
-        )
-        parts.append(f'<polyline points="{pts}" fill="none" stroke="{color}" stroke-width="2"/>')
+        points = " ".join(f"{_px(left + plot_w * (i / (n - 1) if n > 1 else 0.5))},{y_of(v)}" for i, v in enumerate(s))
+        marks = []
         for p in (50, 95):
             v = percentile(s, p)
             assert v is not None
-            x, y = left + plot_w * p / 100, top + plot_h * (1 - v / y_max)
-            parts.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="#fff" stroke="{color}" stroke-width="2">'
-                         f'<title>{_e(run.label)}: p{p} {v:.0f} ms</title></circle>')
+            x, y = _px(left + plot_w * p / 100), y_of(v)
             dy = -8 if ri % 2 == 0 else 18  # alternate above/below so that two runs' labels do not collide
-            parts.append(f'<text x="{x - 6:.1f}" y="{y + dy:.1f}" text-anchor="end" fill="{color}">p{p} {v:.0f} ms</text>')
-    parts.append("</svg>")
-    return "".join(parts)
+            marks.append({"x": x, "y": y, "text_x": _px(x - 6), "text_y": _px(y + dy), "label": f"p{p} {v:.0f} ms",
+                          "tooltip": f"{run.label}: p{p} {v:.0f} ms"})
+        lines.append({"color": _color(ri), "points": points, "marks": marks})
+    return {
+        "width": width, "height": height, "x1": left, "x2": width - right, "label_x": left - 6,
+        "y_ticks": [{"y": _px(top + plot_h * (1 - frac)), "label_y": _px(top + plot_h * (1 - frac) + 4),
+                     "label": f"{y_max * frac:.0f} ms"} for frac in (0, 0.25, 0.5, 0.75, 1)],
+        "x_ticks": [{"x": _px(left + plot_w * q / 100), "label": f"{q}%", "anchor": anchor}
+                    for q, anchor in ((0, "start"), (25, "middle"), (50, "middle"), (75, "middle"), (100, "end"))],
+        "x_label_y": height - 8, "lines": lines,
+    }
 
 
-def _legend(runs: Sequence[EvalRun]) -> str:
-    if len(runs) < 2:
-        return ""
-    entries = "".join(
-        f'<span><span class="swatch" style="background:{_COLORS[i % len(_COLORS)]}"></span>'
-        f"{_LETTERS[i] if i < len(_LETTERS) else i + 1}: {_e(run.label)}</span>"
-        for i, run in enumerate(runs)
-    )
-    return f'<div class="legend">{entries}</div>'
-
-
-def _card(title: str, attr: str, runs: Sequence[EvalRun], note: Callable[[Metrics], str]) -> str:
+def _card(title: str, attr: str, runs: Sequence[EvalRun], note: Callable[[Metrics], str]) -> dict[str, Any]:
+    """One summary card: the metric of each run and, for runs after the first, the change against the first."""
     values = [getattr(r.overall, attr) for r in runs]
     is_ms = attr.startswith("latency")
     higher_better = not (is_ms or attr in ("ungrounded_rate", "errors"))
     rows = []
     for i, v in enumerate(values):
         shown = _ms(v) + " ms" if is_ms and v is not None else (str(v) if attr == "errors" else _pct(v))
-        swatch = f'<span class="swatch" style="background:{_COLORS[i % len(_COLORS)]}"></span>' if len(runs) > 1 else ""
-        delta = ""
+        delta = None
         if i > 0 and v is not None and values[0] is not None:
             d = v - values[0]
             if abs(d) > 1e-12:
-                cls = "up" if (d > 0) == higher_better else "down"
                 text = f"{d:+.0f} ms" if is_ms else (f"{d:+d}" if attr == "errors" else f"{d * 100:+.1f} pt")
-                delta = f'<span class="d {cls}">{text}</span>'
+                delta = {"text": text, "cls": "up" if (d > 0) == higher_better else "down"}
             else:
-                delta = '<span class="d">±0</span>'
-        size = " small" if len(runs) > 1 else ""
-        rows.append(f'<div class="row">{swatch}<span class="v{size}">{shown}</span>{delta}</div>')
-    return (f'<div class="card"><div class="k">{_e(title)}</div>{"".join(rows)}'
-            f'<div class="note">{_e(note(runs[0].overall))}</div></div>')
+                delta = {"text": "±0", "cls": ""}
+        rows.append({"color": _color(i), "shown": shown, "delta": delta})
+    return {"title": title, "rows": rows, "note": note(runs[0].overall)}
 
 
-def _cards(runs: Sequence[EvalRun]) -> str:
-    cards = [
-        ("answer accuracy", "answer_accuracy", lambda m: f"of {m.answerable} answerable questions"),
-        ("citation accuracy", "citation_accuracy", lambda m: f"evidence cited, of {m.cited}"),
-        ("refusal precision", "refusal_precision", lambda m: f"of {m.refused} refused"),
-        ("refusal recall", "refusal_recall", lambda m: f"of {m.expected_refusals} to refuse"),
-        ("ungrounded answers", "ungrounded_rate", lambda m: f"of {m.answered} answered"),
-        ("recall@1", "recall_at_1", lambda m: f"evidence in top 1, of {m.retrieval_scored}"),
-        ("recall@3", "recall_at_3", lambda m: f"evidence in top 3, of {m.retrieval_scored}"),
-        ("recall@5", "recall_at_5", lambda m: f"evidence in top 5, of {m.retrieval_scored}"),
-        ("MRR", "mrr", lambda m: "mean of 1/rank of the evidence"),
-        ("latency p50", "latency_p50_ms", lambda m: "median per question"),
-        ("latency p95", "latency_p95_ms", lambda m: "95th percentile"),
-        ("errors", "errors", lambda m: "questions that raised"),
-    ]
-    return '<div class="cards">' + "".join(_card(t, a, runs, n) for t, a, n in cards) + "</div>"
+def _type_table(run: EvalRun) -> list[dict[str, Any]]:
+    return [{"name": name, "cells": [fmt(m) for _, fmt in _COLUMNS], "is_all": name == "all"}
+            for name, m in _metrics_rows(run)]
 
 
-def _type_table(run: EvalRun) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h, _, _ in _COLUMNS)
-    rows = []
-    for name, m in _metrics_rows(run):
-        cls = ' class="all"' if name == "all" else ""
-        rows.append(f"<tr{cls}><td>{_e(name)}</td>" + "".join(f"<td>{_e(fmt(m))}</td>" for _, _, fmt in _COLUMNS) + "</tr>")
-    return f"<table><thead><tr><th>type</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
-
-
-def _expected_block(r: ItemResult) -> str:
-    parts = ['<div><h4>Expected</h4>']
-    if r.expected_refusal:
-        parts.append('<div><span class="badge refused">refusal</span> the reports do not answer this</div>')
-    if r.must:
-        parts.append('<div class="label">must appear in the answer</div><div class="must">'
-                     + "".join(f"<span>{_e(m)}</span>" for m in r.must) + "</div>")
-    if r.evidence is not None:
-        parts.append(f'<div class="label">evidence (must be cited)</div><div class="evidence">{_e(r.evidence)}</div>')
-    parts.append("</div>")
-    return "".join(parts)
-
-
-def _answer_block(r: ItemResult | None, run: EvalRun, index: int, many: bool) -> str:
-    color = _COLORS[index % len(_COLORS)]
-    letter = _LETTERS[index] if index < len(_LETTERS) else str(index + 1)
-    name = (f'<span><span class="swatch" style="background:{color}"></span>{_e(letter)}: {_e(run.label)}</span>'
-            if many else "<span>Answer</span>")
+def _answer_view(r: ItemResult | None) -> dict[str, Any] | None:
+    """What one run did with a failing question; None if the question is not in that run."""
     if r is None:
-        return f'<div><h4>{name}</h4><div class="empty">not in this run</div></div>'
-    status = '<span class="badge pass">pass</span>' if r.passed else '<span class="badge fail">fail</span>'
-    parts = [f"<div><h4>{name} {status}</h4>"]
-    if r.reasons:
-        parts.append('<div class="reasons">' + "".join(f"<span>{_e(x)}</span>" for x in r.reasons) + "</div>")
+        return None
     a = r.answer
-    if a is None:
-        parts.append(f'<div class="empty">no answer ({_e(r.error or "error")})</div></div>')
-        return "".join(parts)
-    rewritten = getattr(a, "standalone_question", None)
-    if rewritten:
-        parts.append(f'<div class="label">asked as: {_e(rewritten)}</div>')
-    refused = '<span class="badge refused">refused</span> ' if a.refused else ""
-    parts.append(f'<div class="answer">{refused}{_e(a.answer)}</div>')
-    if a.citations:
-        parts.append('<ul class="cites">')
-        for c in a.citations:
-            parts.append(f'<li><span class="src">[{c.id}] {_e(c.source)} · {_e(c.section)} · {c.start}–{c.end}</span>'
-                         f'<div class="quote">{_e(c.quote)}</div></li>')
-        parts.append("</ul>")
-    if r.evidence is not None:
-        rank = f"evidence at retrieval rank {r.retrieval_rank}" if r.retrieval_rank else \
-            f"evidence not in the top {len(a.retrieved)} retrieved passages"
-    else:
+    if a is None:  # it raised: the template shows the error instead
+        return {"result": r, "answer": None}
+    if r.evidence is None:
         rank = "no evidence to look for"
-    parts.append(f'<div class="meta">{_e(rank)} · {r.latency_ms:.0f} ms</div></div>')
-    return "".join(parts)
+    elif r.retrieval_rank:
+        rank = f"evidence at retrieval rank {r.retrieval_rank}"
+    else:
+        rank = f"evidence not in the top {len(a.retrieved)} retrieved passages"
+    return {"result": r, "answer": a, "asked_as": a.standalone_question,
+            "meta": f"{rank} · {r.latency_ms:.0f} ms"}
 
 
-def _failures_section(runs: Sequence[EvalRun]) -> str:
+def _failures(runs: Sequence[EvalRun]) -> list[dict[str, Any]]:
+    """Every question failing in any run, in run order: the expected side (from the first run that has it) and
+    each run's answer."""
     by_run = [{r.id: r for r in run.items} for run in runs]
-    order = list(dict.fromkeys(r.id for run in runs for r in run.items))
+    order = dict.fromkeys(r.id for run in runs for r in run.items)
     failing = [i for i in order if any(i in m and not m[i].passed for m in by_run)]
-    many = len(runs) > 1
-    title = f"Failing questions ({len(failing)})" if not many else f"Questions failing in any run ({len(failing)})"
-    if not failing:
-        return f'<h2>{title}</h2><p class="empty">Every question passed.</p>'
-    articles = []
-    for item_id in failing:
-        first = next(m[item_id] for m in by_run if item_id in m)
-        head = (f'<div class="item-head"><span class="id">{_e(item_id)}</span><span class="badge">{_e(first.type)}</span>'
-                f'<span class="q">{_e(first.question)}</span></div>')
-        history = ""
-        if first.history:
-            turns = "".join(f"<div>earlier: {_e(u)} → {_e(a)}</div>" for u, a in first.history)
-            history = f'<div class="history">{turns}</div>'
-        blocks = [_expected_block(first)] + [_answer_block(m.get(item_id), run, i, many) for i, (m, run) in
-                                             enumerate(zip(by_run, runs))]
-        cols = f"minmax(0, 0.8fr) repeat({len(runs)}, minmax(0, 1.2fr))"
-        articles.append(f'<article class="item">{head}{history}'
-                        f'<div class="cols" style="grid-template-columns:{cols}">{"".join(blocks)}</div></article>')
-    return f"<h2>{title}</h2>" + "".join(articles)
+    return [{"expected": next(m[i] for m in by_run if i in m), "answers": [_answer_view(m.get(i)) for m in by_run]}
+            for i in failing]
 
 
 def render_html(runs: Sequence[EvalRun], thresholds: dict[str, float | None] | None = None) -> str:
     """A self-contained HTML report (inline CSS and SVG, no scripts, nothing fetched): summary cards, per-type bar
     charts, latency, per-type tables and every failing question with what was expected next to what each run
-    answered and cited. All question, answer and report text is HTML-escaped."""
+    answered and cited. All question, answer and report text is HTML-escaped (the template autoescapes)."""
     runs = list(runs)
     if not runs:
         raise ValueError("no runs to report")
-    first = runs[0]
-    many = len(runs) > 1
-    title = "aidqa evaluation" + (" — comparison" if many else "")
-    when = first.started_at.replace("T", " ")
-    dataset = f"{_e(first.dataset)} · " if first.dataset else ""
-    out = [
-        '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body><main>",
-        f"<h1>{_e(title)}</h1>",
-        (f'<p class="sub">{dataset}{first.overall.n} questions · {_e(when)} · '
-         f'{" + ".join(f"{r.duration_s:.1f} s" for r in runs)}</p>'),
-    ]
     active = {k: v for k, v in (thresholds or {}).items() if v is not None}
-    if active:
-        failures = [msg for run in runs for msg in check_thresholds(run, **(thresholds or {}))]
-        limits = ", ".join(f"{k.replace('_', ' ')} ≥ {v:g}" for k, v in active.items())
-        if failures:
-            out.append(f'<div class="banner fail">Thresholds not met ({_e(limits)})<ul>'
-                       + "".join(f"<li>{_e(f)}</li>" for f in failures) + "</ul></div>")
-        else:
-            out.append(f'<div class="banner pass">All thresholds met ({_e(limits)})</div>')
-    out.append('<div class="configs">')
-    for i, run in enumerate(runs):
-        c = run.config
-        swatch = f'<span class="swatch" style="background:{_COLORS[i % len(_COLORS)]}"></span>' if many else ""
-        letter = f"{_LETTERS[i]}: " if many and i < len(_LETTERS) else ""
-        chunking = ", ".join(f"{k}={v}" for k, v in c["chunking"].items())
-        out.append(f'<div class="config"><div class="name">{swatch}{_e(letter)}{_e(run.label)}</div>'
-                   f'model <code>{_e(c["embedding_model"])}</code> · index <code>{_e(c["index_name"])}</code><br>'
-                   f'chunking {_e(chunking)} · top_k {_e(c["top_k"])}</div>')
-    out.append("</div>")
-    out += ["<h2>Overall</h2>", _legend(runs), _cards(runs)]
-    out += ["<h2>By question type</h2>", _legend(runs), '<div class="charts">',
-            _bar_chart("Answer accuracy", "answer_accuracy", runs),
-            _bar_chart("Citation accuracy", "citation_accuracy", runs),
-            _bar_chart("Retrieval recall@3", "recall_at_3", runs), "</div>"]
-    line = " · ".join(
-        f"{_e(run.label) + ': ' if many else ''}p50 {_ms(run.overall.latency_p50_ms)} ms, "
-        f"p95 {_ms(run.overall.latency_p95_ms)} ms" for run in runs
+    page = _environment().get_template("report.html.j2").render(
+        runs=[{"letter": _letter(i), "color": _color(i), "run": run,
+               "chunking": ", ".join(f"{k}={v}" for k, v in run.config["chunking"].items()),
+               "type_rows": _type_table(run)}
+              for i, run in enumerate(runs)],
+        many=len(runs) > 1,
+        first=runs[0],
+        when=runs[0].started_at.replace("T", " "),
+        durations=" + ".join(f"{r.duration_s:.1f} s" for r in runs),
+        limits=", ".join(f"{k.replace('_', ' ')} ≥ {v:g}" for k, v in active.items()),
+        threshold_failures=[msg for run in runs for msg in check_thresholds(run, **(thresholds or {}))] if active else [],
+        cards=[_card(title, attr, runs, note) for title, attr, note in _CARDS],
+        charts=[_bar_chart(title, attr, runs) for title, attr in _CHARTS],
+        latency=_latency_chart(runs),
+        type_headers=["type", *(h for h, _ in _COLUMNS)],
+        failures=_failures(runs),
+        ms=_ms,
     )
-    out += ["<h2>Latency</h2>", f'<div class="latency"><p>{line} — per question, sorted fastest to slowest</p>',
-            _latency_chart(runs), "</div>"]
-    for i, run in enumerate(runs):
-        prefix = f"{_LETTERS[i]}: {run.label} — " if many and i < len(_LETTERS) else ""
-        out.append(f"<details{' open' if i == 0 else ''}><summary>{_e(prefix)}all metrics by type</summary>"
-                   f"{_type_table(run)}</details>")
-    out.append(_failures_section(runs))
-    out.append('<footer>answer: every <i>must</i> string in the answer (refusal expected: refused) · citation: the '
-               'evidence inside the cited quotes · recall@k: the evidence in the top k retrieved passages · matching '
-               'ignores whitespace, width and case. Generated by <code>aidqa eval</code>.</footer>')
-    out.append("</main></body></html>")
-    return "\n".join(out)
+    logger.debug("rendered the HTML report of %d run(s): %d characters", len(runs), len(page))
+    return page
