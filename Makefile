@@ -28,7 +28,7 @@ test: install browser
 
 # The edit-test loop: unit tests only (no model, no index, no server; under a minute). Markers: tests/conftest.py.
 test-fast: install
-	$(BIN)/python -m pytest -m unit -q
+	AIDQA_FAST_PROPERTIES=1 $(BIN)/python -m pytest -m unit -q
 
 bench: install
 	$(BIN)/python scripts/benchmark.py

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import json
+import re
 import shutil
 import socket
 import threading
@@ -81,18 +84,33 @@ def serve_app(app, start_seconds: float = 60) -> Iterator[str]:
 # ---- markers: every test gets exactly one of unit / integration / browser / quality -------------------------------
 
 KINDS = ("unit", "integration", "browser", "quality")
-# Fixtures that load the real embedding model, build a real index or start a real server: a test that needs one
-# (directly or through another fixture; ``item.fixturenames`` is the closure) is an integration test.
-HEAVY_FIXTURES = {"assistant", "embeddings"}
 FILE_KINDS = {"test_browser.py": "browser", "test_dev_set.py": "quality"}
+# What makes a test an integration test: it (or a fixture it uses, directly or through another fixture) loads the
+# real embedding model, builds or opens an index, starts a server or the Gradio app, or runs a process. Read from
+# the source, so a new test is classified without anyone remembering to mark it; an explicit mark wins.
+HEAVY = re.compile(r"\b(?:Assistant|_assistant|IndexStore|SentenceEmbeddings|embeddings|create_app|serve_app|build_ui"
+                   r"|subprocess|Popen|from_settings|gradio_client)\b")
+
+
+@functools.cache
+def _heavy_source(func) -> bool:
+    try:
+        return HEAVY.search(inspect.getsource(func)) is not None
+    except (OSError, TypeError):
+        return False
+
+
+def _kind(item) -> str:
+    kind = FILE_KINDS.get(item.path.name)
+    if kind is not None:
+        return kind
+    funcs = [getattr(item, "function", None)]
+    for defs in getattr(getattr(item, "_fixtureinfo", None), "name2fixturedefs", {}).values():
+        funcs.extend(d.func for d in defs if d.baseid != "" or d.argname in ("assistant", "settings"))
+    return "integration" if any(_heavy_source(f) for f in funcs if f is not None) else "unit"
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        explicit = [k for k in KINDS if item.get_closest_marker(k) is not None]
-        if explicit:
-            continue
-        kind = FILE_KINDS.get(item.path.name)
-        if kind is None:
-            kind = "integration" if HEAVY_FIXTURES & set(getattr(item, "fixturenames", ())) else "unit"
-        item.add_marker(getattr(pytest.mark, kind))
+        if not any(item.get_closest_marker(k) is not None for k in KINDS):
+            item.add_marker(getattr(pytest.mark, _kind(item)))
