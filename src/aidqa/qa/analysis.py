@@ -8,9 +8,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from aidqa.zh.chars import is_han
+from aidqa.zh.lexicon import QueryLexicon
 from aidqa.zh.numbers import YEAR_RE, numbers_in
 from aidqa.zh.segment import ZH_STOP_WORDS, char_bigrams
-from aidqa.zh.terms import expansion_text, glossary, query_term_groups
+from aidqa.zh.terms import expansion_text, query_term_groups
 
 _AMOUNT_RE = re.compile(
     r"多少|几[个位名家场项次批所条座人万亿年]?|多大|多高|多长|多重|数量|金额|规模|比例|比率|百分之|"
@@ -94,10 +95,10 @@ def asks_amount(question: str) -> bool:
     return bool(_AMOUNT_RE.search(question))
 
 
-def anchors(question: str, language: str) -> list[tuple[str, ...]]:
+def anchors(question: str, language: str, lexicon: QueryLexicon | None = None) -> list[tuple[str, ...]]:
     """The specific things a question names, each of which must be in the cited paragraph: years and numbers,
-    place/organisation/person names, Latin-script terms in a Chinese question (GDP), and English names the
-    glossary knows (Tibet → 西藏). Each anchor is a group of acceptable spellings (天津市 is also 天津)."""
+    place/organisation/person names, Latin-script terms in a Chinese question (GDP), and capitalised English names
+    the lexicon puts into the corpus's Chinese (Tibet → 西藏, Huangnan → 黄南). Each anchor is a group of acceptable spellings (天津市 is also 天津)."""
     found: list[tuple[str, ...]] = []
     for year in YEAR_RE.findall(question):
         found.append((year.rstrip("年"),))
@@ -119,10 +120,10 @@ def anchors(question: str, language: str) -> list[tuple[str, ...]]:
                 short = word[:-1] if word.endswith(_PLACE_SUFFIXES) and len(word) > 2 else word
                 found.append((word, short))
     else:
-        table = glossary()
+        lexicon = lexicon or QueryLexicon(())
         for m in re.finditer(r"\b[A-Z][a-z]+", question):
-            if m.start() > 0 and m.group().lower() in table:
-                found.append(table[m.group().lower()])
+            if m.start() > 0 and (spellings := lexicon.translate(m.group().lower())):
+                found.append(spellings)
     unique: list[tuple[str, ...]] = []
     for a in found:
         if a not in unique:
@@ -176,7 +177,7 @@ class QuestionAnalysis:
 
     question: str
     language: str
-    terms: tuple[tuple[str, ...], ...]  # key terms, each with its glossary alternatives (query_term_groups)
+    terms: tuple[tuple[str, ...], ...]  # key terms, each a group of spellings (query_term_groups)
     amount: bool  # 多少/几/how much: the answer is a figure
     unit: str | None  # the unit such an answer carries (元, 人, %…), when it is an amount question
     units: tuple[str, ...]  # every unit asked for (几批次、多少人次 asks two)
@@ -185,22 +186,22 @@ class QuestionAnalysis:
     total: bool  # 一共/in total: a computed sum may be offered
     anchors: tuple[tuple[str, ...], ...]  # specific things named (years, numbers, places, organisations)
     quoted: tuple[str, ...]  # names the question quotes
-    bigrams: frozenset[str]  # character bigrams of the question and its glossary alternatives
+    bigrams: frozenset[str]  # character bigrams of the question and (English) its Chinese words
 
 
-def analyse(question: str, language: str) -> QuestionAnalysis:
+def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -> QuestionAnalysis:
     amount = asks_amount(question)
     return QuestionAnalysis(
         question=question,
         language=language,
-        terms=tuple(query_term_groups(question)),
+        terms=tuple(query_term_groups(question, lexicon)),
         amount=amount,
         unit=asked_unit(question, language) if amount else None,
         units=tuple(asked_units(question, language)),
         when=asks_when(question),
         is_list=asks_list(question),
         total=asks_total(question),
-        anchors=tuple(anchors(question, language)),
+        anchors=tuple(anchors(question, language, lexicon)),
         quoted=tuple(QUOTED_NAME.findall(question)),
-        bigrams=frozenset(char_bigrams(f"{question} {expansion_text(question)}")),
+        bigrams=frozenset(char_bigrams(f"{question} {expansion_text(question, lexicon)}")),
     )

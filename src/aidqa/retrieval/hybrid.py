@@ -60,8 +60,8 @@ class HybridSearcher:
     def search(self, query: str, k: int, query_vector: list[float] | None = None) -> list[ScoredChunk]:
         if query_vector is None:
             query_vector = self.embeddings.embed_query(query)
-        # Keyword search also looks for the glossary's report words (English → Chinese, colloquial → formal).
-        keyword_query = f"{query} {expansion_text(query)}"
+        # Keyword search also looks for the Chinese words of an English question (the corpus's own words).
+        keyword_query = f"{query} {expansion_text(query, self.index.keywords.lexicon)}"
         rankings = {
             "dense": self.dense_ranking(query_vector),
             "words": self._bm25_ranking(self.index.keywords.words, tokenize_words(keyword_query)),

