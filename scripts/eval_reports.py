@@ -29,6 +29,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "dev-reports")
     parser.add_argument("--set", action="append", default=[], help="a setting override, passed to aidqa eval")
+    parser.add_argument("--json-dir", type=Path, help="also keep each set's full `aidqa eval --json` output here")
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory(prefix="aidqa-eval-reports-") as tmp:
@@ -47,13 +48,25 @@ def main() -> int:
             if done.returncode not in (0, 3):
                 logger.error("%s: aidqa eval exited %d: %s", questions.stem, done.returncode, done.stderr[-500:])
                 continue
-            rows.append((questions.stem, reports[0].suffix, json.loads(done.stdout)["runs"][0]["overall"]))
+            run = json.loads(done.stdout)["runs"][0]
+            if args.json_dir:
+                args.json_dir.mkdir(parents=True, exist_ok=True)
+                (args.json_dir / f"{questions.stem}.json").write_text(done.stdout, encoding="utf-8")
+            rows.append((questions.stem, reports[0].suffix, run["overall"], run["per_type"]))
     header = "| set | format | n | answerable | answer | citation | refusal P / R | ungrounded | R@5 |"
     lines = [header, "|" + "---|" * 9]
-    for stem, suffix, o in rows:
+    by_type: dict[str, list[int]] = {}
+    for stem, suffix, o, per_type in rows:
+        for kind, m in per_type.items():
+            if m.get("answer_accuracy") is not None:
+                counts = by_type.setdefault(kind, [0, 0])
+                counts[0] += round(m["answer_accuracy"] * m["answerable"])
+                counts[1] += m["answerable"]
         lines.append(f"| {stem} | {suffix} | {o['n']} | {o['answerable']} | {o['answer_accuracy']:.2f} | "
                      f"{o['citation_accuracy']:.2f} | {o['refusal_precision']:.2f} / {o['refusal_recall']:.2f} | "
                      f"{o['ungrounded_rate']:.2f} | {o['recall_at_5']:.2f} |")
+    lines += ["", "| type (all sets) | answered correctly | n answerable |", "|---|---|---|"]
+    lines += [f"| {kind} | {ok / n:.2f} | {n} |" for kind, (ok, n) in sorted(by_type.items()) if n]
     sys.stdout.write("\n".join(lines) + "\n")
     return 0
 
