@@ -3,7 +3,7 @@
 ``extract_figures(text, source, section_of)`` finds amounts (18.51亿元, 567个, 近2.5万人, 80%以上, 万余个, 三批次),
 ordinals (第25届) and years/dates (2010年, 8月), with the number normalised (18.51亿元 → 1851000000), the unit, the
 qualifier (近 → approx, 超/余/多 → more_than, 以上 → at_least), what the figure measures, and its exact place:
-``text[start:end] == raw``. Slogans and names built from numerals (一条主线, "一市三县", 3+3+N) are not figures.
+``text[start:end] == raw``. Slogans and names built from numerals (一个中心, "两区三园", 3+3+N) are not figures.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ _QUALIFIERS: dict[str, Qualifier] = {
     "超": "more_than", "超过": "more_than", "逾": "more_than", "余": "more_than", "多": "more_than",
     "以上": "at_least", "不少于": "at_least", "不低于": "at_least",
 }
-# Chinese numerals count only before these units (三批次, 四所); elsewhere 一/两/三 are words (一批民生工程, 两地).
+# Chinese numerals count only before these units (三批次, 四所); elsewhere 一/两/三 are words (一批新项目, 两地).
 _CN_COUNT_UNITS = {"批次", "批", "所", "个", "名", "项", "场", "家", "位", "人", "届", "期", "次", "座", "条", "支", "类"}
 _QUOTE_OPEN = "\"“「『《"
 _QUOTE_CLOSE = "\"”」』》"
 _RELATIVE_TIME = ("去年", "今年", "前年", "明年", "当年")
-# 、 does not end a clause here: 对接数据企业、行业协会组织140余家 measures both.
+# 、 does not end a clause here: 走访规上企业、科研院所120余家 measures both.
 _CLAUSE_PUNCT = "，,。；;！？!?：:（）()"
 
 
@@ -47,9 +47,9 @@ class Figure(BaseModel):
     qualifier: Qualifier = Field(description="近/约/左右 → approx; 超/超过/逾/余/多 → more_than; 以上/不少于 → at_least.")
     kind: Kind = Field(description="amount, ordinal (第25届), year (2010年) or date (8月).")
     measures: str = Field(description="What the figure quantifies: the words just before it in its clause, at most "
-                          "12 characters of whole words (累计投入).")
+                          "12 characters of whole words (全年粮食产量).")
     object: str = Field("", description="The words just after it, when the figure precedes what it counts (个 → 项目).")
-    topic: str = Field("", description="The heading phrase of the statement it belongs to (在提升基层医疗卫生水平上), "
+    topic: str = Field("", description="The heading phrase of the statement it belongs to (在推进城乡融合发展上), "
                        "when the sentence is part of a ；-chain that opens with one.")
     sentence: str = Field(description="The sentence the figure stands in.")
     sentence_start: int = Field(description="Offset of the sentence in the stored text.")
@@ -60,7 +60,7 @@ class Figure(BaseModel):
 
 
 def quoted_spans(text: str, max_chars: int = 24) -> list[tuple[int, int]]:
-    """Spans of short quoted names and slogans ("一市三县", “一条主线”). ASCII quotes open and close in turn
+    """Spans of short quoted names and slogans ("两区三园", “一个中心”). ASCII quotes open and close in turn
     within a line; a long quotation is not a name, so only spans up to ``max_chars`` are returned."""
     spans: list[tuple[int, int]] = []
     open_at: int | None = None
@@ -101,8 +101,8 @@ def _measures(text: str, start: int, end: int, previous_end: int) -> tuple[str, 
 
 
 def short_phrase(measures: str, limit: int = 8) -> str:
-    """The last whole words of what a figure measures, for a one-line summary (天津援青前方指挥部投入援青资金 →
-    投入援青资金)."""
+    """The last whole words of what a figure measures, for a one-line summary (全市规模以上工业企业实现利润 →
+    实现利润)."""
     return _whole_words(measures, from_end=True, limit=limit)
 
 
@@ -165,7 +165,7 @@ def extract_figures(text: str, source: str, section_of: Callable[[int], str]) ->
             continue  # bare 万 before a unit: not a figure
         if cn is not None:
             if unit not in _CN_COUNT_UNITS or cn == "一" or quoted(start, end):
-                continue  # 一批 (indefinite), "一市三县" (a name), 两个重点 (a slogan)
+                continue  # 一批 (indefinite), "两区三园" (a name), 三个必须 (a slogan)
             if after_char in "大向" or before_char in "第":
                 continue
         if number is not None and quoted(start, end):

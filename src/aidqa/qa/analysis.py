@@ -34,7 +34,7 @@ _UNIT_WORDS = [
 _EN_UNIT = [("money", "元"), ("invest", "元"), ("fund", "元"), ("yuan", "元"), ("spend", "元"), ("spent", "元"),
             ("people", "人"), ("person", "人"), ("visits", "人次"), ("projects", "个"), ("companies", "家"),
             ("enterprises", "家"), ("square", "平方米"), ("percent", "%"), ("percentage", "%")]
-# A name the question quotes (“一市三县”): the answer must contain it as written.
+# A name the question quotes (“两区三园”): the answer must contain it as written.
 QUOTED_NAME = re.compile(r"[\"“「『]([^\"”」』]{2,30})[\"”」』]")
 _PLACE_SUFFIXES = tuple("省市州县区乡镇村")
 # Ordinary words jieba's dictionary tags as places (ns): they name nothing, so they are not anchors.
@@ -98,7 +98,7 @@ def asks_amount(question: str) -> bool:
 def anchors(question: str, language: str, lexicon: QueryLexicon | None = None) -> list[tuple[str, ...]]:
     """The specific things a question names, each of which must be in the cited paragraph: years and numbers,
     place/organisation/person names, Latin-script terms in a Chinese question (GDP), and capitalised English names
-    the lexicon puts into the corpus's Chinese (Tibet → 西藏, Huangnan → 黄南). Each anchor is a group of acceptable spellings (天津市 is also 天津)."""
+    the lexicon puts into the corpus's Chinese (Tibet → 西藏, Chengdu → 成都). Each anchor is a group of acceptable spellings (成都市 is also 成都)."""
     found: list[tuple[str, ...]] = []
     for year in YEAR_RE.findall(question):
         found.append((year.rstrip("年"),))
@@ -114,7 +114,7 @@ def anchors(question: str, language: str, lexicon: QueryLexicon | None = None) -
             if _generic_place(word + nxt) or _generic_place(word):
                 continue  # 各市县, 全州: every place, not a named one
             if nxt in _PLACE_SUFFIXES:
-                found.append((word + nxt, word))  # 同仁 + 市
+                found.append((word + nxt, word))  # 成都 + 市
             elif flag in ("ns", "nt") and word not in _NOT_NAMES:
                 # Places and organisations only: jieba's person tag fires on ordinary words (项新).
                 short = word[:-1] if word.endswith(_PLACE_SUFFIXES) and len(word) > 2 else word

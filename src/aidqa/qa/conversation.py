@@ -3,9 +3,9 @@ retrieval (the "condense question" step of a conversational retrieval chain, don
 
 Two forms are handled:
 
-* **Ellipsis** — 那泽库县呢？ / 那教育方面呢？ / "what about Zeku County?" names only the new topic. The previous
-  question is repeated with its most similar term replaced by the new one: 天津给尖扎县医院投入了多少援青资金？
-  + 那泽库县呢？ → 天津给泽库县医院投入了多少援青资金？.
+* **Ellipsis** — 那武侯区呢？ / 那教育方面呢？ / "what about Wuhou District?" names only the new topic. The previous
+  question is repeated with its most similar term replaced by the new one: 成都给锦江区医院投入了多少资金？
+  + 那武侯区呢？ → 成都给武侯区医院投入了多少资金？.
 * **Dependent questions** — 总共多少人？ / 他们是筛查什么病发现的？ / 还有哪些企业…？ are complete questions whose
   subject is the previous turn. They are answered as asked, but retrieval also searches with the previous question
   so the passages it was about are found.
@@ -32,7 +32,7 @@ from aidqa.zh.segment import ZH_STOP_WORDS, detect_language, tokenize_words
 logger = logging.getLogger(__name__)
 
 
-# 那泽库县呢？ 那么教育方面呢？ 还有河南县呢？ 教育方面怎么样？
+# 那武侯区呢？ 那么教育方面呢？ 还有郫都区呢？ 教育方面怎么样？
 _ZH_ELLIPSIS = re.compile(
     r"^(?:那么?|还有|另外|那关于|关于|换成|如果是)?[，,\s]*(?P<topic>[^，,。？?！!呢]{1,16}?)"
     r"(?:方面|这块|这一块|这边|的情况|情况)?(?:呢|怎么样|如何|又如何|又怎么样|又是多少|是多少呢)[？?。!！\s]*$"
@@ -82,7 +82,7 @@ def _is_dependent(question: str) -> bool:
 
 def _replaceable_terms(question: str) -> list[str]:
     """Content terms of the previous question that a new topic could stand in for: jieba words, plus a word
-    joined to a following one-character place suffix (尖扎 + 县) so the whole name is replaced."""
+    joined to a following one-character place suffix (武侯 + 区) so the whole name is replaced."""
     words = tokenize_words(question)
     terms = list(words)
     for a, b in itertools.pairwise(words):

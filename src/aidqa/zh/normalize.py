@@ -132,7 +132,7 @@ def normalise(raw: str) -> NormalisedText:
     """Normalise report text once; keep, for every output character, where it came from in ``raw``.
 
     - drops zero-width/control characters, folds full-width digits/letters to ASCII;
-    - removes stray spaces inside Chinese sentences (``对口支援 工作`` → ``对口支援工作``), keeps the space that
+    - removes stray spaces inside Chinese sentences (``粮食 产量`` → ``粮食产量``), keeps the space that
       separates the two halves of a heading and spaces between Latin words;
     - makes ASCII punctuation inside Chinese full-width (``,`` → ``，``) but never touches ``18.51`` or ``1,000``;
     - one blank line between paragraphs; a paragraph cut by a page break is joined to its continuation.
