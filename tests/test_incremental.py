@@ -385,11 +385,11 @@ def test_index_command_prints_what_it_did(copied):
     assert result.exit_code == 0, result.stderr
     changes = store.load().manifest["changes"]
     lines = result.stdout.splitlines()
-    assert lines[0].startswith(f"index {store.name}: ") and "from 3 file(s)" in lines[0]
-    assert lines[1] == (f"added 1, updated 0, removed 0, unchanged 2; embedded {changes['embedded_chunks']} chunk(s), "
+    assert lines[1].startswith(f"index {store.name}: ") and "from 3 file(s)" in lines[1]
+    assert lines[0] == (f"added 1, updated 0, removed 0, unchanged 2; embedded {changes['embedded_chunks']} chunk(s), "
                         f"reused {changes['reused_chunks']}")
     assert changes["embedded_chunks"] > 0 and changes["reused_chunks"] > 0
     assert "embedding" in result.stderr  # the progress bar
     again = CliRunner().invoke(main, ["index"], env=env, catch_exceptions=False)
-    assert again.stdout.splitlines()[1] == ("added 0, updated 0, removed 0, unchanged 3; embedded 0 chunk(s), reused 0 "
+    assert again.stdout.splitlines()[0] == ("added 0, updated 0, removed 0, unchanged 3; embedded 0 chunk(s), reused 0 "
                                             "(index already up to date)")

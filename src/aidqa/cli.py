@@ -97,9 +97,10 @@ def index(ctx: click.Context, rebuild: bool) -> None:
         _fail(str(exc))
     m = loaded.manifest
     skipped = f", skipped {len(m['skipped_files'])}: {', '.join(m['skipped_files'])}" if m["skipped_files"] else ""
-    click.echo(f"index {m['index_name']}: {m['chunk_count']} chunks from {len(m['documents'])} file(s){skipped} ({loaded.path})")
     if loaded.changes is not None:  # what this run did: which reports changed, how many chunks were embedded
         click.echo(loaded.changes.summary())
+    # Last, as before: scripts read the build's path from the end of the output.
+    click.echo(f"index {m['index_name']}: {m['chunk_count']} chunks from {len(m['documents'])} file(s){skipped} ({loaded.path})")
 
 
 @main.command()
