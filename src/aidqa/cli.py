@@ -80,10 +80,14 @@ def main(ctx: click.Context, verbose: int) -> None:
 
 
 @main.command()
-@click.option("--rebuild", is_flag=True, help="Rebuild even if the index is up to date.")
+@click.option("--rebuild", is_flag=True, help="Rebuild from scratch (every report read, every chunk embedded), even if "
+              "the index is up to date.")
 @click.pass_context
 def index(ctx: click.Context, rebuild: bool) -> None:
-    """Build the index of the corpus (only if missing or stale, unless --rebuild)."""
+    """Build the index of the corpus (only if missing or stale, unless --rebuild).
+
+    Only the reports that were added or changed since the last build are read and embedded again; --rebuild
+    reads and embeds everything."""
     from aidqa.qa.assistant import Assistant
 
     assistant = Assistant(_settings(ctx))
@@ -93,6 +97,9 @@ def index(ctx: click.Context, rebuild: bool) -> None:
         _fail(str(exc))
     m = loaded.manifest
     skipped = f", skipped {len(m['skipped_files'])}: {', '.join(m['skipped_files'])}" if m["skipped_files"] else ""
+    if loaded.changes is not None:  # what this run did: which reports changed, how many chunks were embedded
+        click.echo(loaded.changes.summary())
+    # Last, as before: scripts read the build's path from the end of the output.
     click.echo(f"index {m['index_name']}: {m['chunk_count']} chunks from {len(m['documents'])} file(s){skipped} ({loaded.path})")
 
 

@@ -8,7 +8,10 @@ Layout (one folder per index name, i.e. per embedding model + chunking + text ru
 
 A build is written beside the current one and made current by an atomic rename of CURRENT: a crash mid-build
 leaves the previous index serving. The manifest records the content hash of every corpus file; when the corpus
-changes, the index is stale and is rebuilt on next use.
+changes, the index is stale and is rebuilt on next use. That rebuild is incremental (``aidqa.index.incremental``):
+reports whose hash is unchanged are copied from the current build, and a passage whose text was embedded before
+keeps its vector, so changing one report embeds only that report's passages. The new build is still a complete
+build of its own, written and swapped in the same way; ``build(force=True)`` starts from scratch.
 
 Faults: a CURRENT that names no build, or an unreadable manifest, makes the index "corrupt" (``ensure`` warns and
 rebuilds; ``load`` raises ``IndexUnavailable``). Readers never take the lock, so a build in another process does not
@@ -34,17 +37,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from filelock import FileLock, Timeout
 from langchain_chroma import Chroma
 
 from aidqa import __version__
-from aidqa.index.chunking import Chunk, chunk_corpus
+from aidqa.index.chunking import Chunk, chunk_document
 from aidqa.index.embeddings import SentenceEmbeddings
 from aidqa.index.figures import FIGURE_RULES_VERSION, Figure, extract_figures
+from aidqa.index.incremental import IndexChanges, PreviousBuild, passage_key, read_vectors
 from aidqa.index.keyword import KeywordIndex
 from aidqa.index.naming import index_name
 from aidqa.index.vectorstore import chroma_client
-from aidqa.ingest import UNREADABLE, corpus_files, file_sha256, load_corpus
+from aidqa.ingest import UNREADABLE, corpus_files, file_sha256, no_readable_report, read_document
 from aidqa.settings import Settings
 from aidqa.zh.normalize import TEXT_RULES_VERSION
 from aidqa.zh.segment import char_bigrams, tokenize_words
@@ -97,7 +102,6 @@ def _open_error(action: str, folder: Path, exc: OSError) -> "IndexUnavailable":
 
 
 @dataclass
-@dataclass
 class StoredDocument:
     """A report's stored (normalised) text and, per character, its offset in the file on disk."""
 
@@ -123,6 +127,7 @@ class LoadedIndex:
     figures: list[Figure] = field(default_factory=list)
     client: Any = None  # the Chroma client behind ``vectorstore`` (closed when the index is dropped)
     vector_dir: Path | None = None  # the folder the vector store is read from (a private copy for a read-only index)
+    changes: IndexChanges | None = None  # what ``IndexStore.build`` just did (None when only loaded)
 
     def close(self) -> None:
         """Let go of the vector store's files (Chroma keeps one shared system per folder until its clients close)."""
@@ -131,6 +136,12 @@ class LoadedIndex:
                 self.client.close()
             except Exception:  # a broken store may fail to close too; it is being dropped either way
                 logger.warning("closing the vector store of %s failed", self.path, exc_info=True)
+
+
+def _chunk_from_record(record: dict[str, Any]) -> Chunk:
+    """A chunk from its chunks.json record."""
+    return Chunk(record["id"], record["source"], record["section"], record["start"], record["end"], record["text"],
+                 record["ordinal"], record.get("page"))
 
 
 def _section_lookup(source: str, chunks: list[Chunk]):
@@ -229,19 +240,25 @@ class IndexStore:
             lock.release()
 
     def build(self, progress: ProgressCallback | None = None, force: bool = False) -> LoadedIndex:
-        """Build (or rebuild) the index beside the current one, then swap it in atomically."""
+        """Build the index beside the current one, then swap it in atomically. Reports whose content is unchanged
+        since the current build keep their chunks, figures and vectors, and a passage whose text is unchanged keeps
+        its vector; ``force`` starts from scratch (every report read and every chunk embedded again). The returned
+        index's ``changes`` says what was done."""
         with self._lock():
             if not force and self.status()[0] == "ready":
-                # Someone else built it while we waited for the lock.
-                return self.load()
-            return self._build_locked(progress)
+                # Up to date, or someone else built it while we waited for the lock.
+                loaded = self.load()
+                loaded.changes = IndexChanges(unchanged=sorted(loaded.manifest.get("files", {})), built=False)
+                return loaded
+            return self._build_locked(progress, incremental=not force)
 
-    def _build_locked(self, progress: ProgressCallback | None) -> LoadedIndex:
+    def _build_locked(self, progress: ProgressCallback | None, incremental: bool) -> LoadedIndex:
         started = time.perf_counter()
         corpus_dir = Path(self.settings.corpus_dir)
         fingerprint = corpus_fingerprint(corpus_dir)
-        docs = load_corpus(corpus_dir)
-        chunks = chunk_corpus(docs, self.settings.chunking)
+        previous_path = self.current_build()
+        changes = IndexChanges.between(self._previous_files(previous_path), fingerprint)
+        changes.previous_build = previous_path.name if previous_path else None
         builds = self.root / "builds"
         tmp = builds / f"tmp-{uuid.uuid4().hex[:8]}"
         try:
@@ -249,21 +266,19 @@ class IndexStore:
             tmp.mkdir()
         except OSError as exc:
             raise _open_error("build the index", builds, exc) from exc
-        logger.info("building index in %s: %d chunks from %d files", tmp, len(chunks), len(docs))
         final = None
         try:
-            self._write_vectors(tmp, chunks, progress)
-            words = [tokenize_words(c.text) for c in chunks]
-            bigrams = [char_bigrams(c.text) for c in chunks]
-            payload = [
-                {**c.metadata(), "id": c.id, "text": c.text, "words": w, "bigrams": b}
-                for c, w, b in zip(chunks, words, bigrams)
-            ]
-            (tmp / CHUNKS).write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
-            stored = {d.name: {"sha256": d.sha256, "title": d.title, "text": d.text, "offsets": d.normalised.offsets} for d in docs}
-            (tmp / DOCUMENTS).write_text(json.dumps(stored, ensure_ascii=False), encoding="utf-8")
-            figures = [f for d in docs for f in extract_figures(d.text, d.name, _section_lookup(d.name, chunks))]
-            (tmp / FIGURES).write_text(json.dumps([f.model_dump() for f in figures], ensure_ascii=False), encoding="utf-8")
+            previous = self._previous_build(previous_path) if incremental and previous_path else None
+            if previous is not None:
+                changes.mode = "incremental"
+            documents, chunk_records, figure_records = self._collect_reports(corpus_dir, fingerprint, previous)
+            chunks = [_chunk_from_record(r) for r in chunk_records]
+            logger.info("building index in %s: %d chunks from %d files", tmp, len(chunks), len(documents))
+            changes.embedded_chunks, changes.reused_chunks = self._write_vectors(
+                tmp, chunks, progress, previous.vectors if previous else {})
+            (tmp / CHUNKS).write_text(json.dumps(chunk_records, ensure_ascii=False), encoding="utf-8")
+            (tmp / DOCUMENTS).write_text(json.dumps(documents, ensure_ascii=False), encoding="utf-8")
+            (tmp / FIGURES).write_text(json.dumps(figure_records, ensure_ascii=False), encoding="utf-8")
             manifest = {
                 "index_name": self.name,
                 "aidqa_version": __version__,
@@ -272,11 +287,12 @@ class IndexStore:
                 "chunking": self.settings.chunking.model_dump(),
                 "text_rules": TEXT_RULES_VERSION,
                 "files": fingerprint,
-                "documents": [d.name for d in docs],
-                "skipped_files": sorted(set(fingerprint) - {d.name for d in docs}),
+                "documents": list(documents),
+                "skipped_files": sorted(set(fingerprint) - set(documents)),
                 "chunk_count": len(chunks),
-                "figure_count": len(figures),
+                "figure_count": len(figure_records),
                 "figure_rules": FIGURE_RULES_VERSION,
+                "changes": changes.to_manifest(),
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                 "build_seconds": round(time.perf_counter() - started, 3),
             }
@@ -293,28 +309,109 @@ class IndexStore:
                 raise _open_error("write the index build", builds, exc) from exc
             raise
         self._prune_builds(keep=final.name)
-        logger.info("built index %s: %d chunks from %d files in %.2fs", final, len(chunks), len(docs), manifest["build_seconds"])
-        return self.load()
+        logger.info("built index %s: %d chunks from %d files in %.2fs (%s build: %s)", final, len(chunks),
+                    len(documents), manifest["build_seconds"], changes.mode, changes.summary())
+        loaded = self.load()
+        loaded.changes = changes
+        return loaded
 
-    def _write_vectors(self, build: Path, chunks: list[Chunk], progress: ProgressCallback | None) -> None:
-        client = chroma_client(build / "chroma")
-        collection = client.create_collection(
-            self.name,
-            metadata={"embedding_model": self.settings.embedding_model, "index_name": self.name,
-                      "chunking": json.dumps(self.settings.chunking.model_dump())},
-            configuration={"hnsw": {"space": "cosine"}},
-        )
+    def _previous_files(self, previous_path: Path | None) -> dict[str, str]:
+        """The corpus files of the build being replaced ({} when there is none, or its manifest is unreadable)."""
+        if previous_path is None:
+            return {}
+        try:
+            files = self.read_manifest(previous_path).get("files", {})
+        except IndexUnavailable:
+            return {}
+        return files if isinstance(files, dict) else {}
+
+    def _previous_build(self, path: Path) -> PreviousBuild | None:
+        """What the build being replaced offers for reuse, or None (with the reason logged): then every report is
+        read and every chunk embedded, exactly as in a first build. Anything unreadable means no reuse at all."""
+        try:
+            manifest = self.read_manifest(path)
+            if manifest.get("index_name") != self.name or manifest.get("embedding_dimension") != self.embeddings.dimension:
+                raise ValueError(f"it was built as {manifest.get('index_name')} "
+                                 f"({manifest.get('embedding_dimension')} dimensions)")
+            documents = json.loads((path / DOCUMENTS).read_text(encoding="utf-8"))
+            chunk_records = json.loads((path / CHUNKS).read_text(encoding="utf-8"))
+            figure_records = json.loads((path / FIGURES).read_text(encoding="utf-8"))
+            vectors = read_vectors(path / "chroma", self.name, self.settings.embedding_model,
+                                   self.embeddings.passage_prefix, self.embeddings.dimension)
+            previous = PreviousBuild.from_records(path.name, documents, chunk_records, figure_records, vectors)
+        except Exception as exc:  # JSON, file and chromadb errors alike: a build must never fail for want of reuse
+            logger.warning("not reusing the previous build %s (%s: %s); embedding every chunk", path.name,
+                           type(exc).__name__, exc)
+            return None
+        logger.info("reusing from build %s: %d report(s), %d vector(s)", path.name, len(documents), len(vectors))
+        return previous
+
+    def _collect_reports(self, corpus_dir: Path, fingerprint: dict[str, str], previous: PreviousBuild | None
+                         ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+        """(stored documents, chunk records, figure records) of the corpus, in corpus order. A report indexed
+        with the same content by the previous build is copied from it; every other file is read, chunked and
+        its figures extracted (a file that cannot be used is skipped, with the reason logged)."""
+        documents: dict[str, dict[str, Any]] = {}
+        chunk_records: list[dict[str, Any]] = []
+        figure_records: list[dict[str, Any]] = []
+        copied = 0
+        for name, sha256 in fingerprint.items():
+            kept = previous.report(name, sha256) if previous is not None else None
+            if kept is not None:
+                documents[name], chunks, figures = kept
+                chunk_records.extend(chunks)
+                figure_records.extend(figures)
+                copied += 1
+                continue
+            doc = read_document(corpus_dir / name, corpus_dir)
+            if doc is None:
+                continue
+            chunks = chunk_document(doc, self.settings.chunking)
+            documents[doc.name] = {"sha256": doc.sha256, "title": doc.title, "text": doc.text,
+                                   "offsets": doc.normalised.offsets}
+            chunk_records.extend({**c.metadata(), "id": c.id, "text": c.text, "words": tokenize_words(c.text),
+                                  "bigrams": char_bigrams(c.text)} for c in chunks)
+            figure_records.extend(f.model_dump() for f in extract_figures(doc.text, doc.name,
+                                                                          _section_lookup(doc.name, chunks)))
+        if not documents:
+            raise no_readable_report(corpus_dir)
+        if previous is not None:
+            logger.info("%d report(s) copied from build %s, %d read", copied, previous.name, len(documents) - copied)
+        return documents, chunk_records, figure_records
+
+    def _write_vectors(self, build: Path, chunks: list[Chunk], progress: ProgressCallback | None,
+                       reusable: dict[str, np.ndarray]) -> tuple[int, int]:
+        """The build's vector store: a passage's vector is taken from ``reusable`` when its text was embedded
+        before, the rest are embedded in batches. Returns (embedded, reused) chunk counts."""
+        keys = [passage_key(self.settings.embedding_model, self.embeddings.passage_prefix, c.text) for c in chunks]
+        vectors: list[np.ndarray | None] = [reusable.get(k) for k in keys]
+        missing = [i for i, v in enumerate(vectors) if v is None]
+        logger.info("embedding %d of %d chunks, reusing %d", len(missing), len(chunks), len(chunks) - len(missing))
         batch = self.settings.embedding_batch_size
-        total = len(chunks)
-        if progress:
-            progress("embedding", 0, total)
-        for i in range(0, total, batch):
-            part = chunks[i : i + batch]
-            vectors = self.embeddings.embed_passages([c.text for c in part])
-            collection.add(ids=[c.id for c in part], embeddings=vectors.tolist(), documents=[c.text for c in part],
-                           metadatas=[c.metadata() for c in part])
+        if progress and missing:
+            progress("embedding", 0, len(missing))
+        for start in range(0, len(missing), batch):
+            part = missing[start : start + batch]
+            for i, vector in zip(part, self.embeddings.embed_passages([chunks[i].text for i in part])):
+                vectors[i] = vector
             if progress:
-                progress("embedding", min(i + batch, total), total)
+                progress("embedding", min(start + batch, len(missing)), len(missing))
+        client = chroma_client(build / "chroma")
+        try:
+            collection = client.create_collection(
+                self.name,
+                metadata={"embedding_model": self.settings.embedding_model, "index_name": self.name,
+                          "chunking": json.dumps(self.settings.chunking.model_dump())},
+                configuration={"hnsw": {"space": "cosine"}},
+            )
+            step = min(client.get_max_batch_size(), 1000)
+            for start in range(0, len(chunks), step):
+                part = chunks[start : start + step]
+                collection.add(ids=[c.id for c in part], embeddings=np.stack(vectors[start : start + step]),
+                               documents=[c.text for c in part], metadatas=[c.metadata() for c in part])
+        finally:
+            client.close()  # the files are renamed next; the build is opened afresh by ``load``
+        return len(missing), len(chunks) - len(missing)
 
     def _point_current_to(self, build_name: str) -> None:
         tmp = self.root / f".CURRENT.{uuid.uuid4().hex[:8]}"
@@ -346,7 +443,7 @@ class IndexStore:
         manifest = self.read_manifest(build)
         try:
             raw_chunks = json.loads((build / CHUNKS).read_text(encoding="utf-8"))
-            chunks = [Chunk(r["id"], r["source"], r["section"], r["start"], r["end"], r["text"], r["ordinal"], r.get("page")) for r in raw_chunks]
+            chunks = [_chunk_from_record(r) for r in raw_chunks]
             keywords = KeywordIndex.from_tokens([r["words"] for r in raw_chunks], [r["bigrams"] for r in raw_chunks])
             stored = json.loads((build / DOCUMENTS).read_text(encoding="utf-8"))
             documents = {name: StoredDocument(name=name, **d) for name, d in stored.items()}
