@@ -488,6 +488,7 @@ def test_a_quoted_image_in_a_report_is_not_fetched_by_the_ui(planted):
 
     _, extractive = planted
     answer = extractive.ask("统计图在哪里？")
+    assert not answer.refused and "](http://evil.example/" in answer.answer  # the report's link, quoted verbatim
     msg = render_message(answer)
     html = MarkdownIt("commonmark").render(msg)
     assert "<img" not in html and "<a " not in html and "http://evil" not in msg
