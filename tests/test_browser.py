@@ -353,3 +353,50 @@ def test_whole_ui_runs_without_page_errors(page, watch):
     expect(bot_messages(page)).to_have_count(0)
     expect(page.locator("#aidqa-citations")).to_contain_text("提问后")
     assert watch.problems() == []
+
+
+# ---- 8. a report's planted link, through the LLM backend: shown as text, nothing fetched -------------------------
+
+
+@pytest.fixture(scope="module")
+def planted_url(assistant, tmp_path_factory) -> Iterator[str]:
+    """The app over a report that plants an instruction and an outside link, answering with the LLM backend
+    against ``tests/fake_openai.py`` following the instruction."""
+    from fake_openai import INJECTION, OUTSIDE_IMAGE, FakeOpenAI
+
+    from aidqa import Assistant
+    from aidqa.settings import Settings
+    from aidqa.web.app import create_app
+
+    corpus = tmp_path_factory.mktemp("planted-corpus")
+    (corpus / "annual.txt").write_text(
+        f"年度工作报告\n\n全年累计投入资金3.2亿元，实施项目45个。{INJECTION}。{OUTSIDE_IMAGE}\n", encoding="utf-8")
+    with FakeOpenAI(script="injection") as fake:
+        settings = Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("planted-index"),
+                            answering={"backend": "llm"}, llm={"base_url": fake.base_url, "model": "fake"})
+        planted = Assistant(settings)
+        planted._embeddings = assistant.embeddings  # the session's loaded model
+        with serve_app(create_app(settings, planted), start_seconds=SERVER_START) as base:
+            yield base
+
+
+def test_a_planted_link_is_text_and_nothing_is_fetched(browser, planted_url, watch, request):
+    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=planted_url)
+    context.set_default_timeout(UI)
+    page = context.new_page()
+    watch.attach(page)
+    try:
+        page.goto("/")
+        expect(page.locator("#aidqa-status")).to_contain_text("就绪", timeout=READY)
+        reply = ask(page, "统计图在哪里？")
+        expect(reply).to_contain_text("注：未采用大模型的回答")  # the injection-following reply was dropped
+        expect(reply).to_contain_text("evil.example")  # the report's text, quoted as text
+        expect(reply).not_to_contain_text("已被攻破")
+        chat = page.locator("#aidqa-chat")
+        expect(chat.locator(".message-content img")).to_have_count(0)
+        expect(chat.locator(".message-content a[href*='evil']")).to_have_count(0)
+    finally:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+        context.close()
+    assert watch.problems() == []

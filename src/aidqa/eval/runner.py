@@ -56,6 +56,7 @@ def config_summary(settings: Settings, top_k: int) -> dict[str, Any]:
         "chunking": settings.chunking.model_dump(),
         "retrieval": settings.retrieval.model_dump(),
         "answering": settings.answering.model_dump(),
+        **({"llm": settings.llm.model_dump(exclude={"api_key"})} if settings.answering.backend == "llm" else {}),
     }
 
 
@@ -134,6 +135,8 @@ def setting_keys() -> dict[str, tuple[str, ...]]:
     """Every leaf setting as ``group.field`` (or ``field``) → its path in ``Settings``."""
     keys: dict[str, tuple[str, ...]] = {}
     for name, field in Settings.model_fields.items():
+        if field.exclude:  # the flat aliases (llm_base_url, …): set llm.base_url instead
+            continue
         annotation = field.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             for sub in annotation.model_fields:

@@ -157,6 +157,9 @@ class Metrics(BaseModel):
     latency_p50_ms: float | None
     latency_p95_ms: float | None
     errors: int
+    llm_answered: int = Field(0, description="Items the language model answered (its verified reply was used).")
+    llm_fallbacks: int = Field(0, description="Items where the extractive answer replaced the model's reply.")
+    dropped_sentences: int = Field(0, description="Sentences of the model's replies that failed verification.")
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:
@@ -185,6 +188,8 @@ def compute_metrics(results: Sequence[ItemResult]) -> Metrics:
     * recall_at_k = rank ≤ k, mrr = mean(1/rank, 0 when not found), over items with evidence not expected to be
       refused.
     * latency_p50_ms / latency_p95_ms: linear interpolation (see ``percentile``) over items without error.
+    * llm_answered, llm_fallbacks, dropped_sentences: counts from each answer's ``answered_by`` and ``grounding``
+      (0 with the extractive backend).
     An item with an error is wrong in answer and citation accuracy, not refused (so it lowers refusal recall),
     not found in retrieval, and left out of the ungrounded rate and latency.
     """
@@ -220,6 +225,9 @@ def compute_metrics(results: Sequence[ItemResult]) -> Metrics:
         latency_p50_ms=percentile(latencies, 50),
         latency_p95_ms=percentile(latencies, 95),
         errors=sum(1 for r in results if r.error is not None),
+        llm_answered=sum(1 for r in results if r.answer is not None and r.answer.answered_by == "llm"),
+        llm_fallbacks=sum(1 for r in results if r.answer is not None and r.answer.grounding.fallback_reason),
+        dropped_sentences=sum(len(r.answer.grounding.dropped) for r in results if r.answer is not None),
     )
 
 

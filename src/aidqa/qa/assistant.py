@@ -10,7 +10,7 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +20,13 @@ from aidqa.index.figures import Figure
 from aidqa.index.store import IndexStore, LoadedIndex, ProgressCallback
 from aidqa.models import Answer, RetrievedPassage
 from aidqa.qa.analysis import split_question
-from aidqa.qa.answerers.base import Extraction
+from aidqa.qa.answerers.base import Answerer, Extraction, merged_provenance
 from aidqa.qa.answerers.extractive import ExtractiveAnswerer
+from aidqa.qa.answerers.llm import make_answerer
 from aidqa.qa.conversation import Rewrite, condense
 from aidqa.qa.grounding import ungrounded_numbers
 from aidqa.qa.rendering import REFUSAL
+from aidqa.qa.streaming import AnswerStream
 from aidqa.retrieval.hybrid import HybridSearcher, ScoredChunk
 from aidqa.retrieval.langchain import HybridRetriever
 from aidqa.settings import Settings
@@ -61,7 +63,7 @@ def merge_extractions(results: list[Extraction], language: str) -> Extraction:
     """One answer for a compound question: each part's sentences with renumbered citations; a part the reports
     do not answer says so; refused only when no part is answered."""
     if all(r.refused for r in results):
-        return Extraction(REFUSAL[language], True, [], "; ".join(r.reason for r in results))
+        return Extraction(REFUSAL[language], True, [], "; ".join(r.reason for r in results), **merged_provenance(results))
     citations = []
     lines = []
     figures = []
@@ -80,7 +82,8 @@ def merge_extractions(results: list[Extraction], language: str) -> Extraction:
         text = "\n".join(line for line in r.answer.split("\n") if not (r.total and r.total.text in line))
         lines.append(re.sub(r"\[(\d+)\]", lambda m, table=renumber: f"[{table[int(m.group(1))]}]", text))
         figures += [f.model_copy(update={"citation_id": renumber[f.citation_id]}) for f in r.figures]
-    return Extraction("\n".join(lines), False, citations, "; ".join(r.reason for r in results), figures)
+    return Extraction("\n".join(lines), False, citations, "; ".join(r.reason for r in results), figures,
+                      **merged_provenance(results))
 
 
 class Assistant:
@@ -93,7 +96,7 @@ class Assistant:
         self._embeddings: SentenceEmbeddings | None = None
         self._index: LoadedIndex | None = None
         self._searcher: HybridSearcher | None = None
-        self._answerer: ExtractiveAnswerer | None = None
+        self._answerer: Answerer | None = None
         self.load_seconds: dict[str, float] = {}
 
     # ---- lifecycle ----------------------------------------------------------------------------------------
@@ -117,7 +120,7 @@ class Assistant:
                 self._index = self.store().ensure(progress)
                 self.load_seconds["index"] = time.perf_counter() - t
                 self._searcher = HybridSearcher(self._index, self.embeddings, self.settings.retrieval)
-                self._answerer = ExtractiveAnswerer(self._index, self.embeddings, self.settings.answering)
+                self._answerer = self._new_answerer(self._index)
             return self._index
 
     def rebuild(self, progress: ProgressCallback | None = None, force: bool = False) -> LoadedIndex:
@@ -126,8 +129,13 @@ class Assistant:
         with self._lock:
             self._index = index
             self._searcher = HybridSearcher(index, self.embeddings, self.settings.retrieval)
-            self._answerer = ExtractiveAnswerer(index, self.embeddings, self.settings.answering)
+            self._answerer = self._new_answerer(index)
         return index
+
+    def _new_answerer(self, index: LoadedIndex) -> Answerer:
+        """The extractive answerer, or the LLM answerer over it when ``answering.backend`` is "llm"."""
+        return make_answerer(index, self.settings.answering, self.settings.llm,
+                             lambda: ExtractiveAnswerer(index, self.embeddings, self.settings.answering))
 
     def unload(self) -> None:
         """Drop the loaded index (questions then wait for ``ensure_ready``), closing its vector store."""
@@ -211,7 +219,16 @@ class Assistant:
             retrieval_query=rewrite.retrieval_query if rewrite.rewritten else None,
             timings_ms={**{stage: round(ms, 2) for stage, ms in timings.items()},
                         "total": round((time.perf_counter() - t0) * 1000, 2)},
+            answered_by=result.answered_by, grounding=result.grounding,
         )
+
+    def ask_stream(self, question: str, history: Sequence[tuple[str, str]] | None = None, top_k: int | None = None,
+                   on_done: Callable[[], None] | None = None) -> AnswerStream:
+        """``ask`` as a stream of events (``aidqa.qa.streaming``): verified sentences as they pass, then the full
+        ``Answer`` — the same one ``ask`` returns. An invalid question raises ``InvalidQuestion`` here, before
+        anything is streamed; answering starts at once in a worker thread, and ``on_done`` runs when it ends."""
+        clean_question(question, self.settings.answering.max_question_chars)
+        return AnswerStream(lambda: self.ask(question, history=history, top_k=top_k), on_done)
 
     def _extract(self, rewrite: Rewrite, language: str, n: int,
                  timings: dict[str, float]) -> tuple[Extraction, list[ScoredChunk]]:

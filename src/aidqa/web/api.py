@@ -4,6 +4,8 @@
 ``python app.py``). Routes:
 
 * ``POST /api/ask`` — ``AskRequest`` → ``Answer`` (the same typed result as the CLI's ``--json``);
+* ``POST /api/ask/stream`` — the same answer as server-sent events: verified text as it passes, then the full
+  result (``aidqa.web.streaming``);
 * ``POST /api/ask/batch`` — up to 100 questions → one result per question, in order; a bad question gets an error
   result, the others are still answered;
 * ``GET``/``HEAD /api/health`` — 200 when a question can be answered (a real probe of the vector store, cached for
@@ -35,7 +37,7 @@ from fastapi.exception_handlers import (
     request_validation_exception_handler,
 )
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute, APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -59,6 +61,7 @@ from aidqa.web.security import (
     MAX_BODY_BYTES,
 )
 from aidqa.web.service import ApiService
+from aidqa.web.streaming import STREAM_EVENTS, ask_stream_response
 
 logger = logging.getLogger(__name__)
 
@@ -148,6 +151,14 @@ def _api_router(service: ApiService) -> APIRouter:
         service.require_ready()
         async with service.limiter.slot():
             return await run_in_threadpool(service.ask, body)
+
+    @router.post("/ask/stream", response_model=None, response_class=StreamingResponse, summary="Answer one question, streamed",
+                 responses={**ERROR_RESPONSES, 200: {"content": {"text/event-stream": {}}, "description": STREAM_EVENTS}})
+    async def ask_stream(body: AskRequest) -> Response:
+        """Like `/ask`, as server-sent events: `delta` events carry verified answer text, then one `result` event
+        carries the full result (the same object `/ask` returns); see docs/api.md. Refusals before the stream
+        starts (422, 503) are the same as `/ask`'s."""
+        return await ask_stream_response(service, body)
 
     @router.post("/ask/batch", response_model=BatchResponse, responses=ERROR_RESPONSES, summary="Answer many questions")
     async def ask_batch(body: BatchRequest) -> BatchResponse:

@@ -26,9 +26,11 @@ logger = logging.getLogger(__name__)
 
 # ---- the app -----------------------------------------------------------------------------------------------
 
-DESCRIPTION = """Answers questions about Chinese reports with verbatim quotes and citations (offline, extractive).
+DESCRIPTION = """Answers questions about Chinese reports with verbatim quotes and citations (offline and extractive by default;
+an optional LLM's answers are verified sentence by sentence).
 
 * `POST /api/ask` — one question → `Answer`.
+* `POST /api/ask/stream` — the same answer as server-sent events: verified `delta` text, then one `result`.
 * `POST /api/ask/batch` — up to 100 questions → one result each, in order.
 * `GET /api/health` — 200 when ready; 503 while the index is building or if it failed.
 

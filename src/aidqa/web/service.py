@@ -87,12 +87,16 @@ class AskLimiter:
                     continue
             self.active -= 1
 
+    def busy(self) -> ApiError:
+        """The 503 for a caller that got no slot."""
+        return ApiError(503, "busy", f"the server is busy: {self.concurrent} questions are being answered and "
+                        f"{self.max_waiting} are waiting; retry in a moment", {"Retry-After": str(RETRY_AFTER_BUSY)})
+
     @contextlib.asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
         """Hold a slot for the body of the ``async with``; raises ApiError 503 busy when none is free."""
         if not await self.acquire():
-            raise ApiError(503, "busy", f"the server is busy: {self.concurrent} questions are being answered and "
-                           f"{self.max_waiting} are waiting; retry in a moment", {"Retry-After": str(RETRY_AFTER_BUSY)})
+            raise self.busy()
         try:
             yield
         finally:

@@ -1,15 +1,15 @@
-"""What every answerer gives back, and the interface the assistant calls. The extractive answerer is today's only
-implementation; an LLM answerer will implement the same interface, and its output goes through the same grounding
-checks (``aidqa.qa.grounding``)."""
+"""What every answerer gives back, and the interface the assistant calls. Two implementations: the extractive
+answerer (the default) and the LLM answerer (``answerers.llm``), whose output goes through the same grounding
+checks (``aidqa.qa.grounding``) after its own sentence-by-sentence verification."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
-from aidqa.models import Citation, CitedFigure, ComputedTotal
+from aidqa.models import Citation, CitedFigure, ComputedTotal, Grounding
 from aidqa.retrieval.hybrid import ScoredChunk
 
 
@@ -23,6 +23,8 @@ class Extraction:
     reason: str  # why it answered or refused (logged; useful when tuning)
     figures: list[CitedFigure] = field(default_factory=list)
     total: ComputedTotal | None = None
+    answered_by: Literal["llm", "extractive"] = "extractive"
+    grounding: Grounding = field(default_factory=Grounding)
 
 
 class Answerer(Protocol):
@@ -30,3 +32,15 @@ class Answerer(Protocol):
 
     def answer(self, question: str, language: str, hits: list[ScoredChunk], query_vector: np.ndarray,
                context: str | None = None) -> Extraction: ...
+
+
+def merged_provenance(results: list[Extraction]) -> dict[str, Any]:
+    """``answered_by`` and ``grounding`` for one answer merged from several (a compound question's parts): by the
+    LLM if any part is, with every part's dropped sentences and fallback reasons."""
+    reasons = [r.grounding.fallback_reason for r in results if r.grounding.fallback_reason]
+    return {
+        "answered_by": "llm" if any(r.answered_by == "llm" for r in results) else "extractive",
+        "grounding": Grounding(checked=any(r.grounding.checked for r in results),
+                               dropped=[d for r in results for d in r.grounding.dropped],
+                               fallback_reason="; ".join(dict.fromkeys(reasons)) or None),
+    }

@@ -17,6 +17,7 @@ Everything that comes from a report or an answer is HTML-escaped before it is pu
 
 import html
 import logging
+import re
 from typing import Any
 
 import gradio as gr
@@ -151,16 +152,41 @@ def _md_escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
+def _inert(text: str) -> str:
+    """Report or model text for the chat's Markdown, inert: escaped like ``_md_escape``, and the characters that
+    make links and images ([, ], !) and bare URLs or addresses (http:, www., @) escaped as well, so that nothing in
+    a report or a model's reply can make the page fetch or link anything."""
+    text = re.sub(r"([\[\]!@])", r"\\\1", _md_escape(text))
+    return re.sub(r"(?i)\b(https?|ftp|mailto|file|data|javascript|www)([:.])", r"\1\\\2", text)
+
+
+def _grounding_note(answer: Answer) -> str:
+    """A short note when the model's reply was not used, or some of its sentences were left out."""
+    g, en = answer.grounding, answer.language == "en"
+    if g.fallback_reason:
+        return (f"*Note: the language model's answer was not used ({_inert(g.fallback_reason)}); this answer comes "
+                "from the reports' own sentences.*" if en else
+                f"*注：未采用大模型的回答（{_inert(g.fallback_reason)}），改由报告原句作答。*")
+    if g.dropped:
+        n = len(g.dropped)
+        return (f"*Note: {n} sentence(s) of the language model's answer could not be checked against the cited "
+                "passages and were left out.*" if en else f"*注：大模型回答中有 {n} 句无法用引用核实，已略去。*")
+    return ""
+
+
 def render_message(answer: Answer) -> str:
-    """The bot message (Markdown): the answer with its [n] markers, then a compact "[n] file · section" list."""
-    text = _md_escape(answer.answer)
+    """The bot message (Markdown): the answer with its [n] markers, then a compact "[n] file · section" list.
+    Answer text is rendered inert (``_inert``): a report or a model can make it say things, never fetch things."""
+    text = _inert(answer.answer)
     if answer.standalone_question:
         # Say how a follow-up was understood, so a wrong reading is visible at once.
         label = "Understood as" if answer.language == "en" else "按上文理解为"
-        text = f"*{label}：{_md_escape(answer.standalone_question)}*\n\n{text}"
+        text = f"*{label}：{_inert(answer.standalone_question)}*\n\n{text}"
+    if note := _grounding_note(answer):
+        text = f"{text}\n\n{note}"
     if answer.refused or not answer.citations:
         return text
-    sources = "\n".join(f"[{int(c.id)}] {_md_escape(c.source)} · {_md_escape(c.section)}" for c in answer.citations)
+    sources = "\n".join(f"[{int(c.id)}] {_inert(c.source)} · {_inert(c.section)}" for c in answer.citations)
     return f"{text}\n\n{SOURCES_HEADER}\n{sources}"
 
 
