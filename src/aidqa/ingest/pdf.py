@@ -184,6 +184,22 @@ class PdfLoader:
             _mark_cover_title(out)
         return out.build(title, name.rsplit("/", 1)[-1], pages=n_pages)
 
+    def count_pages(self, data: bytes) -> int | None:
+        """The page count, read from the page tree alone (no text extraction, so it is cheap enough for a report
+        listing); None when the file cannot be read."""
+        from io import BytesIO
+
+        from pypdf import PdfReader
+
+        try:
+            reader = PdfReader(BytesIO(data))
+            if reader.is_encrypted:
+                reader.decrypt("")
+            return len(reader.pages)
+        except Exception:  # a damaged file: the listing says "unknown", never fails
+            logger.info("cannot count the pages of a PDF", exc_info=True)
+            return None
+
 
 def _mark_cover_title(out: DocumentBuilder) -> None:
     """No metadata title: the longest of the bare lines (no punctuation) that open page 1 before its first
