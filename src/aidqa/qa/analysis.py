@@ -188,7 +188,9 @@ class QuestionAnalysis:
     bigrams: frozenset[str]  # character bigrams of the question and its glossary alternatives
 
 
+@lru_cache(maxsize=1024)
 def analyse(question: str, language: str) -> QuestionAnalysis:
+    """What ``question`` asks and names (cached: retrieval scoping and the answerer both read it)."""
     amount = asks_amount(question)
     return QuestionAnalysis(
         question=question,
