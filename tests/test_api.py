@@ -339,8 +339,9 @@ def test_openapi_documents_the_api(client):
     assert r.status_code == 200
     spec = r.json()
     assert spec["info"]["title"] == "aidqa" and spec["info"]["version"]
-    assert set(spec["paths"]) == {"/api/ask", "/api/ask/batch", "/api/health"}
+    assert set(spec["paths"]) == {"/api/ask", "/api/ask/batch", "/api/documents", "/api/health"}
     assert set(spec["paths"]["/api/ask"]) == {"post"} and set(spec["paths"]["/api/health"]) == {"get"}
+    assert set(spec["paths"]["/api/documents"]) == {"get"}
     ask = spec["paths"]["/api/ask"]["post"]
     assert ask["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/AskRequest")
     assert ask["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Answer")
