@@ -49,7 +49,7 @@ class SourceDocument:
     normalised: NormalisedText
     format: str = "text"  # text, markdown, html, docx, pdf
     document: Document | None = field(default=None, repr=False)
-    # (normalised offset where a block starts, its page), in order; empty for formats without pages.
+    # (normalised offset, page) where a block or a page starts, in order; empty for formats without pages.
     page_starts: list[tuple[int, int]] = field(default_factory=list, repr=False)
 
     @property
@@ -65,7 +65,7 @@ class SourceDocument:
         return self.text[heading.start : heading.end] if heading else self.name
 
     def page_at(self, offset: int) -> int | None:
-        """The 1-based page that ``text[offset]`` is on (formats with pages), else None."""
+        """The 1-based page that ``text[offset]`` is on (formats with pages; exact to the line), else None."""
         if not self.page_starts:
             return None
         k = bisect.bisect_right(self.page_starts, (offset, float("inf"))) - 1
@@ -157,8 +157,7 @@ def examine_document(path: Path, corpus_dir: Path) -> SourceDocument | SkippedFi
     if document.normalised is not None:
         normalised, pages = document.normalised, []
     else:
-        normalised, block_pages = normalise_document(document)
-        pages = [(b.start, p) for b, p in zip(normalised.blocks, block_pages) if p is not None]
+        normalised, pages = normalise_document(document)
     if not normalised.text.strip():
         return SkippedFile(rel, "no text after normalisation")
     return SourceDocument(rel, path, hashlib.sha256(data).hexdigest(), document.text, normalised,

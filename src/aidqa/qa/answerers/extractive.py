@@ -109,11 +109,11 @@ class ExtractiveAnswerer:
         # Each report's passages (folded), for the per-report topic test; and where its passages start and on which
         # page, for the page of a quote.
         self._folded_chunks: dict[str, list[str]] = {}
-        self._chunk_pages: dict[str, list[tuple[int, int]]] = {}
+        self._chunk_pages: dict[str, list[tuple[int, int, int]]] = {}
         for c in index.chunks:
             self._folded_chunks.setdefault(c.source, []).append(fold_for_match(c.text))
             if c.page is not None:
-                self._chunk_pages.setdefault(c.source, []).append((c.start, c.page))
+                self._chunk_pages.setdefault(c.source, []).append((c.start, c.end, c.page))
         for pages in self._chunk_pages.values():
             pages.sort()
         # Figures per report in offset order, so a sentence's figures are found by bisection, not a scan.
@@ -408,23 +408,16 @@ class ExtractiveAnswerer:
         return out
 
     def _page_of(self, source: str, offset: int) -> int | None:
-        """The page ``text[offset]``'s paragraph (or table row) starts on, for reports with pages; None otherwise.
-        The index keeps the page each passage starts on, and a passage's page is the page of the paragraph it starts
-        in: so a passage starting in the quote's own paragraph gives that paragraph's page; failing one, the passage
-        holding the quote gives the page of the paragraph it started in."""
-        starts = self._chunk_pages.get(source)
-        if not starts:
+        """The page the sentence at ``offset`` starts on, for reports with pages; None otherwise. Every sentence of
+        a passage starts on the passage's page (``aidqa.index.chunking``), so the passage holding the offset says
+        it. A heading is in no passage: it gets the page its section's text starts on."""
+        spans = self._chunk_pages.get(source)
+        if not spans:
             return None
-        text = self.index.documents[source].text
-        block_start = text.rfind("\n\n", 0, offset)
-        block_start = 0 if block_start < 0 else block_start + 2
-        block_end = text.find("\n\n", offset)
-        block_end = len(text) if block_end < 0 else block_end
-        i = bisect.bisect_left(starts, (block_start, 0))
-        if i < len(starts) and starts[i][0] < block_end:
-            return starts[i][1]
-        holding = bisect.bisect_right(starts, (offset, float("inf"))) - 1
-        return starts[max(holding, 0)][1]
+        k = bisect.bisect_right(spans, (offset, float("inf"), 0)) - 1
+        if k >= 0 and offset < spans[k][1]:
+            return spans[k][2]
+        return spans[k + 1][2] if k + 1 < len(spans) else spans[k][2]
 
     def _citation(self, n: int, cand: Candidate) -> Citation:
         doc = self.index.documents[cand.source]
