@@ -275,9 +275,8 @@ class Assistant:
         """Retrieve for ``rewrite.retrieval_query`` and extract the answer to ``rewrite.question`` (part by part if
         compound), from the reports ``allowed`` (all when None) that the question singles out; adds the
         milliseconds spent to ``timings``."""
-        assert self._searcher is not None and self._answerer is not None
+        assert self._searcher is not None and self._answerer is not None and self._scope is not None
         t = time.perf_counter()
-        assert self._scope is not None
         question, retrieval_query = rewrite.question, rewrite.retrieval_query
         context = rewrite.previous if rewrite.kind == "dependent" else None
         parts = split_question(question)

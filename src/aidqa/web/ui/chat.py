@@ -399,7 +399,8 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
             with gr.Tab("数据一览 Figures", id="figures", elem_id="aidqa-tab-figures"):
                 figs_summary = gr.Markdown(FIGURES_LOADING, elem_id="aidqa-figs-summary")
                 with gr.Row(equal_height=True):
-                    figs_text = gr.Textbox(label="搜索 Search", placeholder="关键词：数字、指标、原句或章节（any word of a figure, its sentence or section）",
+                    figs_text = gr.Textbox(label="搜索 Search",
+                                           placeholder="关键词：数字、指标、原句或章节（a word of a figure, its sentence or section）",
                                            scale=3, max_lines=1, elem_id="aidqa-figs-text")
                     figs_unit = gr.Dropdown([fv.ALL], value=fv.ALL, label="单位 Unit", scale=1, min_width=110,
                                             elem_id="aidqa-figs-unit")
