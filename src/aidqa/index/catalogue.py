@@ -26,6 +26,8 @@ from aidqa.ingest.registry import by_content, by_suffix
 
 logger = logging.getLogger(__name__)
 
+_HEAD_BYTES = 8192  # enough for every loader's signature check (registry.by_content reads as much)
+
 
 class ReportEntry(BaseModel):
     """One report of the loaded index."""
@@ -109,13 +111,13 @@ def resolve_reports(index: LoadedIndex, refs: Iterable[str]) -> list[str]:
     return found
 
 
-def _read_file(path: Path) -> bytes | None:
+def _read(path: Path, limit: int) -> bytes | None:
+    """Up to ``limit`` bytes of the file, or None when it cannot be read."""
     try:
         with path.open("rb") as fh:
-            data = fh.read(MAX_FILE_BYTES + 1)
+            return fh.read(limit)
     except OSError:
         return None
-    return data if len(data) <= MAX_FILE_BYTES else None
 
 
 def list_reports(index: LoadedIndex, corpus_dir: Path) -> list[ReportEntry]:
@@ -132,10 +134,11 @@ def list_reports(index: LoadedIndex, corpus_dir: Path) -> list[ReportEntry]:
     for name in report_ids(index):
         doc = index.documents[name]
         suffix = Path(name).suffix
-        data = _read_file(Path(corpus_dir) / name)
-        loader = (by_content(data) if data else None) or by_suffix(suffix)
+        head = _read(Path(corpus_dir) / name, _HEAD_BYTES)  # the content says the format (a PDF saved as .txt)
+        loader = (by_content(head) if head else None) or by_suffix(suffix)
         pages = last_page.get(name)  # None for a format without pages
         count_pages = getattr(loader, "count_pages", None)
+        data = _read(Path(corpus_dir) / name, MAX_FILE_BYTES) if count_pages is not None else None
         if count_pages is not None and data is not None and hashlib.sha256(data).hexdigest() == doc.sha256:
             pages = count_pages(data) or pages
         entries.append(ReportEntry(
