@@ -339,11 +339,12 @@ def test_openapi_documents_the_api(client):
     assert r.status_code == 200
     spec = r.json()
     assert spec["info"]["title"] == "aidqa" and spec["info"]["version"]
-    assert set(spec["paths"]) == {"/api/ask", "/api/ask/stream", "/api/ask/batch", "/api/health"}
+    assert set(spec["paths"]) == {"/api/ask", "/api/ask/stream", "/api/ask/batch", "/api/documents", "/api/health"}
     stream = spec["paths"]["/api/ask/stream"]["post"]["responses"]
     assert set(stream["200"]["content"]) == {"text/event-stream"}
     assert stream["503"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
     assert set(spec["paths"]["/api/ask"]) == {"post"} and set(spec["paths"]["/api/health"]) == {"get"}
+    assert set(spec["paths"]["/api/documents"]) == {"get"}
     ask = spec["paths"]["/api/ask"]["post"]
     assert ask["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/AskRequest")
     assert ask["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Answer")

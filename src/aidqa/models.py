@@ -13,7 +13,11 @@ class Citation(BaseModel):
     as it is on disk."""
 
     id: int = Field(description="The n of the [n] marker in the answer.")
-    source: str = Field(description="Report file, relative to the corpus folder.")
+    source: str = Field(description="Report file, relative to the corpus folder (the report's id).")
+    title: str = Field("", description="The report's title (from its metadata or first heading; the file name "
+                       "when it has none), so that a reader knows which report a quote comes from.")
+    page: int | None = Field(None, description="1-based page of the quote for formats with pages (PDF): the page "
+                             "its paragraph or table row starts on; null for formats without pages.")
     section: str = Field(description="Heading of the section the quote falls under.")
     quote: str = Field(description="The exact cited text.")
     start: int = Field(description="Start offset of the quote in the report's stored (normalised) text.")

@@ -93,7 +93,7 @@ class AnsweringSettings(BaseModel):
     fallback_coverage: float = Field(0.6, ge=0, le=1, description="A lower-ranked sentence answers only if its paragraph holds at least this share of the key terms (unless the question quotes a name).")
     companion_ratio: float = Field(0.9, ge=0, le=1, description="A further sentence is quoted with the best one when its score is at least this share of the best score.")
     list_max_sentences: int = Field(5, ge=1, le=20, description="The most sentences quoted for a list question (哪些/which).")
-    topic_min_share: float = Field(0.3, ge=0, le=1, description="A term that occurs in at least this share of passages (or in a report title) is the corpus's topic, not an anchor a passage must contain.")
+    topic_min_share: float = Field(0.3, ge=0, le=1, description="A term that occurs in at least this share of a report's passages (or in its title) is that report's topic, not an anchor its passages must contain (judged per report: in another report of the corpus the term is an anchor like any other).")
     backend: Literal["extractive", "llm"] = Field("extractive", description="Who writes the answer: 'extractive' quotes report sentences (the default; no LLM), 'llm' asks the OpenAI-compatible server of the llm.* settings and keeps only the sentences whose citations and numbers check out, falling back to the extractive answer (needs llm.base_url and llm.model).")
 
 

@@ -1,6 +1,10 @@
 """Documents → passages. Sentence-aware packing for Chinese: whole sentences, ~150–250 characters, one sentence
 of overlap, never across a section heading and never inside a number. Every chunk is a contiguous span of the
-document's normalised text, so ``doc.text[chunk.start:chunk.end] == chunk.text`` always holds."""
+document's normalised text, so ``doc.text[chunk.start:chunk.end] == chunk.text`` always holds.
+
+In a document with pages, every sentence of a chunk starts on the chunk's page (a page break starts a new chunk,
+without overlap): the index keeps one page per chunk, and so a quoted sentence is cited with the page it starts on.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,10 @@ from aidqa.ingest import SourceDocument
 from aidqa.settings import ChunkingSettings
 from aidqa.zh.numbers import inside_number
 from aidqa.zh.segment import split_clauses, split_sentences
+
+# Bump when the packing changes: it is part of the index name (aidqa.index.naming). 2: chunks never hold sentences
+# starting on two pages.
+CHUNK_RULES_VERSION = "2"
 
 
 @dataclass(frozen=True)
@@ -89,34 +97,55 @@ def _sections(doc: SourceDocument) -> list[tuple[str, int, int]]:
     return runs
 
 
+def _page_runs(doc: SourceDocument, units: list[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    """``units`` in runs of consecutive units that start on the same page (one run without pages)."""
+    runs: list[list[tuple[int, int]]] = []
+    page: object = object()
+    for unit in units:
+        unit_page = doc.page_at(unit[0])
+        if not runs or unit_page != page:
+            runs.append([])
+            page = unit_page
+        runs[-1].append(unit)
+    return runs
+
+
+def _pack_run(units: list[tuple[int, int]], settings: ChunkingSettings) -> list[tuple[int, int]]:
+    """(start, end) of the chunks of one run of units: as many whole units as fit, ``overlap_sentences`` repeated."""
+    spans: list[tuple[int, int]] = []
+    i = 0
+    prev_i = -1
+    while i < len(units):
+        j = i
+        # Grow while the chunk fits.
+        while j + 1 < len(units) and units[j + 1][1] - units[i][0] <= settings.max_chars:
+            j += 1
+        if j + 1 >= len(units):
+            # The last chunk of a run may be short: let it start earlier (more overlap) up to min_chars.
+            while i - 1 > prev_i and units[j][1] - units[i][0] < settings.min_chars and units[j][1] - units[i - 1][0] <= settings.max_chars:
+                i -= 1
+        prev_i = i
+        spans.append((units[i][0], units[j][1]))
+        if j + 1 >= len(units):
+            break
+        # Next chunk repeats the last `overlap` sentences, if that still moves forward and leaves room for the
+        # next new sentence (otherwise it would be a repeat of text the previous chunk already has).
+        nxt = max(j + 1 - settings.overlap_sentences, i + 1)
+        while nxt <= j and units[j + 1][1] - units[nxt][0] > settings.max_chars:
+            nxt += 1
+        i = nxt
+    return spans
+
+
 def chunk_document(doc: SourceDocument, settings: ChunkingSettings) -> list[Chunk]:
     text = doc.text
     chunks: list[Chunk] = []
     for section, sec_start, sec_end in _sections(doc):
         units = _units(text, sec_start, sec_end, settings.max_chars)
-        i = 0
-        prev_i = -1
-        while i < len(units):
-            j = i
-            # Grow while the chunk fits.
-            while j + 1 < len(units) and units[j + 1][1] - units[i][0] <= settings.max_chars:
-                j += 1
-            if j + 1 >= len(units):
-                # The last chunk of a section may be short: let it start earlier (more overlap) up to min_chars.
-                while i - 1 > prev_i and units[j][1] - units[i][0] < settings.min_chars and units[j][1] - units[i - 1][0] <= settings.max_chars:
-                    i -= 1
-            prev_i = i
-            start, end = units[i][0], units[j][1]
-            chunks.append(Chunk(chunk_id(doc.name, start, end, text[start:end]), doc.name, section, start, end, text[start:end], len(chunks),
-                                doc.page_at(start)))
-            if j + 1 >= len(units):
-                break
-            # Next chunk repeats the last `overlap` sentences, if that still moves forward and leaves room for the
-            # next new sentence (otherwise it would be a repeat of text the previous chunk already has).
-            nxt = max(j + 1 - settings.overlap_sentences, i + 1)
-            while nxt <= j and units[j + 1][1] - units[nxt][0] > settings.max_chars:
-                nxt += 1
-            i = nxt
+        for run in _page_runs(doc, units):
+            for start, end in _pack_run(run, settings):
+                chunks.append(Chunk(chunk_id(doc.name, start, end, text[start:end]), doc.name, section, start, end,
+                                    text[start:end], len(chunks), doc.page_at(start)))
     return chunks
 
 

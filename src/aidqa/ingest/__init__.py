@@ -49,7 +49,7 @@ class SourceDocument:
     normalised: NormalisedText
     format: str = "text"  # text, markdown, html, docx, pdf
     document: Document | None = field(default=None, repr=False)
-    # (normalised offset where a block starts, its page), in order; empty for formats without pages.
+    # (normalised offset, page) where a block or a page starts, in order; empty for formats without pages.
     page_starts: list[tuple[int, int]] = field(default_factory=list, repr=False)
 
     @property
@@ -65,7 +65,7 @@ class SourceDocument:
         return self.text[heading.start : heading.end] if heading else self.name
 
     def page_at(self, offset: int) -> int | None:
-        """The 1-based page that ``text[offset]`` is on (formats with pages), else None."""
+        """The 1-based page that ``text[offset]`` is on (formats with pages; exact to the line), else None."""
         if not self.page_starts:
             return None
         k = bisect.bisect_right(self.page_starts, (offset, float("inf"))) - 1
@@ -115,42 +115,51 @@ def file_sha256(path: Path) -> str:
 
 def read_document(path: Path, corpus_dir: Path) -> SourceDocument | None:
     """Load one report, or return None (and log why) when it cannot be used."""
+    result = examine_document(path, corpus_dir)
+    if isinstance(result, SkippedFile):
+        logger.warning("skipping %s: %s", result.name, result.reason)
+        return None
+    return result
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A corpus file that cannot be used as a report, and why (the reason a person reads in the log)."""
+
+    name: str  # relative to the corpus folder, like ``SourceDocument.name``
+    reason: str
+
+
+def examine_document(path: Path, corpus_dir: Path) -> SourceDocument | SkippedFile:
+    """Load one report, or say why it cannot be used (``read_document`` logs the reason; the report catalogue shows
+    it for the files the index left out)."""
     rel = path.relative_to(corpus_dir).as_posix()
     try:
         size = path.stat().st_size
         if size == 0:
-            logger.warning("skipping %s: empty file", rel)
-            return None
+            return SkippedFile(rel, "empty file")
         if size > MAX_FILE_BYTES:
-            logger.warning("skipping %s: %d bytes is over the %d-byte limit", rel, size, MAX_FILE_BYTES)
-            return None
+            return SkippedFile(rel, f"{size} bytes is over the {MAX_FILE_BYTES}-byte limit")
         with path.open("rb") as fh:
             data = fh.read(MAX_FILE_BYTES + 1)  # the file may have grown since stat()
     except OSError as exc:  # removed after it was listed, no permission, an I/O error
-        logger.warning("skipping %s: cannot read it (%s)", rel, exc.strerror or exc)
-        return None
+        return SkippedFile(rel, f"cannot read it ({exc.strerror or exc})")
     if len(data) > MAX_FILE_BYTES:
-        logger.warning("skipping %s: over the %d-byte limit", rel, MAX_FILE_BYTES)
-        return None
+        return SkippedFile(rel, f"over the {MAX_FILE_BYTES}-byte limit")
     if not data:
-        logger.warning("skipping %s: empty file", rel)
-        return None
+        return SkippedFile(rel, "empty file")
     try:
         document = load_document(data, path.name)
     except LoadError as exc:
-        logger.warning("skipping %s: %s", rel, exc)
-        return None
+        return SkippedFile(rel, str(exc))
     except Exception as exc:  # a parser library failing on a damaged file must not stop the corpus
-        logger.warning("skipping %s: cannot read it as a report (%s: %s)", rel, type(exc).__name__, exc)
-        return None
+        return SkippedFile(rel, f"cannot read it as a report ({type(exc).__name__}: {exc})")
     if document.normalised is not None:
         normalised, pages = document.normalised, []
     else:
-        normalised, block_pages = normalise_document(document)
-        pages = [(b.start, p) for b, p in zip(normalised.blocks, block_pages) if p is not None]
+        normalised, pages = normalise_document(document)
     if not normalised.text.strip():
-        logger.warning("skipping %s: no text after normalisation", rel)
-        return None
+        return SkippedFile(rel, "no text after normalisation")
     return SourceDocument(rel, path, hashlib.sha256(data).hexdigest(), document.text, normalised,
                           format=document.format, document=document, page_starts=pages)
 

@@ -12,6 +12,7 @@ citable sentence (``table_row_sentence``), page-number lines (``is_page_marker``
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -37,7 +38,9 @@ class Block:
     end: int
     text: str
     level: int | None = None  # headings only: 1 is the top level
-    page: int | None = None  # 1-based, for formats with pages (PDF)
+    page: int | None = None  # 1-based, for formats with pages (PDF): the page the block starts on
+    # A block that runs over a page break: (offset in ``text`` where the page starts, that page), in order.
+    page_breaks: tuple[tuple[int, int], ...] = ()
 
     @property
     def is_heading(self) -> bool:
@@ -76,10 +79,13 @@ class DocumentBuilder:
         self._length = 0
         self.blocks: list[Block] = []
 
-    def add(self, kind: BlockKind, text: str, level: int | None = None, page: int | None = None) -> Block | None:
-        text = tidy_inline(text)
+    def add(self, kind: BlockKind, text: str, level: int | None = None, page: int | None = None,
+            page_breaks: Sequence[tuple[int, int]] = ()) -> Block | None:
+        """Append a block; ``page_breaks`` are (offset in ``text``, page) where a later page starts inside it."""
+        raw, text = text, tidy_inline(text)
         if not text:
             return None
+        breaks = tuple((_tidied_offset(raw, text, offset), p) for offset, p in page_breaks)
         if kind == "heading" and level is None:
             level = heading_level(text) or 1
         if self._parts:
@@ -88,14 +94,15 @@ class DocumentBuilder:
         start = self._length
         self._parts.append(text)
         self._length += len(text)
-        block = Block(kind, start, self._length, text, level if kind == "heading" else None, page)
+        block = Block(kind, start, self._length, text, level if kind == "heading" else None, page, breaks)
         self.blocks.append(block)
         return block
 
-    def add_text(self, text: str, page: int | None = None, heading_hint: int | None = None) -> Block | None:
+    def add_text(self, text: str, page: int | None = None, heading_hint: int | None = None,
+                 page_breaks: Sequence[tuple[int, int]] = ()) -> Block | None:
         """A paragraph, or a heading when ``heading_level`` says so (``heading_hint``: a level the markup gives)."""
         level = heading_level(text, heading_hint)
-        return self.add("heading" if level else "paragraph", text, level, page)
+        return self.add("heading" if level else "paragraph", text, level, page, page_breaks)
 
     def add_table(self, rows: Sequence[Sequence["Cell"]], page: int | None = None,
                   header_rows: int | None = None) -> None:
@@ -141,6 +148,18 @@ def tidy_inline(text: str, cjk_spaces: bool = False) -> str:
                 continue
         out.append(ch)
     return "".join(out)
+
+
+def _tidied_offset(raw: str, tidied: str, offset: int) -> int:
+    """Where ``raw[offset]`` is in ``tidied = tidy_inline(raw)``: tidying only drops and merges whitespace, so the
+    n-th non-space character of one is the n-th of the other."""
+    n = sum(1 for ch in raw[:offset] if not ch.isspace())
+    for i, ch in enumerate(tidied):
+        if not ch.isspace():
+            if n == 0:
+                return i
+            n -= 1
+    return len(tidied)
 
 
 def join_fragments(left: str, right: str) -> str:
@@ -354,14 +373,15 @@ def table_blocks(rows: Sequence[Sequence[Cell]], header_rows: int | None = None)
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def normalise_document(doc: Document) -> tuple[NormalisedText, list[int | None]]:
+def normalise_document(doc: Document) -> tuple[NormalisedText, list[tuple[int, int]]]:
     """Normalise a structured document block by block (``aidqa.zh.normalize.normalise`` over each block's text), keeping
     the loader's blocks: one normalised block per document block, a heading stays a heading, and every character's
-    offset points into ``doc.text``. Returns the normalised text and, per normalised block, its page."""
+    offset points into ``doc.text``. Returns the normalised text and, for formats with pages, where each page starts
+    in it: (normalised offset, page) at every block start and at every page break inside a block, in order."""
     chars: list[str] = []
     offsets: list[int] = []
     blocks: list[TextBlock] = []
-    pages: list[int | None] = []
+    pages: list[tuple[int, int]] = []
     length = 0
     for b in doc.blocks:
         part = normalise(b.text)
@@ -377,7 +397,13 @@ def normalise_document(doc: Document) -> tuple[NormalisedText, list[int | None]]
         chars.append(text)
         offsets.extend(part_offsets)
         blocks.append(TextBlock(length, length + len(text), b.kind == "heading"))
-        pages.append(b.page)
+        if b.page is not None:
+            pages.append((length, b.page))
+        for offset, page in b.page_breaks:
+            # The first normalised character that comes from at or after the break in the block's text.
+            at = bisect.bisect_left(part.offsets, offset)
+            if at < len(text):
+                pages.append((length + at, page))
         length += len(text)
     return NormalisedText("".join(chars), offsets, blocks), pages
 

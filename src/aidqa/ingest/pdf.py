@@ -184,6 +184,22 @@ class PdfLoader:
             _mark_cover_title(out)
         return out.build(title, name.rsplit("/", 1)[-1], pages=n_pages)
 
+    def count_pages(self, data: bytes) -> int | None:
+        """The page count, read from the page tree alone (no text extraction, so it is cheap enough for a report
+        listing); None when the file cannot be read."""
+        from io import BytesIO
+
+        from pypdf import PdfReader
+
+        try:
+            reader = PdfReader(BytesIO(data))
+            if reader.is_encrypted:
+                reader.decrypt("")
+            return len(reader.pages)
+        except Exception:  # a damaged file: the listing says "unknown", never fails
+            logger.info("cannot count the pages of a PDF", exc_info=True)
+            return None
+
 
 def _mark_cover_title(out: DocumentBuilder) -> None:
     """No metadata title: the longest of the bare lines (no punctuation) that open page 1 before its first
@@ -227,18 +243,23 @@ def _build(pages: list[list[str]], out: DocumentBuilder) -> None:
     short = 0.75 * full
 
     para: list[str] = []
+    para_pages: list[int] = []  # the page of each line of ``para``
     para_page: int | None = None
     table: _Table | None = None
     expect_header = False
 
     def flush() -> None:
-        nonlocal para, para_page
+        nonlocal para, para_pages, para_page
         if para:
-            text = ""
-            for piece in para:
+            # A paragraph that runs over a page break keeps where the next page starts in it, so that a sentence
+            # on the second page is cited with that page.
+            text, breaks = "", []
+            for piece, page in zip(para, para_pages):
                 text = join_fragments(text, piece)
-            out.add_text(text, page=para_page)
-        para, para_page = [], None
+                if page != (breaks[-1][1] if breaks else para_page):
+                    breaks.append((len(text) - len(piece), page))
+            out.add_text(text, page=para_page, page_breaks=breaks)
+        para, para_pages, para_page = [], [], None
 
     for page_no, lines in enumerate(pages, 1):
         for raw in lines:
@@ -276,6 +297,7 @@ def _build(pages: list[list[str]], out: DocumentBuilder) -> None:
             if not para:
                 para_page = page_no
             para.append(line)
+            para_pages.append(page_no)
             if _ends_paragraph(line) or display_width(line) < short:
                 flush()
     flush()

@@ -189,7 +189,9 @@ class QuestionAnalysis:
     bigrams: frozenset[str]  # character bigrams of the question and (English) its Chinese words
 
 
+@lru_cache(maxsize=1024)
 def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -> QuestionAnalysis:
+    """What ``question`` asks and names (cached: retrieval scoping and the answerer both read it)."""
     amount = asks_amount(question)
     return QuestionAnalysis(
         question=question,

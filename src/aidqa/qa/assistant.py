@@ -1,6 +1,7 @@
 """The assistant: one object that owns the embedding model and the loaded index, and answers questions.
 
-Every interface (Python, CLI, HTTP, UI) goes through ``Assistant.ask`` and gets the same typed ``Answer``.
+Every interface (Python, CLI, HTTP, UI) goes through ``Assistant.ask`` and gets the same typed ``Answer``. A question
+may be restricted to some reports of the corpus (``documents``); the reports themselves are listed by ``reports()``.
 """
 
 from __future__ import annotations
@@ -15,17 +16,20 @@ from pathlib import Path
 
 import numpy as np
 
+from aidqa.index.catalogue import ReportEntry, SkippedEntry, list_reports, list_skipped, resolve_reports
 from aidqa.index.embeddings import SentenceEmbeddings
 from aidqa.index.figures import Figure
 from aidqa.index.store import IndexStore, LoadedIndex, ProgressCallback
 from aidqa.models import Answer, RetrievedPassage
-from aidqa.qa.analysis import split_question
+from aidqa.qa.analysis import analyse, split_question
 from aidqa.qa.answerers.base import Answerer, Extraction, merged_provenance
 from aidqa.qa.answerers.extractive import ExtractiveAnswerer
 from aidqa.qa.answerers.llm import make_answerer
 from aidqa.qa.conversation import Rewrite, condense
+from aidqa.qa.examples import GENERIC_EXAMPLES, Example, examples_from
 from aidqa.qa.grounding import ungrounded_numbers
-from aidqa.qa.rendering import REFUSAL
+from aidqa.qa.rendering import REFUSAL, cites_several_reports, render_answer
+from aidqa.qa.scope import ReportScope
 from aidqa.qa.streaming import AnswerStream
 from aidqa.retrieval.hybrid import HybridSearcher, ScoredChunk
 from aidqa.retrieval.langchain import HybridRetriever
@@ -61,9 +65,11 @@ def clean_question(question: object, max_chars: int) -> str:
 
 def merge_extractions(results: list[Extraction], language: str) -> Extraction:
     """One answer for a compound question: each part's sentences with renumbered citations; a part the reports
-    do not answer says so; refused only when no part is answered."""
+    do not answer says so; refused only when no part is answered. When the parts are answered from different
+    reports, every part names the report of each of its figures and quotes."""
     if all(r.refused for r in results):
         return Extraction(REFUSAL[language], True, [], "; ".join(r.reason for r in results), **merged_provenance(results))
+    several = cites_several_reports([c for r in results if not r.refused for c in r.citations])
     citations = []
     lines = []
     figures = []
@@ -78,8 +84,12 @@ def merge_extractions(results: list[Extraction], language: str) -> Extraction:
                 existing = c.model_copy(update={"id": len(citations) + 1})
                 citations.append(existing)
             renumber[c.id] = existing.id
-        # A computed total belongs to a single question; in a compound answer it is left out, with its line.
-        text = "\n".join(line for line in r.answer.split("\n") if not (r.total and r.total.text in line))
+        if several:
+            # Rendered again with the reports named; without the part's total (see below).
+            text = render_answer(language, r.citations, r.figures, None, name_reports=True)
+        else:
+            # A computed total belongs to a single question; in a compound answer it is left out, with its line.
+            text = "\n".join(line for line in r.answer.split("\n") if not (r.total and r.total.text in line))
         lines.append(re.sub(r"\[(\d+)\]", lambda m, table=renumber: f"[{table[int(m.group(1))]}]", text))
         figures += [f.model_copy(update={"citation_id": renumber[f.citation_id]}) for f in r.figures]
     return Extraction("\n".join(lines), False, citations, "; ".join(r.reason for r in results), figures,
@@ -97,6 +107,10 @@ class Assistant:
         self._index: LoadedIndex | None = None
         self._searcher: HybridSearcher | None = None
         self._answerer: Answerer | None = None
+        self._scope: ReportScope | None = None
+        # The report listing of the loaded index (it reads the corpus folder, so it is made once per index).
+        self._listing: tuple[LoadedIndex, list[ReportEntry], list[SkippedEntry]] | None = None
+        self._examples: tuple[LoadedIndex, list[Example]] | None = None
         self.load_seconds: dict[str, float] = {}
 
     # ---- lifecycle ----------------------------------------------------------------------------------------
@@ -117,30 +131,34 @@ class Assistant:
         with self._lock:
             if self._index is None:
                 t = time.perf_counter()
-                self._index = self.store().ensure(progress)
+                index = self.store().ensure(progress)
                 self.load_seconds["index"] = time.perf_counter() - t
-                self._searcher = HybridSearcher(self._index, self.embeddings, self.settings.retrieval)
-                self._answerer = self._new_answerer(self._index)
+                self._serve(index)
             return self._index
 
     def rebuild(self, progress: ProgressCallback | None = None, force: bool = False) -> LoadedIndex:
         """Build the index now (``force``: even if it is up to date) and serve the new one."""
         index = self.store().build(progress, force=force)
         with self._lock:
-            self._index = index
-            self._searcher = HybridSearcher(index, self.embeddings, self.settings.retrieval)
-            self._answerer = self._new_answerer(index)
+            self._serve(index)
         return index
 
-    def _new_answerer(self, index: LoadedIndex) -> Answerer:
+    def _serve(self, index: LoadedIndex) -> None:
+        """Answer from ``index`` from now on (the caller holds the lock)."""
+        self._scope = ReportScope(index)
+        self._searcher = HybridSearcher(index, self.embeddings, self.settings.retrieval)
+        self._answerer = self._new_answerer(index, self._scope)
+        self._index = index
+
+    def _new_answerer(self, index: LoadedIndex, scope: ReportScope) -> Answerer:
         """The extractive answerer, or the LLM answerer over it when ``answering.backend`` is "llm"."""
         return make_answerer(index, self.settings.answering, self.settings.llm,
-                             lambda: ExtractiveAnswerer(index, self.embeddings, self.settings.answering))
+                             lambda: ExtractiveAnswerer(index, self.embeddings, self.settings.answering, scope))
 
     def unload(self) -> None:
         """Drop the loaded index (questions then wait for ``ensure_ready``), closing its vector store."""
         with self._lock:
-            index, self._index, self._searcher, self._answerer = self._index, None, None, None
+            index, self._index, self._searcher, self._answerer, self._scope = self._index, None, None, None, None
         if index is not None:
             index.close()
 
@@ -168,20 +186,59 @@ class Assistant:
         """Every figure in the reports (extracted at index time), in report order."""
         return self.ensure_ready().figures
 
-    def retriever(self, k: int | None = None) -> HybridRetriever:
-        """The hybrid search as a LangChain retriever."""
-        self.ensure_ready()
+    def retriever(self, k: int | None = None, documents: Sequence[str] | None = None) -> HybridRetriever:
+        """The hybrid search as a LangChain retriever (over the reports ``documents`` names, or all)."""
+        index = self.ensure_ready()
         assert self._searcher is not None
-        return HybridRetriever(searcher=self._searcher, k=k or self.settings.top_k)
+        sources = resolve_reports(index, documents) if documents else None
+        return HybridRetriever(searcher=self._searcher, k=k or self.settings.top_k, sources=sources)
+
+    def reports(self) -> list[ReportEntry]:
+        """The reports of the loaded index (id, title, format, pages, counts), in corpus order."""
+        return self._catalogue()[0]
+
+    def skipped_files(self) -> list[SkippedEntry]:
+        """The corpus files the loaded index left out, with the reason for each."""
+        return self._catalogue()[1]
+
+    def _catalogue(self) -> tuple[list[ReportEntry], list[SkippedEntry]]:
+        index = self.ensure_ready()
+        listing = self._listing
+        if listing is None or listing[0] is not index:
+            corpus = Path(self.settings.corpus_dir)
+            listing = (index, list_reports(index, corpus), list_skipped(index, corpus))
+            self._listing = listing
+        return listing[1], listing[2]
+
+    def examples(self) -> list[Example]:
+        """Example questions that suit the loaded reports (made from their titles and figures), for the UI and the
+        API docs; empty until the index is loaded (never waits for it)."""
+        index = self._index
+        if index is None:
+            return []
+        cached = self._examples
+        if cached is None or cached[0] is not index:
+            cached = (index, examples_from(index))
+            self._examples = cached
+        return list(cached[1])
+
+    def example_questions(self) -> list[str]:
+        """The examples' questions, or generic ones while no index is loaded (or none of its figures suits)."""
+        return [e.question for e in self.examples()] or list(GENERIC_EXAMPLES)
 
     # ---- asking -------------------------------------------------------------------------------------------
 
-    def ask(self, question: str, history: Sequence[tuple[str, str]] | None = None, top_k: int | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[tuple[str, str]] | None = None, top_k: int | None = None,
+            documents: Sequence[str] | None = None) -> Answer:
         """Answer ``question``. ``history`` holds the earlier (user, assistant) turns of a conversation; a follow-up
-        (那教育方面呢？) is rewritten against the earlier questions before retrieval (see ``aidqa.qa.conversation``)."""
+        (那教育方面呢？) is rewritten against the earlier questions before retrieval (see ``aidqa.qa.conversation``).
+        ``documents`` restricts the answer to those reports: report ids (file paths relative to the corpus folder, as
+        in a citation's ``source``) or titles no other report shares; None or empty means every report. An id or
+        title that names no report raises ``aidqa.index.catalogue.UnknownReports`` (a ``ValueError``)."""
         t0 = time.perf_counter()
         q = clean_question(question, self.settings.answering.max_question_chars)
         turns = self._clean_history(history)
+        allowed = frozenset(resolve_reports(self.ensure_ready(), documents)) if documents else None
         if not has_question_words(q):
             # Nothing to look up ("1", "alert(1)", markup): refused at once, never answered with a nearest passage.
             language = "en" if q.isascii() else "zh"
@@ -193,12 +250,12 @@ class Assistant:
         rewrite = condense(q, turns, self._term_similarity, self.settings.conversation)
         language = detect_language(rewrite.question)
         timings = {"retrieval": 0.0, "answer": 0.0}
-        result, hits = self._extract(rewrite, language, n, timings)
+        result, hits = self._extract(rewrite, language, n, timings, allowed)
         if result.refused and rewrite.kind == "standalone" and rewrite.previous:
             # A complete-looking question may still be about the previous turn (手术做了多少例？ after a question
             # on a hospital's record): search again with the previous question before giving up.
             retry = Rewrite(q, f"{q} {rewrite.previous}", "dependent", rewrite.previous)
-            retry_result, retry_hits = self._extract(retry, language, n, timings)
+            retry_result, retry_hits = self._extract(retry, language, n, timings, allowed)
             if not retry_result.refused:
                 rewrite, result, hits = retry, retry_result, retry_hits
         answer_text, refused, citations = result.answer, result.refused, result.citations
@@ -223,37 +280,57 @@ class Assistant:
         )
 
     def ask_stream(self, question: str, history: Sequence[tuple[str, str]] | None = None, top_k: int | None = None,
-                   on_done: Callable[[], None] | None = None) -> AnswerStream:
+                   on_done: Callable[[], None] | None = None, documents: Sequence[str] | None = None) -> AnswerStream:
         """``ask`` as a stream of events (``aidqa.qa.streaming``): verified sentences as they pass, then the full
         ``Answer`` — the same one ``ask`` returns. An invalid question raises ``InvalidQuestion`` here, before
         anything is streamed; answering starts at once in a worker thread, and ``on_done`` runs when it ends."""
         clean_question(question, self.settings.answering.max_question_chars)
-        return AnswerStream(lambda: self.ask(question, history=history, top_k=top_k), on_done)
+        return AnswerStream(lambda: self.ask(question, history=history, top_k=top_k, documents=documents), on_done)
 
-    def _extract(self, rewrite: Rewrite, language: str, n: int,
-                 timings: dict[str, float]) -> tuple[Extraction, list[ScoredChunk]]:
+    def _extract(self, rewrite: Rewrite, language: str, n: int, timings: dict[str, float],
+                 allowed: frozenset[str] | None = None) -> tuple[Extraction, list[ScoredChunk]]:
         """Retrieve for ``rewrite.retrieval_query`` and extract the answer to ``rewrite.question`` (part by part if
-        compound); adds the milliseconds spent to ``timings``."""
-        assert self._searcher is not None and self._answerer is not None
+        compound), from the reports ``allowed`` (all when None) that the question singles out; adds the
+        milliseconds spent to ``timings``."""
+        assert self._searcher is not None and self._answerer is not None and self._scope is not None
         t = time.perf_counter()
         question, retrieval_query = rewrite.question, rewrite.retrieval_query
+        context = rewrite.previous if rewrite.kind == "dependent" else None
         parts = split_question(question)
+        # Which reports to search is read from the question as asked; a report's title it names (《…》) is then
+        # left out of what is searched for and matched.
+        plain = self._scope.without_titles
         if len(parts) == 1:
+            sources = self._sources_for(question, language, allowed, context)
+            retrieval_query, question = plain(retrieval_query), plain(question)
             vector = self.embeddings.embed_queries([retrieval_query])[0]
-            hits = self._searcher.search(retrieval_query, n, query_vector=vector.tolist())
+            hits = self._searcher.search(retrieval_query, n, query_vector=vector.tolist(), sources=sources)
             t_mid = time.perf_counter()
-            context = rewrite.previous if rewrite.kind == "dependent" else None
             result = self._answerer.answer(question, language, hits, vector, context)
         else:
+            part_sources = [self._sources_for(p, language, allowed) for p in parts]
+            sources = self._sources_for(question, language, allowed)
+            parts = [plain(p) for p in parts]
             vectors = self.embeddings.embed_queries(parts)
-            part_hits = [self._searcher.search(p, n, query_vector=v.tolist()) for p, v in zip(parts, vectors)]
-            hits = self._searcher.search(retrieval_query, n)
+            part_hits = [self._searcher.search(p, n, query_vector=v.tolist(), sources=ps)
+                         for p, v, ps in zip(parts, vectors, part_sources)]
+            hits = self._searcher.search(plain(retrieval_query), n, sources=sources)
             t_mid = time.perf_counter()
             results = [self._answerer.answer(p, language, h, v) for p, h, v in zip(parts, part_hits, vectors)]
             result = merge_extractions(results, language)
         timings["retrieval"] += (t_mid - t) * 1000
         timings["answer"] += (time.perf_counter() - t_mid) * 1000
         return result, hits
+
+    def _sources_for(self, question: str, language: str, allowed: frozenset[str] | None,
+                     previous: str | None = None) -> frozenset[str] | None:
+        """The reports to search for ``question``: those of ``allowed`` that it singles out by what it names (or, for
+        a follow-up that names nothing, that the question it follows singles out); ``allowed`` otherwise."""
+        assert self._scope is not None
+        named = self._scope.named_reports(analyse(question, language), allowed)
+        if named is None and previous:
+            named = self._scope.named_reports(analyse(previous, detect_language(previous)), allowed)
+        return named if named is not None else allowed
 
     def _term_similarity(self, term: str, candidates: list[str]) -> np.ndarray:
         vectors = self.embeddings.embed_queries([term, *candidates])

@@ -1,19 +1,23 @@
 """Grounding checks shared by every answerer: every number of an answer must stand in a cited quote; a
-computed total is allowed only when its operands are cited and add up."""
+computed total is allowed only when its operands are cited, come from one report and add up."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from aidqa.models import Citation, CitedFigure, ComputedTotal
 from aidqa.zh.numbers import format_amount, numbers_in
 from aidqa.zh.segment import char_bigrams
 
 
-def compute_total(figures: list[CitedFigure]) -> ComputedTotal | None:
+def compute_total(figures: list[CitedFigure], citations: Sequence[Citation] = ()) -> ComputedTotal | None:
     """The sum of the stated figures — only when there are several, all in one unit, all exact (a sum of
-    近/超/余 figures is not a figure anyone can cite), from different sentences, measuring the same thing."""
+    近/超/余 figures is not a figure anyone can cite), from different sentences, measuring the same thing, and (given
+    the ``citations`` the figures point to) all from one report: two reports' figures never add up to anything."""
     if len(figures) < 2 or len({f.unit for f in figures}) != 1 or any(f.qualifier != "none" for f in figures):
+        return None
+    if len(_sources_of(figures, citations)) > 1:
         return None
     # Only like with like: one figure per cited sentence (6个行业领域 and 15个培训班次 in one sentence count
     # different things), and the figures measure the same action (投入 / 分期投入).
@@ -28,11 +32,24 @@ def compute_total(figures: list[CitedFigure]) -> ComputedTotal | None:
                          citation_ids=sorted({f.citation_id for f in figures}))
 
 
+def _sources_of(figures: list[CitedFigure], citations: Sequence[Citation]) -> set[str]:
+    source = {c.id: c.source for c in citations}
+    return {source[f.citation_id] for f in figures if f.citation_id in source}
+
+
+def report_label(citation: Citation) -> str:
+    """How an answer names the report a quote comes from: 《title》 (the file name when the title is empty)."""
+    return f"《{citation.title or citation.source}》"
+
+
 def ungrounded_numbers(answer: str, citations: list[Citation], total: ComputedTotal | None = None) -> list[str]:
     """Numbers in the answer that no cited quote contains (must be empty for any answer we return). A computed
-    total is exempt only if it checks out: its operands are in the cited quotes and add up to it."""
+    total is exempt only if it checks out: its operands are in the cited quotes of one report and add up to it. The
+    names of the cited reports (《2023年…公报》) are not figures of the answer."""
     quoted = " ".join(c.quote for c in citations)
     body = re.sub(r"\[\d+\]", "", answer)
+    for label in sorted({report_label(c) for c in citations}, key=len, reverse=True):
+        body = body.replace(label, "")
     if total is not None and _total_checks_out(total, citations):
         body = body.replace(total.text, "")
     return [n for n in numbers_in(body) if n not in numbers_in(quoted)]
@@ -41,7 +58,10 @@ def ungrounded_numbers(answer: str, citations: list[Citation], total: ComputedTo
 def _total_checks_out(total: ComputedTotal, citations: list[Citation]) -> bool:
     from aidqa.index.figures import extract_figures
 
-    quoted = [f for c in citations for f in extract_figures(c.quote, c.source, lambda i: "")]
+    holding = [c for c in citations if c.id in total.citation_ids]
+    if len({c.source for c in holding}) > 1:
+        return False
+    quoted = [f for c in holding for f in extract_figures(c.quote, c.source, lambda i: "")]
     values = []
     for raw in total.operands:
         match = next((f for f in quoted if f.raw == raw), None)

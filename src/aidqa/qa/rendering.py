@@ -1,9 +1,13 @@
-"""The answer text: figures first, then every cited sentence verbatim with its [n] marker; the refusal text."""
+"""The answer text: figures first, then every cited sentence verbatim with its [n] marker; the refusal text.
+
+When an answer cites more than one report, every figure and every quote line names its report (《title》): a reader
+must never take one report's figure for another's."""
 
 from __future__ import annotations
 
 from aidqa.index.figures import short_phrase
 from aidqa.models import Citation, CitedFigure, ComputedTotal
+from aidqa.qa.grounding import report_label
 
 REFUSAL = {
     "zh": "报告中没有找到这个问题的答案。",
@@ -11,18 +15,33 @@ REFUSAL = {
 }
 
 
-def render_answer(language: str, citations: list[Citation], figures: list[CitedFigure], total: ComputedTotal | None) -> str:
+def cites_several_reports(citations: list[Citation]) -> bool:
+    return len({c.source for c in citations}) > 1
+
+
+def render_answer(language: str, citations: list[Citation], figures: list[CitedFigure], total: ComputedTotal | None,
+                  name_reports: bool | None = None) -> str:
     """The answer text: for a figure question, the figures first (each with its marker), then every cited sentence
-    verbatim with its marker."""
+    verbatim with its marker. ``name_reports`` puts the report's 《title》 before each figure and quote; by default
+    it does so when the citations come from more than one report."""
+    if name_reports is None:
+        name_reports = cites_several_reports(citations)
+    by_id = {c.id: c for c in citations}
+
+    def named(citation_id: int, sep: str) -> str:
+        c = by_id.get(citation_id)
+        return f"{report_label(c)}{sep}" if name_reports and c is not None else ""
+
+    sep = " " if language == "en" else ""
     lines = []
     if figures:
-        stated = [f"{short_phrase(f.measures)}{f.raw} [{f.citation_id}]" for f in figures]
+        stated = [f"{named(f.citation_id, sep)}{short_phrase(f.measures)}{f.raw} [{f.citation_id}]" for f in figures]
         lines.append(("Figures: " + "; ".join(stated)) if language == "en" else "；".join(stated))
     if total is not None:
         ops = "+".join(total.operands)
         lines.append(f"Total (computed from the cited figures {ops}; not a figure of the reports): {total.text}"
                      if language == "en" else f"合计{total.text}（由引用的{ops}相加得出，报告中没有这个合计数）")
-    quotes = [f"{c.quote} [{c.id}]" for c in citations]
+    quotes = [f"{named(c.id, sep)}{c.quote} [{c.id}]" for c in citations]
     if language == "en":
         quotes[0] = "From the reports (quoted in Chinese): " + quotes[0]
     return "\n".join(lines + quotes)

@@ -1,9 +1,15 @@
 """Hybrid retrieval: dense (Chroma) + BM25 over jieba words + BM25 over character bigrams, fused by reciprocal
 rank fusion. Dense search carries English and paraphrased questions; the two BM25 views carry exact names and
-figures; fusion by rank needs no score calibration between them."""
+figures; fusion by rank needs no score calibration between them.
+
+A search can be restricted to some reports of the corpus (``sources``): the dense search filters on the chunks'
+``source`` metadata inside Chroma and the BM25 views score only those reports' chunks, so each retriever still
+contributes its full number of candidates from the reports asked for.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,28 +50,49 @@ class HybridSearcher:
         self.embeddings = embeddings
         self.settings = settings
         self._position = {c.id: i for i, c in enumerate(index.chunks)}
+        self._sources = np.array([c.source for c in index.chunks], dtype=object)
 
-    def _bm25_ranking(self, bm25, tokens: list[str]) -> list[int]:
+    def _mask(self, sources: Collection[str] | None) -> np.ndarray | None:
+        """True for the chunks of ``sources``; None when the search is not restricted."""
+        if sources is None:
+            return None
+        return np.isin(self._sources, list(sources))
+
+    def _bm25_ranking(self, bm25, tokens: list[str], mask: np.ndarray | None = None) -> list[int]:
         if not tokens:
             return []
         scores = np.asarray(bm25.get_scores(tokens))
+        if mask is not None:
+            scores = np.where(mask, scores, 0.0)  # other reports' chunks never rank (only scores > 0 do)
         order = np.argsort(-scores, kind="stable")
         return [int(i) for i in order[: self.settings.candidates] if scores[i] > 0]
 
-    def dense_ranking(self, query_vector: list[float]) -> list[int]:
-        n = min(self.settings.candidates, len(self.index.chunks))
-        hits = self.index.vectorstore.similarity_search_by_vector_with_relevance_scores(query_vector, k=n)
+    def dense_ranking(self, query_vector: list[float], sources: Collection[str] | None = None) -> list[int]:
+        if sources is None:
+            n, where = min(self.settings.candidates, len(self.index.chunks)), None
+        else:
+            mask = self._mask(sources)
+            n = min(self.settings.candidates, int(mask.sum()))
+            # Chroma applies the metadata filter inside the search, so all n hits come from these reports.
+            where = {"source": {"$in": sorted(sources)}}
+        if n == 0:
+            return []
+        hits = self.index.vectorstore.similarity_search_by_vector_with_relevance_scores(query_vector, k=n, filter=where)
         return [self._position[doc.id] for doc, _distance in hits if doc.id in self._position]
 
-    def search(self, query: str, k: int, query_vector: list[float] | None = None) -> list[ScoredChunk]:
+    def search(self, query: str, k: int, query_vector: list[float] | None = None,
+               sources: Collection[str] | None = None) -> list[ScoredChunk]:
+        """The top ``k`` passages for ``query``; only from the reports ``sources`` names when it is given (report
+        ids, i.e. chunk sources)."""
         if query_vector is None:
             query_vector = self.embeddings.embed_query(query)
         # Keyword search also looks for the Chinese words of an English question (the corpus's own words).
         keyword_query = f"{query} {expansion_text(query, self.index.keywords.lexicon)}"
+        mask = self._mask(sources)
         rankings = {
-            "dense": self.dense_ranking(query_vector),
-            "words": self._bm25_ranking(self.index.keywords.words, tokenize_words(keyword_query)),
-            "bigrams": self._bm25_ranking(self.index.keywords.bigrams, char_bigrams(keyword_query)),
+            "dense": self.dense_ranking(query_vector, sources),
+            "words": self._bm25_ranking(self.index.keywords.words, tokenize_words(keyword_query), mask),
+            "bigrams": self._bm25_ranking(self.index.keywords.bigrams, char_bigrams(keyword_query), mask),
         }
         weights = {"dense": self.settings.dense_weight, "words": self.settings.words_weight, "bigrams": self.settings.bigrams_weight}
         fused = reciprocal_rank_fusion(rankings, weights, self.settings.rrf_k)

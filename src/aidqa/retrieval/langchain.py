@@ -18,6 +18,7 @@ class HybridRetriever(BaseRetriever):
 
     searcher: HybridSearcher
     k: int = 5
+    sources: list[str] | None = None  # report ids to search; None: every report
 
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[Document]:
         return [
@@ -26,5 +27,5 @@ class HybridRetriever(BaseRetriever):
                 id=hit.chunk.id,
                 metadata={**hit.chunk.metadata(), "chunk_id": hit.chunk.id, "score": hit.score, "ranks": hit.ranks},
             )
-            for hit in self.searcher.search(query, self.k)
+            for hit in self.searcher.search(query, self.k, sources=self.sources)
         ]

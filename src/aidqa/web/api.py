@@ -3,11 +3,14 @@
 ``create_app(settings, assistant=None)`` builds it; ``serve(settings)`` runs it with uvicorn (``aidqa serve``,
 ``python app.py``). Routes:
 
-* ``POST /api/ask`` — ``AskRequest`` → ``Answer`` (the same typed result as the CLI's ``--json``);
+* ``POST /api/ask`` — ``AskRequest`` → ``Answer`` (the same typed result as the CLI's ``--json``), optionally
+  restricted to some reports (``documents``);
 * ``POST /api/ask/stream`` — the same answer as server-sent events: verified text as it passes, then the full
   result (``aidqa.web.streaming``);
 * ``POST /api/ask/batch`` — up to 100 questions → one result per question, in order; a bad question gets an error
   result, the others are still answered;
+* ``GET /api/documents`` — the reports of the loaded index (id, title, format, pages, counts) and the corpus files
+  it left out, with the reason;
 * ``GET``/``HEAD /api/health`` — 200 when a question can be answered (a real probe of the vector store, cached for
   a few seconds), 503 while the index is building or loading again, or when it failed (same body);
 * ``GET /api/openapi.json``, ``GET /api/docs`` — the schema and Swagger UI;
@@ -27,11 +30,12 @@ Answering is bounded: ``AskLimiter`` lets ``max_concurrent_asks`` API requests a
 
 # No ``from __future__ import annotations``: FastAPI reads the endpoints' annotations as real types.
 
+import copy
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.exception_handlers import (
     http_exception_handler,
     request_validation_exception_handler,
@@ -54,6 +58,7 @@ from aidqa.web.schemas import (
     BatchFailure,
     BatchRequest,
     BatchResponse,
+    DocumentsResponse,
     HealthResponse,
 )
 from aidqa.web.security import (
@@ -111,7 +116,7 @@ async def _on_http_error(request: Request, exc: StarletteHTTPException) -> Respo
 
 
 async def _on_api_error(request: Request, exc: ApiError) -> Response:
-    return error_response(exc.status, exc.code, exc.message, headers=exc.headers)
+    return error_response(exc.status, exc.code, exc.message, exc.details, headers=exc.headers)
 
 
 def _internal_error() -> JSONResponse:
@@ -183,6 +188,16 @@ def _api_router(service: ApiService) -> APIRouter:
                     code="internal_error", message="internal server error; the details are in the server log")))
         return BatchResponse(results=results)
 
+    @router.get("/documents", response_model=DocumentsResponse, summary="List the reports",
+                responses={k: v for k, v in ERROR_RESPONSES.items() if k != 422})
+    def documents() -> DocumentsResponse:
+        """The reports questions are answered from — `id` (what `documents` in `/api/ask` takes; a citation's
+        `source`), `title`, `file`, `format`, `pages` (null for formats without pages), `chunk_count`,
+        `figure_count`, `indexed_at` — and the corpus files the index left out with the reason for each. 503 while
+        the index is building or after it failed to load."""
+        service.require_ready()
+        return service.documents()
+
     @router.get("/health", response_model=HealthResponse, summary="Readiness and index details",
                 responses={503: {"model": HealthResponse, "description": "Building or failed (same body)."}})
     def health(request: Request) -> Response:
@@ -214,4 +229,18 @@ def _api_router(service: ApiService) -> APIRouter:
 
     return router
 
+
+def install_runtime_examples(app: FastAPI, service: ApiService) -> None:
+    """Serve the OpenAPI schema with request examples made from the loaded reports at the time it is asked for
+    (generic ones while the index is loading): examples written for one report would mislead about any other."""
+    built = app.openapi  # FastAPI builds the schema once and caches it
+
+    def openapi() -> dict[str, Any]:
+        schema = copy.deepcopy(built())
+        ask = schema.get("components", {}).get("schemas", {}).get("AskRequest")
+        if ask is not None:
+            ask["examples"] = service.ask_examples()
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 

@@ -12,7 +12,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from aidqa import __version__
 from aidqa.qa.assistant import Assistant
 from aidqa.settings import Settings
-from aidqa.web.api import ApiError, _api_router, _on_api_error, _on_http_error, _on_validation_error
+from aidqa.web.api import (
+    ApiError,
+    _api_router,
+    _on_api_error,
+    _on_http_error,
+    _on_validation_error,
+    install_runtime_examples,
+)
 from aidqa.web.errors import API_PREFIX
 from aidqa.web.security import (
     SecurityGuard,
@@ -29,9 +36,10 @@ logger = logging.getLogger(__name__)
 DESCRIPTION = """Answers questions about Chinese reports with verbatim quotes and citations (offline and extractive by default;
 an optional LLM's answers are verified sentence by sentence).
 
-* `POST /api/ask` — one question → `Answer`.
+* `POST /api/ask` — one question → `Answer`; `documents` restricts it to some reports.
 * `POST /api/ask/stream` — the same answer as server-sent events: verified `delta` text, then one `result`.
 * `POST /api/ask/batch` — up to 100 questions → one result each, in order.
+* `GET /api/documents` — the reports (id, title, format, pages, counts) and the files the index left out, and why.
 * `GET /api/health` — 200 when ready; 503 while the index is building or if it failed.
 
 Errors are always `{"error": {"code": "...", "message": "...", "details": [...]}}` (`details` only for
@@ -64,6 +72,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     app.add_exception_handler(ApiError, _on_api_error)
     # The API routes go in before the Gradio mount at "/", which would otherwise match every path.
     app.include_router(_api_router(service))
+    install_runtime_examples(app, service)
 
     demo = build_ui(assistant, loader=loader)  # starts the loader
     # The UI's questions wait in Gradio's queue, within the same limits as the API's (a separate pool of slots).

@@ -14,7 +14,8 @@ API_PREFIX = "/api"
 class ErrorDetail(BaseModel):
     loc: list[str | int] = Field(description='Where the problem is, e.g. ["body", "top_k"].')
     msg: str
-    type: str = Field(description="Pydantic's error type, e.g. missing, extra_forbidden, json_invalid.")
+    type: str = Field(description="Pydantic's error type, e.g. missing, extra_forbidden, json_invalid; "
+                      "unknown_document for a `documents` entry that names no report.")
 
 
 class ErrorInfo(BaseModel):

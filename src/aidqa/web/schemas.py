@@ -5,13 +5,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from aidqa.index.catalogue import ReportEntry, SkippedEntry
 from aidqa.models import Answer
-from aidqa.web.errors import ErrorInfo, ErrorResponse
+from aidqa.web.errors import ErrorDetail, ErrorInfo, ErrorResponse
 from aidqa.web.security import (
     MAX_HISTORY_TURNS,
 )
 
 MAX_BATCH = 100
+MAX_DOCUMENTS = 1000  # reports one question may be restricted to
 RETRY_AFTER_BUILDING = 5  # seconds; the packaged model builds the report's index in about a second
 RETRY_AFTER_FAILED = 60  # a failed load needs an operator (see the message), so ask clients to back off longer
 RETRY_AFTER_BUSY = 1  # a slot frees as soon as one answer is done (well under a second)
@@ -21,13 +23,11 @@ RETRY_AFTER_BUSY = 1  # a slot frees as soon as one answer is done (well under a
 
 
 class AskRequest(BaseModel):
-    """A question, optionally with the conversation so far. Unknown fields are rejected (a typo such as "query"
-    must not be silently ignored)."""
+    """A question, optionally with the conversation so far and the reports to answer from. Unknown fields are
+    rejected (a typo such as "query" must not be silently ignored). The schema's examples are made from the loaded
+    reports when the schema is served (``aidqa.web.api``)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
-        {"question": "天津对口支援黄南州累计投入了多少资金？"},
-        {"question": "那泽库县呢？", "history": [["天津给尖扎县医院投入了多少援青资金？", "投入援青资金700万元……"]], "top_k": 5},
-    ]})
+    model_config = ConfigDict(extra="forbid")
 
     question: str = Field(
         description="The question. Empty or whitespace-only questions, and questions longer than the configured "
@@ -40,6 +40,13 @@ class AskRequest(BaseModel):
     )
     top_k: int | None = Field(
         None, ge=1, le=50, description="How many retrieved passages to return in `retrieved` (default: AIDQA_TOP_K)."
+    )
+    documents: list[Annotated[str, Field(min_length=1, max_length=1000)]] | None = Field(
+        None, max_length=MAX_DOCUMENTS,
+        description="Answer only from these reports: report ids (file paths relative to the corpus folder, as in "
+        "`GET /api/documents` and a citation's `source`) or titles that no other report shares. Null or empty: every "
+        "report. An id or title that names no report (or a title several reports share) is rejected with 422 "
+        "invalid_request naming it.",
     )
 
 
@@ -90,12 +97,20 @@ class HealthResponse(BaseModel):
     message: str | None = Field(None, description="Progress while building, the reason for an error, or a warning.")
 
 
+class DocumentsResponse(BaseModel):
+    """The reports of the loaded index and the corpus files it left out."""
+
+    documents: list[ReportEntry] = Field(description="The reports questions are answered from, in corpus order.")
+    skipped_files: list[SkippedEntry] = Field(description="Corpus files the index left out, with the reason.")
+
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "AIDQA_AUTH is set and the request has no or wrong HTTP Basic "
           "credentials (unauthorized)."},
     403: {"model": ErrorResponse, "description": "Sent from a web page of another origin that is not in "
           "AIDQA_CORS_ORIGINS (forbidden)."},
-    422: {"model": ErrorResponse, "description": "Invalid body (invalid_request) or question (invalid_question)."},
+    422: {"model": ErrorResponse, "description": "Invalid body (invalid_request; also a `documents` entry that names no "
+          "report) or question (invalid_question)."},
     500: {"model": ErrorResponse, "description": "Unexpected error (internal_error); details are in the server log."},
     503: {"model": ErrorResponse, "description": "The index is building (index_building) or failed to load "
           "(index_unavailable), or too many questions are being answered and waiting (busy); see the Retry-After "
@@ -109,8 +124,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 class ApiError(Exception):
     """An error response under /api."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None,
+                 details: list[ErrorDetail] | None = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message, self.headers = status, code, message, headers
+        self.status, self.code, self.message, self.headers, self.details = status, code, message, headers, details
 
 

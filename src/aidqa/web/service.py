@@ -14,17 +14,21 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Literal
 
+from aidqa.index.catalogue import UnknownReports, resolve_reports
 from aidqa.index.store import IndexUnavailable
 from aidqa.ingest import CorpusError, corpus_files
 from aidqa.models import Answer
 from aidqa.qa.assistant import Assistant, InvalidQuestion
+from aidqa.qa.examples import GENERIC_EXAMPLES
 from aidqa.settings import Settings
+from aidqa.web.errors import ErrorDetail
 from aidqa.web.schemas import (
     RETRY_AFTER_BUILDING,
     RETRY_AFTER_BUSY,
     RETRY_AFTER_FAILED,
     ApiError,
     AskRequest,
+    DocumentsResponse,
     HealthResponse,
     IndexInfo,
 )
@@ -175,18 +179,58 @@ class ApiService:
         )
         return body, 200
 
+    def ask_examples(self) -> list[dict[str, object]]:
+        """Request bodies for the OpenAPI schema, made from the loaded reports (generic while none is loaded): a
+        question, and one restricted to a report with `documents`."""
+        examples = self.assistant.examples() if self.loader.ready else []
+        if not examples:
+            return [{"question": q} for q in GENERIC_EXAMPLES[:2]]
+        first, restricted = examples[0], examples[-1]
+        return [{"question": first.question},
+                {"question": restricted.plain, "documents": [restricted.report], "top_k": 3}]
+
+    def documents(self) -> DocumentsResponse:
+        """The reports of the loaded index and the skipped corpus files (the caller checked that it is ready)."""
+        return DocumentsResponse(documents=self.assistant.reports(), skipped_files=self.assistant.skipped_files())
+
     def ask(self, request: AskRequest) -> Answer:
-        """Raises ApiError 422 for an invalid question (the assistant's message)."""
+        """Raises ApiError 422 for an invalid question (the assistant's message) or a `documents` entry that names
+        no report."""
+        # Passed on only when given, so that a restriction is never sent where none was asked for.
+        restrict = {"documents": list(request.documents)} if request.documents else {}
         try:
-            return self.assistant.ask(request.question, history=list(request.history), top_k=request.top_k)
+            return self.assistant.ask(request.question, history=list(request.history), top_k=request.top_k,
+                                      **restrict)
         except InvalidQuestion as exc:
             raise ApiError(422, "invalid_question", str(exc)) from exc
+        except UnknownReports as exc:
+            raise _unknown_documents(request, exc) from exc
         except Exception as exc:
             # A store that broke under the running server: say so (503, and it is loaded again) instead of a 500.
             if not self.loader.healthy(probe_seconds=0):
                 raise ApiError(503, "index_unavailable", "the index stopped answering and is being loaded again; "
                                "retry in a few seconds", {"Retry-After": str(RETRY_AFTER_BUILDING)}) from exc
             raise
+
+
+    def check_documents(self, request: AskRequest) -> None:
+        """Raises ApiError 422 if a `documents` entry names no report (checked before a stream starts, so the error
+        is an HTTP status, as for /api/ask, not an event)."""
+        if not request.documents:
+            return
+        index = self.assistant.ensure_ready()
+        try:
+            resolve_reports(index, request.documents)
+        except UnknownReports as exc:
+            raise _unknown_documents(request, exc) from exc
+
+
+def _unknown_documents(request: AskRequest, exc: UnknownReports) -> ApiError:
+    problems = exc.problems()
+    details = [ErrorDetail(loc=["body", "documents", i], msg=problems[ref], type="unknown_document")
+               for i, ref in enumerate(request.documents or []) if ref in problems]
+    return ApiError(422, "invalid_request", f"invalid request: documents: {exc}; GET /api/documents lists "
+                    "the reports", details=details)
 
 
 def public_error(exc: BaseException) -> str:

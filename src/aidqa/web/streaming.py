@@ -69,6 +69,7 @@ async def ask_stream_response(service: ApiService, body: AskRequest) -> Streamin
         raise service.limiter.busy()
     try:
         clean_question(body.question, service.settings.answering.max_question_chars)
+        service.check_documents(body)
         # service.ask maps a bad question to 422 and a store that broke to 503, as for /api/ask.
         stream = AnswerStream(lambda: service.ask(body), on_done=service.limiter.release)
     except InvalidQuestion as exc:

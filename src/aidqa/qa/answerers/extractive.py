@@ -7,6 +7,11 @@ a number with the asked unit. A question is refused when a specific thing it nam
 an organisation, a Latin-script term) is absent from the candidate's paragraph, or when neither the key terms nor
 the embedding similarity support the candidate. Retrieval scores alone cannot tell answerable from unanswerable;
 the candidate sentence can.
+
+Everything is judged within the candidate's own report: a name counts as "what the report is about" (and need not
+stand in the paragraph) only for the report whose title or passages carry it, and a word of some report's title
+that the candidate's report never uses means the question is about another report (``aidqa.qa.scope``); so a
+question naming one report's place is never answered from another report of the corpus.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ from aidqa.qa.analysis import (
 from aidqa.qa.answerers.base import Extraction
 from aidqa.qa.grounding import compute_total
 from aidqa.qa.rendering import REFUSAL, render_answer
+from aidqa.qa.scope import ReportScope
 from aidqa.retrieval.hybrid import ScoredChunk
 from aidqa.settings import AnsweringSettings
 from aidqa.zh.chars import fold_for_match
@@ -93,11 +99,23 @@ def _paragraph(text: str, start: int, end: int) -> str:
 
 
 class ExtractiveAnswerer:
-    def __init__(self, index: LoadedIndex, embeddings: SentenceEmbeddings, settings: AnsweringSettings) -> None:
+    def __init__(self, index: LoadedIndex, embeddings: SentenceEmbeddings, settings: AnsweringSettings,
+                 scope: ReportScope | None = None) -> None:
         self.index = index
         self.embeddings = embeddings
         self.settings = settings
-        self._topic_cache: dict[str, bool] = {}
+        self.scope = scope or ReportScope(index)
+        self._topic_cache: dict[tuple[str, str], bool] = {}
+        # Each report's passages (folded), for the per-report topic test; and where its passages start and on which
+        # page, for the page of a quote.
+        self._folded_chunks: dict[str, list[str]] = {}
+        self._chunk_pages: dict[str, list[tuple[int, int, int]]] = {}
+        for c in index.chunks:
+            self._folded_chunks.setdefault(c.source, []).append(fold_for_match(c.text))
+            if c.page is not None:
+                self._chunk_pages.setdefault(c.source, []).append((c.start, c.end, c.page))
+        for pages in self._chunk_pages.values():
+            pages.sort()
         # Figures per report in offset order, so a sentence's figures are found by bisection, not a scan.
         self._figures: dict[str, list[Figure]] = {}
         for f in sorted(index.figures, key=lambda f: (f.source, f.start)):
@@ -178,14 +196,17 @@ class ExtractiveAnswerer:
         doc = self.index.documents[cand.source]
         return _paragraph(doc.text, cand.start, cand.end) + "\n" + cand.section
 
-    def _is_topic(self, spelling: str) -> bool:
-        """A name the whole corpus is about (in a title or in most passages) says nothing about which passage."""
-        if spelling not in self._topic_cache:
+    def _is_topic(self, spelling: str, source: str) -> bool:
+        """A name report ``source`` is about (in its title or in many of its passages) says nothing about which of
+        its passages answers; in another report it is a specific thing like any other."""
+        key = (spelling, source)
+        if key not in self._topic_cache:
             folded = fold_for_match(spelling)
-            in_title = any(folded in fold_for_match(d.title) for d in self.index.documents.values())
-            share = sum(1 for c in self.index.chunks if folded in fold_for_match(c.text)) / max(1, len(self.index.chunks))
-            self._topic_cache[spelling] = in_title or share >= self.settings.topic_min_share
-        return self._topic_cache[spelling]
+            in_title = folded in fold_for_match(self.index.documents[source].title)
+            passages = self._folded_chunks.get(source, [])
+            share = sum(1 for text in passages if folded in text) / max(1, len(passages))
+            self._topic_cache[key] = in_title or share >= self.settings.topic_min_share
+        return self._topic_cache[key]
 
     def _supported(self, q: QuestionAnalysis, cand: Candidate) -> tuple[bool, str]:
         ok, why, _ = self._check(q, cand)
@@ -203,17 +224,20 @@ class ExtractiveAnswerer:
             required = [a for a in required if a[0].isdigit()]
         missing = [
             a[0] for a in required
-            if not any(fold_for_match(s) in context for s in a) and not any(self._is_topic(s) for s in a)
+            if not any(fold_for_match(s) in context for s in a) and not any(self._is_topic(s, cand.source) for s in a)
         ]
         if missing:
             return False, f"question names {missing} but the passage does not", True
+        elsewhere = [w for w in self.scope.title_words(q.question) if not self.scope.holds(cand.source, w)]
+        if elsewhere:
+            return False, f"question names {elsewhere} (from a report's title) but this report never does", True
         unit = q.unit
         if unit in _STRICT_UNITS:
             if not cand.unit_match:
                 return False, f"question asks for an amount in {unit} but the passage gives none", True
             # The figure must sit next to what the question names: in 与中科曙光…达成合作意向，目前，云谷云投资
             # 2.3亿元, the 2.3亿元 is not 中科曙光's.
-            specific = [a for a in required if not a[0].isdigit() and not any(self._is_topic(x) for x in a)]
+            specific = [a for a in required if not a[0].isdigit() and not any(self._is_topic(x, cand.source) for x in a)]
             if specific and not any(
                 all(any(fold_for_match(x) in window for x in a) for a in specific)
                 for window in _figure_windows(cand.text, unit)
@@ -222,7 +246,7 @@ class ExtractiveAnswerer:
         elif q.amount and cand.has_number:
             # Any figure answers only for the thing it stands beside: 泽库县's 近2.5万人 is not 同仁市's, even when
             # 同仁市 appears elsewhere in the paragraph.
-            specific = [a for a in required if not a[0].isdigit() and not any(self._is_topic(x) for x in a)]
+            specific = [a for a in required if not a[0].isdigit() and not any(self._is_topic(x, cand.source) for x in a)]
             here = fold_for_match(f"{cand.text}\n{cand.section}")
             absent = [a[0] for a in specific if not any(fold_for_match(x) in here for x in a)]
             if absent:
@@ -309,7 +333,7 @@ class ExtractiveAnswerer:
                        for f in self._figures_between(best.source, best.start, best.end, ("year", "date"))]
         for c in citations:
             c.highlights = [(f.start, f.end) for f in figures if f.citation_id == c.id]
-        total = compute_total(figures) if figures and q.total else None
+        total = compute_total(figures, citations) if figures and q.total else None
         return Extraction(render_answer(language, citations, figures, total), False, citations, reason, figures, total)
 
     # ---- figures ------------------------------------------------------------------------------------------
@@ -383,11 +407,24 @@ class ExtractiveAnswerer:
                 break
         return out
 
+    def _page_of(self, source: str, offset: int) -> int | None:
+        """The page the sentence at ``offset`` starts on, for reports with pages; None otherwise. Every sentence of
+        a passage starts on the passage's page (``aidqa.index.chunking``), so the passage holding the offset says
+        it. A heading is in no passage: it gets the page its section's text starts on."""
+        spans = self._chunk_pages.get(source)
+        if not spans:
+            return None
+        k = bisect.bisect_right(spans, (offset, float("inf"), 0)) - 1
+        if k >= 0 and offset < spans[k][1]:
+            return spans[k][2]
+        return spans[k + 1][2] if k + 1 < len(spans) else spans[k][2]
+
     def _citation(self, n: int, cand: Candidate) -> Citation:
         doc = self.index.documents[cand.source]
         raw_start, raw_end = doc.raw_span(cand.start, cand.end)
         return Citation(
-            id=n, source=cand.source, section=cand.section, quote=cand.text, start=cand.start, end=cand.end,
+            id=n, source=cand.source, title=doc.title, page=self._page_of(cand.source, cand.start),
+            section=cand.section, quote=cand.text, start=cand.start, end=cand.end,
             score=round(max(0.0, min(1.0, cand.score)), 4), passage=cand.passage_text, passage_start=cand.passage_start,
             raw_start=raw_start, raw_end=raw_end,
         )

@@ -5,9 +5,14 @@
 reports in a sortable, filterable table, with its source passage, a CSV download and a chart of the money figures
 (the data shaping lives in ``aidqa.qa.figures_table``, the tab in ``aidqa.web.ui.figures``).
 
+A report picker next to the question box restricts the question to some reports of the corpus (none picked: all);
+each citation card names its report (《title》) and, for paged formats, the page (第N页). The example questions are
+made from the loaded reports (``aidqa.qa.examples``), generic ones until the index is loaded.
+
 API endpoints (for ``gradio_client``):
 
-* ``/ask`` — ``(question, history) -> (chat messages, citations HTML)``, the same function the page uses;
+* ``/ask`` — ``(question, history) -> (chat messages, citations HTML)``, the same function the page uses (the
+  page's report picker reaches it through session state, which API callers do not send: they ask every report);
 * ``/ask_json`` — ``(question) -> Answer.model_dump()``, for evaluation scripts.
 
 Everything that comes from a report or an answer is HTML-escaped before it is put into HTML or Markdown.
@@ -22,9 +27,11 @@ from typing import Any
 
 import gradio as gr
 
+from aidqa.index.catalogue import UnknownReports
 from aidqa.models import Answer, Citation
 from aidqa.qa import figures_table as fv
 from aidqa.qa.assistant import Assistant, InvalidQuestion
+from aidqa.qa.examples import GENERIC_EXAMPLES
 from aidqa.web.security import MAX_HISTORY_TURNS
 from aidqa.web.service import IndexLoader
 from aidqa.web.ui.figures import FIGURES_FAILED, FIGURES_LOADING, FiguresView
@@ -37,13 +44,7 @@ DESCRIPTION = (
     "就报告内容提问，回答直接摘自报告原文，并以 [n] 标注出处；右侧显示每条出处所在的段落，引用的句子高亮。"
     "报告中找不到答案时，助手会明确说明，而不会编造。（Questions in English work too.）"
 )
-EXAMPLES = [
-    "天津对口支援黄南州累计投入了多少资金？",
-    "医疗方面投入了多少资金？",
-    "举办了多少场招聘活动？",
-    "How many projects has Tianjin implemented?",
-    "2015年天津投入了多少资金？",
-]
+REPORTS_LABEL = "报告 Reports（不选即全部 · none = all）"
 SERVED_FILE_NAMES = (fv.CSV_NAME,)  # the only files of Gradio's cache the app serves (see aidqa.web.security)
 NOT_READY_MESSAGE = "索引正在构建中，请稍候…（the index is being built, please wait）"
 SOURCES_HEADER = "**来源 · Sources**"
@@ -58,6 +59,8 @@ PANEL_CSS = """
 .aidqa-cite-head { font-weight: 600; margin-bottom: 0.35rem; }
 .aidqa-n { color: var(--color-accent); margin-right: 0.25rem; }
 .aidqa-section { font-weight: 400; color: var(--body-text-color-subdued); }
+.aidqa-title { font-weight: 600; }
+.aidqa-source, .aidqa-page { font-weight: 400; font-size: 0.85rem; color: var(--body-text-color-subdued); }
 .aidqa-passage { white-space: pre-wrap; word-break: break-word; }
 .aidqa-passage mark { background: #fde68a; color: #111827; padding: 0 1px; border-radius: 2px; }
 .aidqa-passage mark strong { color: #b91c1c; }
@@ -121,9 +124,22 @@ def _passage_html(c: Citation) -> str:
     )
 
 
+def _names_report(c: Citation) -> bool:
+    """Whether the citation has a title of its own (an untitled report's title is its file name)."""
+    return bool(c.title) and c.title not in (c.source, c.source.rsplit("/", 1)[-1])
+
+
+def _card_head(c: Citation) -> str:
+    """"[n] 《title》 source · 第N页 · section", escaped (the title when the report has one, the page when known)."""
+    title = f'<span class="aidqa-title">《{html.escape(c.title)}》</span> ' if _names_report(c) else ""
+    page = f' · <span class="aidqa-page">第{int(c.page)}页</span>' if c.page is not None else ""
+    return (f'<span class="aidqa-n">[{int(c.id)}]</span>{title}<span class="aidqa-source">{html.escape(c.source)}'
+            f'</span>{page} · <span class="aidqa-section">{html.escape(c.section)}</span>')
+
+
 def render_citations(answer: Answer | None) -> str:
-    """HTML for the citation panel: one card per citation, "[n] source · section" and the passage with the quote
-    highlighted. All document text is escaped."""
+    """HTML for the citation panel: one card per citation, "[n] 《title》 source · 第N页 · section" and the passage
+    with the quote highlighted. All document text is escaped."""
     if answer is None:
         return EMPTY_PANEL
     if answer.refused or not answer.citations:
@@ -137,8 +153,7 @@ def render_citations(answer: Answer | None) -> str:
     for c in answer.citations:
         cards.append(
             '<div class="aidqa-cite">'
-            f'<div class="aidqa-cite-head"><span class="aidqa-n">[{int(c.id)}]</span>{html.escape(c.source)}'
-            f' · <span class="aidqa-section">{html.escape(c.section)}</span></div>'
+            f'<div class="aidqa-cite-head">{_card_head(c)}</div>'
             f"{_passage_html(c)}"
             f'<div class="aidqa-score">相关度 score {float(c.score):.2f}</div>'
             "</div>"
@@ -174,9 +189,17 @@ def _grounding_note(answer: Answer) -> str:
     return ""
 
 
+def _source_line(c: Citation) -> str:
+    """"[n] file 《title》 · 第N页 · section" for the bot message (inert Markdown)."""
+    title = f" 《{_inert(c.title)}》" if _names_report(c) else ""
+    page = f" · 第{int(c.page)}页" if c.page is not None else ""
+    return f"[{int(c.id)}] {_inert(c.source)}{title}{page} · {_inert(c.section)}"
+
+
 def render_message(answer: Answer) -> str:
-    """The bot message (Markdown): the answer with its [n] markers, then a compact "[n] file · section" list.
-    Answer text is rendered inert (``_inert``): a report or a model can make it say things, never fetch things."""
+    """The bot message (Markdown): the answer with its [n] markers, then a compact "[n] file 《title》 · page ·
+    section" list. Answer text is rendered inert (``_inert``): a report or a model can make it say things, never
+    fetch things."""
     text = _inert(answer.answer)
     if answer.standalone_question:
         # Say how a follow-up was understood, so a wrong reading is visible at once.
@@ -186,7 +209,7 @@ def render_message(answer: Answer) -> str:
         text = f"{text}\n\n{note}"
     if answer.refused or not answer.citations:
         return text
-    sources = "\n".join(f"[{int(c.id)}] {_inert(c.source)} · {_inert(c.section)}" for c in answer.citations)
+    sources = "\n".join(_source_line(c) for c in answer.citations)
     return f"{text}\n\n{SOURCES_HEADER}\n{sources}"
 
 
@@ -234,10 +257,37 @@ def history_pairs(messages: list[Any] | None) -> list[tuple[str, str]]:
 # ---- handlers ----------------------------------------------------------------------------------------------
 
 
+def report_choices(assistant: Assistant) -> list[tuple[str, str]]:
+    """The report picker's choices, (label, report id): the title, with the file name when the report has no title
+    of its own or shares it with another report. Empty until the index is loaded."""
+    if not assistant.is_ready:
+        return []
+    reports = assistant.reports()
+    titles = [r.title for r in reports]
+
+    def label(title: str, report_id: str, file: str) -> str:
+        if title in (report_id, file):  # no title of its own
+            return report_id
+        return f"{title}（{report_id}）" if titles.count(title) > 1 else title
+
+    return [(label(r.title, r.id, r.file), r.id) for r in reports]
+
+
+def picked_reports(value: Any) -> list[str]:
+    """The picker's value as report ids (what the page sent: anything that is not a list of text is no choice)."""
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        return []
+    return [v for v in value if isinstance(v, str) and v]
+
+
 def chat_turn(
-    assistant: Assistant, question: str | None, history: list[Any] | None, loader: IndexLoader | None = None
+    assistant: Assistant, question: str | None, history: list[Any] | None, loader: IndexLoader | None = None,
+    documents: Any = None,
 ) -> tuple[list[dict[str, str]], str]:
-    """One chat turn: returns the updated messages and the citation panel HTML. Never raises."""
+    """One chat turn: returns the updated messages and the citation panel HTML. Never raises. ``documents``: the
+    report picker's value (report ids); empty means every report."""
     messages: list[dict[str, str]] = [
         {"role": str(_field(m, "role")), "content": _message_text(_field(m, "content"))}
         for m in (history if isinstance(history, list) else [])
@@ -257,11 +307,18 @@ def chat_turn(
     if question.strip() and not (loader.healthy() if loader is not None else assistant.is_ready):
         messages.append({"role": "assistant", "content": NOT_READY_MESSAGE})
         return messages, render_citations(None)
+    picked = picked_reports(documents)
+    restrict = {"documents": picked} if picked else {}  # passed on only when a report is picked
     try:
-        answer = assistant.ask(question, history=history_pairs(messages[:-1] if question.strip() else messages))
+        answer = assistant.ask(question, history=history_pairs(messages[:-1] if question.strip() else messages),
+                               **restrict)
     except InvalidQuestion as exc:
         messages.append({"role": "assistant", "content": _md_escape(str(exc))})
         return messages, render_citations(None)
+    except UnknownReports as exc:  # the corpus changed since the page listed its reports
+        reply = f"所选报告已不在索引中，请重新选择（the picked reports are no longer indexed）：{exc}"
+        messages.append({"role": "assistant", "content": _md_escape(reply)})
+        return messages, _error_html(reply)
     except Exception as exc:  # a bug must not show up as a stack trace in the chat
         logger.exception("answering %r failed", question)
         reply = f"出错了，请重试（something went wrong）：{type(exc).__name__}"
@@ -307,9 +364,19 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
     build); the Figures tab says 索引加载中… until it is loaded, then fills itself."""
     loader = (loader or IndexLoader(assistant)).start()
 
-    def respond(question: str, history: list[dict[str, Any]]) -> tuple[list[dict[str, str]], str]:
+    def respond(question: str, history: list[dict[str, Any]], documents: Any = None) -> tuple[list[dict[str, str]], str]:
         """Ask a question about the reports; returns the updated chat and the citations panel (HTML)."""
-        return chat_turn(assistant, question, history, loader)
+        return chat_turn(assistant, question, history, loader, documents)
+
+    def example_text(index: Any) -> Any:
+        """The question of the clicked example (the examples are the loaded reports' at the time of the click)."""
+        questions = assistant.example_questions()
+        return questions[index] if isinstance(index, int) and 0 <= index < len(questions) else gr.skip()
+
+    def corpus_controls() -> tuple[Any, Any]:
+        """The report picker's choices and the example questions, for the reports now loaded."""
+        return (gr.Dropdown(choices=report_choices(assistant)),
+                gr.Dataset(samples=[[q] for q in assistant.example_questions()]))
 
     def answer_json(question: str) -> dict[str, Any]:
         """Ask a question; returns the full Answer (answer, refused, citations, …) as a dict."""
@@ -345,8 +412,12 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
                             elem_id="aidqa-question",
                         )
                         send = gr.Button("发送 Send", variant="primary", scale=1, min_width=90, elem_id="aidqa-send")
+                    reports = gr.Dropdown(choices=[], value=[], multiselect=True, label=REPORTS_LABEL,
+                                          elem_id="aidqa-reports")
+                    picked = gr.State([])  # the picker's value, handed to /ask (API callers do not send state)
                     clear = gr.Button("清空对话 Clear", size="sm", elem_id="aidqa-clear")
-                    gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="示例问题 Examples")
+                    examples = gr.Dataset(components=[question], samples=[[q] for q in GENERIC_EXAMPLES],
+                                          type="index", label="示例问题 Examples", elem_id="aidqa-examples")
                 with gr.Column(scale=2):
                     gr.Markdown("### 出处 · Citations")
                     citations = gr.HTML(EMPTY_PANEL, label="citations", css_template=PANEL_CSS, js_on_load=None, elem_id="aidqa-citations")
@@ -354,7 +425,8 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
             with gr.Tab("数据一览 Figures", id="figures", elem_id="aidqa-tab-figures"):
                 figs_summary = gr.Markdown(FIGURES_LOADING, elem_id="aidqa-figs-summary")
                 with gr.Row(equal_height=True):
-                    figs_text = gr.Textbox(label="搜索 Search", placeholder="如：医疗、投入、招聘（数字、指标、原句、章节）",
+                    figs_text = gr.Textbox(label="搜索 Search",
+                                           placeholder="关键词：数字、指标、原句或章节（a word of a figure, its sentence or section）",
                                            scale=3, max_lines=1, elem_id="aidqa-figs-text")
                     figs_unit = gr.Dropdown([fv.ALL], value=fv.ALL, label="单位 Unit", scale=1, min_width=110,
                                             elem_id="aidqa-figs-unit")
@@ -417,13 +489,23 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
                 logger.exception("filling the figures tab failed")
                 return (FIGURES_FAILED, *(gr.skip() for _ in range(len(filled) - 1)))
 
+        def corpus_or_skip() -> tuple[Any, ...]:
+            # Like the Figures tab: never fails, whatever the listing of the reports does.
+            if not loader.ready:
+                return (gr.skip(), gr.skip())
+            try:
+                return corpus_controls()
+            except Exception:
+                logger.exception("listing the reports failed")
+                return (gr.skip(), gr.skip())
+
         def tick(*values: Any) -> tuple[Any, ...]:
             # Stop polling once the index is loaded (or failed); fill the Figures tab the moment it is ready.
             done = bool(loader.ready or loader.error)
-            return (loader.status_markdown(), gr.Timer(active=not done), *filled_or_note(values))
+            return (loader.status_markdown(), gr.Timer(active=not done), *filled_or_note(values), *corpus_or_skip())
 
         def on_load(*values: Any) -> tuple[Any, ...]:
-            return (loader.status_markdown(), *filled_or_note(values))
+            return (loader.status_markdown(), *filled_or_note(values), *corpus_or_skip())
 
         def reset_filters(include_dates: bool) -> tuple[Any, ...]:
             values = ("", fv.ALL, fv.ALL, "", "", include_dates)
@@ -432,14 +514,18 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
         gr.on(
             triggers=[question.submit, send.click],
             fn=respond,
-            inputs=[question, chatbot],
+            inputs=[question, chatbot, picked],
             outputs=[chatbot, citations],
             api_name="ask",
         ).then(lambda: ("", loader.status_markdown()), None, [question, status_line], api_visibility="private")
         clear.click(lambda: ([], EMPTY_PANEL, ""), None, [chatbot, citations, question], api_visibility="private")
         chatbot.clear(lambda: EMPTY_PANEL, None, citations, api_visibility="private")  # the chat's own trash icon
-        timer.tick(tick, filters, [status_line, timer, *filled], api_visibility="private", show_progress="hidden")
-        demo.load(on_load, filters, [status_line, *filled], api_visibility="private", show_progress="hidden")
+        reports.change(picked_reports, reports, picked, api_visibility="private", show_progress="hidden")
+        examples.click(example_text, examples, question, api_visibility="private", show_progress="hidden")
+        corpus = [reports, examples]
+        timer.tick(tick, filters, [status_line, timer, *filled, *corpus], api_visibility="private",
+                   show_progress="hidden")
+        demo.load(on_load, filters, [status_line, *filled, *corpus], api_visibility="private", show_progress="hidden")
         # The text box filters on .change, not .input: text from a Chinese input method or a paste fires no key event.
         gr.on(
             triggers=[figs_text.change, figs_text.submit, figs_unit.input, figs_section.input, figs_min.submit,

@@ -1,0 +1,94 @@
+"""Which reports a question is answered from.
+
+A corpus may hold several reports that share topics and units (two cities' statistical communiqués). A user may
+restrict a question to some of them (``documents``); within those, a question that names something only some
+reports hold is searched and answered in those reports only. What counts as naming a report:
+
+* its full title in 《》 (《2023年某市国民经济和社会发展统计公报》中…);
+* a specific thing the question names (a place or organisation jieba tags, a year, a number: the anchors of
+  ``aidqa.qa.analysis``) that only some reports' text holds;
+* a word of a report's title (某市 in 《2023年某市…公报》) that other reports never use: jieba does not tag every
+  place name, but a title says what its report is about.
+
+The answerer applies the same rule to every candidate sentence (a title word the candidate's report never uses
+means the question is about another report), so restricting the search only keeps other reports' sentences from
+crowding the right report's passages out of the few the answerer reads. A report's full title in 《》 is taken out
+of the question once it has chosen the report: the title says where to look, not what to look for (its words would
+make the title itself look like the answer).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from functools import lru_cache
+
+from aidqa.index.catalogue import report_ids
+from aidqa.index.store import LoadedIndex
+from aidqa.qa.analysis import QuestionAnalysis
+from aidqa.zh.chars import fold_for_match, is_han
+from aidqa.zh.segment import tokenize_words
+
+# A title in the question, with the particle that may follow it: 《2023年某市…统计公报》中.
+_TITLE_IN_QUESTION = re.compile(r"《([^《》]{2,120})》")
+_TITLE_WITH_PARTICLE = re.compile(r"《([^《》]{2,120})》(?:里面|当中|之中|中|里|的)?")
+
+
+def _plain(title: str) -> str:
+    """A title compared without its spaces and width differences (2023 年某市… is 2023年某市…)."""
+    return "".join(fold_for_match(title).split())
+
+
+@lru_cache(maxsize=1024)
+def _question_words(question: str) -> tuple[str, ...]:
+    """The question's Chinese content words of two or more characters, folded."""
+    words = (fold_for_match(w) for w in tokenize_words(question))
+    return tuple(dict.fromkeys(w for w in words if len(w) >= 2 and all(is_han(ch) for ch in w)))
+
+
+class ReportScope:
+    """The reports of one loaded index, folded once, so that what a question names is looked up quickly."""
+
+    def __init__(self, index: LoadedIndex) -> None:
+        self.ids = report_ids(index)
+        self._titles = {name: _plain(index.documents[name].title) for name in self.ids}
+        self._texts = {name: fold_for_match(f"{index.documents[name].title}\n{index.documents[name].text}")
+                       for name in self.ids}
+
+    def holds(self, source: str, spelling: str) -> bool:
+        """Whether report ``source`` uses ``spelling`` (folded) anywhere: in its title or its text."""
+        return spelling in self._texts.get(source, "") or spelling in self._titles.get(source, "")
+
+    def title_words(self, question: str) -> tuple[str, ...]:
+        """The words of ``question`` that stand in some report's title (folded). In a corpus of one report they are
+        all in its own title, so they never rule a sentence out."""
+        return tuple(w for w in _question_words(question) if any(w in t for t in self._titles.values()))
+
+    def named_reports(self, q: QuestionAnalysis, allowed: Collection[str] | None = None) -> frozenset[str] | None:
+        """The reports (among ``allowed``; all when None) that the question singles out, or None when it singles out
+        none of them (it names nothing, or what it names is in all of them, or in none)."""
+        candidates = [name for name in self.ids if allowed is None or name in allowed]
+        narrowed = candidates
+        titles = [_plain(t) for t in _TITLE_IN_QUESTION.findall(q.question)]
+        if titles:
+            titled = [n for n in narrowed if any(t in self._titles[n] or self._titles[n] in t for t in titles)]
+            narrowed = titled or narrowed
+        # The answerer's rule for which anchors must be found: with a quoted name, only the numbers besides it.
+        required = [a for a in q.anchors if a[0].isdigit()] if q.quoted else list(q.anchors)
+        spellings = [tuple(fold_for_match(s) for s in a) for a in required]
+        spellings += [(fold_for_match(name),) for name in q.quoted]
+        spellings += [(w,) for w in self.title_words(q.question)]
+        if spellings:
+            holding = [n for n in narrowed if all(any(self.holds(n, s) for s in alts) for alts in spellings)]
+            narrowed = holding or narrowed
+        if len(narrowed) == len(candidates):
+            return None
+        return frozenset(narrowed)
+
+    def without_titles(self, question: str) -> str:
+        """``question`` without the full report titles it names in 《》 (and a 中/里/的 after one), when something
+        is left to ask; otherwise the question as it is."""
+        titles = set(self._titles.values())
+        stripped = _TITLE_WITH_PARTICLE.sub(lambda m: "" if _plain(m.group(1)) in titles else m.group(0), question)
+        stripped = stripped.strip(" ，,：:")
+        return stripped if sum(1 for ch in stripped if is_han(ch) or ch.isalnum()) >= 4 else question
