@@ -39,7 +39,7 @@ class CitedFigure(BaseModel):
     value: float = Field(description="The number normalised: 18.51亿元 → 1851000000.")
     unit: str = Field(description="元, 人, 人次, 个, %, …")
     qualifier: str = Field(description="none, approx (近/约), more_than (超/余/多) or at_least (以上).")
-    measures: str = Field(description="What it quantifies, in the report's words (累计投入, 旅游综合收入).")
+    measures: str = Field(description="What it quantifies, in the report's words (全年粮食产量, 实现利润).")
     citation_id: int = Field(description="The citation whose quote holds it.")
     start: int = Field(description="Offset of the figure in the report's stored text (inside the quote).")
     end: int = Field(description="End offset (exclusive).")

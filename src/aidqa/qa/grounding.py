@@ -19,8 +19,8 @@ def compute_total(figures: list[CitedFigure], citations: Sequence[Citation] = ()
         return None
     if len(_sources_of(figures, citations)) > 1:
         return None
-    # Only like with like: one figure per cited sentence (6个行业领域 and 15个培训班次 in one sentence count
-    # different things), and the figures measure the same action (投入 / 分期投入).
+    # Only like with like: one figure per cited sentence (6个领域 and 15个班 in one sentence count
+    # different things), and the figures measure the same action (投入 / 另投入).
     if len({f.citation_id for f in figures}) != len(figures):
         return None
     shared = set.intersection(*(set(char_bigrams(f.measures)) for f in figures))

@@ -152,7 +152,7 @@ class ExtractiveAnswerer:
         total_w = sum(w for _, w in groups) or 1.0
         amount, unit = q.amount, q.unit
         # Words that only name the asked unit (资金/金额/钱 for 元, 人数 for 人) are answered by a figure in that
-        # unit: 累计投入18.51亿元 answers 累计投入了多少资金 without the word 资金.
+        # unit: 全年完成投资12.5亿元 answers 完成了多少投资资金 without the word 资金.
         unit_pattern = next((p for p, u in _UNIT_WORDS if u == unit), None)
         unit_words = {i for i, (alts, _) in enumerate(groups) if unit_pattern and unit_pattern.fullmatch(alts[0])}
 
@@ -177,7 +177,7 @@ class ExtractiveAnswerer:
                      + w.weight_dense * cand.dense + w.weight_rank * prior)
             if amount:
                 score += (w.number_bonus if cand.has_number else -w.no_number_penalty) + (w.unit_bonus if cand.unit_match else 0.0)
-                # The question repeats what a figure of this sentence measures (累计投入了多少 ↔ 累计投入18.51亿元).
+                # The question repeats what a figure of this sentence measures (完成投资多少 ↔ 全年完成投资12.5亿元).
                 phrase = max((_common_run(f.measures, question) for f in self._figures_in(cand, unit)), default=0)
                 if phrase >= w.measure_phrase_min_chars:
                     score += w.measure_phrase_bonus
@@ -235,8 +235,8 @@ class ExtractiveAnswerer:
         if unit in _STRICT_UNITS:
             if not cand.unit_match:
                 return False, f"question asks for an amount in {unit} but the passage gives none", True
-            # The figure must sit next to what the question names: in 与中科曙光…达成合作意向，目前，云谷云投资
-            # 2.3亿元, the 2.3亿元 is not 中科曙光's.
+            # The figure must sit next to what the question names: in 与甲公司…签署框架协议，目前，乙公司投资
+            # 2.3亿元, the 2.3亿元 is not 甲公司's.
             specific = [a for a in required if not a[0].isdigit() and not any(self._is_topic(x, cand.source) for x in a)]
             if specific and not any(
                 all(any(fold_for_match(x) in window for x in a) for a in specific)
@@ -305,8 +305,8 @@ class ExtractiveAnswerer:
         amount, unit = q.amount, q.unit
         figure_sentences = [best]
         if best.text.rstrip().endswith(("；", ";")) and (q.is_list or unit):
-            # A report's statement often runs on over a chain of ；-clauses (实施了A、B…；加快实施C…；推动D…。 /
-            # 投入700万元…；投入1000万元…；分期投入1400万元…。): the clauses after the best one carry the rest of
+            # A report's statement often runs on over a chain of ；-clauses (实施了A、B…；启动C…；推动D…。 /
+            # 投入700万元…；投入1000万元…；另投入1400万元…。): the clauses after the best one carry the rest of
             # the items, or the other figures of the same kind (医疗方面投入了多少资金？ → all three).
             more = [c for c in self._continuation(best) if all(c.start != x.start for x in chosen)]
             if more:
@@ -364,7 +364,7 @@ class ExtractiveAnswerer:
         figs = self._figures_in(cand, units)
         relatives = [r for u in units for r in _UNIT_FAMILIES.get(u, ())]
         if relatives and figs and not any(f.unit in relatives for f in figs):
-            # A near relative wins only when it plainly fits better (参与人数 → 超10万人次, not 千人规模).
+            # A near relative wins only when it plainly fits better (观众人数 → 超10万人次, not 百人规模).
             figs += [f for f in self._figures_in(cand, relatives) if f.unit in relatives]
         if len(units) > 1:  # 几批次、多少人次: one best figure per asked unit
             return [f for u in units for f in self._answering_figures(q, cand, [u])[:1]
@@ -372,7 +372,7 @@ class ExtractiveAnswerer:
         bigrams = q.bigrams
 
         def match(f: Figure) -> int:
-            # What a number counts follows it (15个培训班次): the object weighs double.
+            # What a number counts follows it (15个培训班): the object weighs double.
             return len(bigrams & set(char_bigrams(f.measures))) + 2 * len(bigrams & set(char_bigrams(f.object)))
 
         if len(figs) <= 1:
