@@ -372,7 +372,7 @@ class ExtractiveAnswerer:
         bigrams = q.bigrams
 
         def match(f: Figure) -> int:
-            # What a number counts follows it (15个培训班): the object weighs double.
+            # What a number counts follows it (15场讲座): the object weighs double.
             return len(bigrams & set(char_bigrams(f.measures))) + 2 * len(bigrams & set(char_bigrams(f.object)))
 
         if len(figs) <= 1:
