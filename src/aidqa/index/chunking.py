@@ -147,7 +147,3 @@ def chunk_document(doc: SourceDocument, settings: ChunkingSettings) -> list[Chun
                 chunks.append(Chunk(chunk_id(doc.name, start, end, text[start:end]), doc.name, section, start, end,
                                     text[start:end], len(chunks), doc.page_at(start)))
     return chunks
-
-
-def chunk_corpus(docs: list[SourceDocument], settings: ChunkingSettings) -> list[Chunk]:
-    return [c for d in docs for c in chunk_document(d, settings)]

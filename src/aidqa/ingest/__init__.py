@@ -33,7 +33,7 @@ UNREADABLE = "unreadable"  # the fingerprint of a listed file that could not be 
 
 __all__ = [
     "MAX_FILE_BYTES", "SUPPORTED_SUFFIXES", "UNREADABLE", "Block", "CorpusError", "Document", "LoadError", "Loader",
-    "SourceDocument", "corpus_files", "file_sha256", "heading_level", "load_corpus", "load_document", "loader_for",
+    "SourceDocument", "corpus_files", "file_sha256", "heading_level", "load_document", "loader_for",
     "no_readable_report", "read_document", "table_row_sentence",
 ]
 
@@ -170,15 +170,7 @@ def load_document(data: bytes, name: str) -> Document:
     return loader_for(name, data).load(data, name)
 
 
-def load_corpus(corpus_dir: Path) -> list[SourceDocument]:
-    """All usable reports in ``corpus_dir``. Raises CorpusError if there is none."""
-    docs = [d for d in (read_document(p, corpus_dir) for p in corpus_files(corpus_dir)) if d is not None]
-    if not docs:
-        raise no_readable_report(corpus_dir)
-    return docs
-
-
 def no_readable_report(corpus_dir: Path) -> CorpusError:
-    """The error for a corpus folder where no file could be used (shared with the index's incremental build, which
-    reads only the reports that changed)."""
+    """The error for a corpus folder where no file could be used (raised by the index build, which reads only the
+    reports that changed)."""
     return CorpusError(f"no readable report ({', '.join(SUPPORTED_SUFFIXES)}) in {corpus_dir}")
