@@ -12,6 +12,7 @@ No fixed sleeps: every wait is one of Playwright's auto-waiting ``expect`` asser
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -128,10 +129,11 @@ def watch() -> Watch:
     return Watch()
 
 
-@pytest.fixture
-def page(browser, base_url, request, watch) -> Iterator[Page]:
-    """A fresh page on the app, with the status line already saying "ready". At the end: a screenshot named after the
-    test (taken also when the test failed), then no page error, console error or off-machine request is allowed."""
+@contextlib.contextmanager
+def app_page(browser, base_url: str, watch, request) -> Iterator[Page]:
+    """A fresh page on the app at ``base_url``, with the status line already saying "ready". At the end: a screenshot
+    named after the test (taken also when the test failed), then no page error, console error or off-machine request
+    is allowed."""
     context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=base_url)
     context.set_default_timeout(UI)
     pg = context.new_page()
@@ -149,6 +151,12 @@ def page(browser, base_url, request, watch) -> Iterator[Page]:
             context.close()
     problems = watch.problems()
     assert not problems, "the page reported problems:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def page(browser, base_url, request, watch) -> Iterator[Page]:
+    with app_page(browser, base_url, watch, request) as pg:
+        yield pg
 
 
 # ---- helpers -------------------------------------------------------------------------------------------------
@@ -381,13 +389,7 @@ def planted_url(assistant, tmp_path_factory) -> Iterator[str]:
 
 
 def test_a_planted_link_is_text_and_nothing_is_fetched(browser, planted_url, watch, request):
-    context = browser.new_context(viewport=VIEWPORT, locale="zh-CN", base_url=planted_url)
-    context.set_default_timeout(UI)
-    page = context.new_page()
-    watch.attach(page)
-    try:
-        page.goto("/")
-        expect(page.locator("#aidqa-status")).to_contain_text("就绪", timeout=READY)
+    with app_page(browser, planted_url, watch, request) as page:
         reply = ask(page, "统计图在哪里？")
         expect(reply).to_contain_text("注：未采用大模型的回答")  # the injection-following reply was dropped
         expect(reply).to_contain_text("evil.example")  # the report's text, quoted as text
@@ -395,8 +397,3 @@ def test_a_planted_link_is_text_and_nothing_is_fetched(browser, planted_url, wat
         chat = page.locator("#aidqa-chat")
         expect(chat.locator(".message-content img")).to_have_count(0)
         expect(chat.locator(".message-content a[href*='evil']")).to_have_count(0)
-    finally:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-        context.close()
-    assert watch.problems() == []
