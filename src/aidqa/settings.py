@@ -128,6 +128,17 @@ class LLMSettings(BaseModel):
         return value.strip().rstrip("/")
 
 
+class UploadSettings(BaseModel):
+    """Corpus management by administrators (POST/DELETE /api/documents): what an upload may be. The archive limits
+    are checked on a DOCX's zip directory before any parser opens it (see aidqa.web.uploads)."""
+
+    max_bytes: int = Field(20 * 1024 * 1024, ge=1, le=20 * 1024 * 1024, description="Largest report file an administrator may upload, in bytes (a bigger one is refused with 413; the index reads files up to 20 MiB, so that is also the ceiling).")
+    max_unpacked_bytes: int = Field(100 * 1024 * 1024, ge=1024, le=1024 * 1024 * 1024, description="Largest total uncompressed size a DOCX (zip) upload may declare for all its entries together, in bytes.")
+    max_compression_ratio: int = Field(100, ge=2, le=10_000, description="Largest ratio of a DOCX (zip) upload's total uncompressed size to its file size (a zip bomb is far above it; real DOCX files are around 3-10).")
+    max_archive_entries: int = Field(1000, ge=1, le=100_000, description="Most entries a DOCX (zip) upload may have.")
+    jobs_kept: int = Field(100, ge=1, le=10_000, description="Finished indexing jobs kept for GET /api/documents/jobs/{id} (the oldest are forgotten first).")
+
+
 # The flat spellings of the three settings people set most (AIDQA_LLM_BASE_URL, …), beside AIDQA_LLM__BASE_URL.
 _LLM_FLAT_ALIASES = ("base_url", "model", "api_key")
 
@@ -170,6 +181,14 @@ class Settings(BaseSettings):
         "contain ','; spaces around an entry are ignored. Unset: no authentication (the default; keep the app on "
         "127.0.0.1 or behind a proxy that authenticates). Use it only over HTTPS (a TLS proxy) off localhost.",
     )
+    admins: str | None = Field(
+        None,
+        description="The AIDQA_AUTH users who may manage the corpus (upload and delete reports through "
+        "POST/DELETE /api/documents and the 管理报告 tab), separated by commas ('alice,bob'). Unset: nobody may, and "
+        "those routes answer 403 management_disabled; they are also off whenever AIDQA_AUTH is unset. Every name "
+        "must be a user of AIDQA_AUTH.",
+    )
+    uploads: UploadSettings = Field(default_factory=UploadSettings, description="Upload limits for corpus management.")
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Other origins (scheme://host[:port], e.g. [\"https://portal.example.org\"]; JSON list in "
@@ -233,6 +252,21 @@ class Settings(BaseSettings):
             parse_auth(value.get_secret_value())
         return value
 
+    @model_validator(mode="after")
+    def _check_admins(self) -> "Settings":
+        admins = self.admin_users()
+        if not admins:
+            return self
+        users = self.auth_users()
+        if not users:
+            raise ValueError("admins (AIDQA_ADMINS) is set but auth (AIDQA_AUTH) is not: administrators are "
+                             "AIDQA_AUTH users, so set both (or unset AIDQA_ADMINS)")
+        unknown = sorted(admins - users.keys())
+        if unknown:
+            raise ValueError(f"admins (AIDQA_ADMINS) names {len(unknown)} user(s) that AIDQA_AUTH does not have: "
+                             f"{', '.join(repr(u) for u in unknown)}")
+        return self
+
     @field_validator("cors_origins")
     @classmethod
     def _check_origins(cls, origins: list[str]) -> list[str]:
@@ -248,3 +282,9 @@ class Settings(BaseSettings):
     def auth_users(self) -> dict[str, str]:
         """AIDQA_AUTH as {user: password}; empty when authentication is off."""
         return parse_auth(self.auth.get_secret_value()) if self.auth is not None else {}
+
+    def admin_users(self) -> frozenset[str]:
+        """AIDQA_ADMINS as a set of user names; empty when unset (nobody manages the corpus)."""
+        if self.admins is None:
+            return frozenset()
+        return frozenset(name.strip() for name in self.admins.split(",") if name.strip())

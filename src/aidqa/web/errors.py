@@ -24,7 +24,12 @@ class ErrorInfo(BaseModel):
         "invalid_question (empty or too long), index_building, index_unavailable, busy (too many questions at once), "
         "unauthorized (AIDQA_AUTH is set and the credentials are missing or wrong), forbidden (a cross-origin "
         "request, or a path that is not served), bad_host (the Host header is not one of the server's names), "
-        "not_found, method_not_allowed, payload_too_large, internal_error."
+        "not_found, method_not_allowed, payload_too_large, internal_error. Corpus management: management_disabled "
+        "(AIDQA_AUTH or AIDQA_ADMINS unset), admin_required (the user is not in AIDQA_ADMINS), bad_filename, "
+        "unsupported_type (the content is not a supported format, or not the one the name says), "
+        "unreadable_document (it cannot be read as a report), unsafe_archive (a DOCX/zip over the archive limits), "
+        "file_exists (the name is taken; send replace=true), last_report (the corpus would be empty), "
+        "storage_error (the file could not be written or removed)."
     )
     message: str = Field(description="What went wrong, for a person to read.")
     details: list[ErrorDetail] | None = Field(None, description="Per-field problems (invalid_request only).")

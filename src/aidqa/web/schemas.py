@@ -76,12 +76,28 @@ class BatchResponse(BaseModel):
     results: list[BatchResult] = Field(description="One result per question, in the order they were sent.")
 
 
+class BuildChanges(BaseModel):
+    """What an index build changed, by corpus file (relative path) and by passage (the manifest's ``changes``)."""
+
+    added: list[str] = Field(default_factory=list, description="Report files new since the build it replaced.")
+    updated: list[str] = Field(default_factory=list, description="Report files whose content changed.")
+    removed: list[str] = Field(default_factory=list, description="Report files gone from the corpus.")
+    unchanged: list[str] = Field(default_factory=list, description="Report files taken over as they were.")
+    embedded_chunks: int = Field(0, description="Passages embedded by this build.")
+    reused_chunks: int = Field(0, description="Passages whose vectors were taken over from the previous build.")
+    mode: str = Field("full", description="incremental (unchanged reports and vectors reused) or full.")
+    built: bool = Field(True, description="False when the index was already up to date and nothing was written.")
+
+
 class IndexInfo(BaseModel):
     name: str = Field(description="Index name (embedding model + chunking + text rules).")
     status: str = Field(description="State of the index on disk: ready, stale (the corpus changed since it was "
                         "built; the loaded index keeps serving until a restart), missing or corrupt.")
     chunk_count: int = Field(description="Passages in the loaded index.")
     path: str = Field(description="Folder of the loaded index build.")
+    built_at: str | None = Field(None, description="When the loaded build was made (ISO 8601).")
+    changes: BuildChanges | None = Field(None, description="What the loaded build changed relative to the one "
+                                         "before it (null for a build made before this was recorded).")
 
 
 class HealthResponse(BaseModel):
@@ -102,6 +118,47 @@ class DocumentsResponse(BaseModel):
 
     documents: list[ReportEntry] = Field(description="The reports questions are answered from, in corpus order.")
     skipped_files: list[SkippedEntry] = Field(description="Corpus files the index left out, with the reason.")
+
+
+class IndexJobInfo(BaseModel):
+    """A background indexing job started by an upload or a delete (``GET /api/documents/jobs/{id}``)."""
+
+    id: str = Field(description="The job's id.")
+    action: Literal["upload", "delete"]
+    file: str = Field(description="The report file the job is about (its id: the path relative to the corpus folder).")
+    state: Literal["queued", "running", "done", "failed"] = Field(
+        description="queued: waiting for the running build to finish (uploads made meanwhile are indexed together); "
+        "running: the index is being built; done: the new index serves; failed: see error (the previous index still "
+        "serves).")
+    stage: str | None = Field(None, description="What the build is doing while running (e.g. embedding).")
+    done: int = Field(0, description="Progress of the stage: items done …")
+    total: int = Field(0, description="… out of this many (0 when the stage has no count).")
+    changes: BuildChanges | None = Field(None, description="What the build changed, once done.")
+    error: str | None = Field(None, description="Why the build failed, once failed.")
+    created_at: str = Field(description="When the job was made (ISO 8601, UTC).")
+    finished_at: str | None = Field(None, description="When it finished (ISO 8601, UTC).")
+
+
+class StoredReport(BaseModel):
+    """A report file an upload wrote into the corpus folder."""
+
+    id: str = Field(description="The report's id once indexed (its file name in the corpus folder); what "
+                    "`DELETE /api/documents/{id}` and `documents` in `/api/ask` take.")
+    format: str = Field(description="pdf, docx, html, markdown or text: what its content was checked to be.")
+    bytes: int = Field(description="Its size.")
+    sha256: str = Field(description="Its content hash (hex).")
+    replaced: bool = Field(description="True when it replaced a report of the same name (`replace=true`).")
+
+
+class UploadResponse(BaseModel):
+    document: StoredReport
+    job: IndexJobInfo = Field(description="The indexing job; poll `GET /api/documents/jobs/{job.id}` until it is "
+                              "done (the report is answerable from then on) or failed.")
+
+
+class DeleteResponse(BaseModel):
+    id: str = Field(description="The report file that was deleted.")
+    job: IndexJobInfo = Field(description="The indexing job that drops it from the index.")
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -51,6 +51,9 @@ MAX_JSON_DEPTH = 12  # a chat message's text part sits at depth 6 of a queue/joi
 # component of this app takes a file, so an object with any of them is refused wherever it stands.
 FILE_DATA_KEYS = frozenset({"path", "url", "meta", "file", "orig_name", "mime_type", "is_stream"})
 ANONYMOUS_HEALTH_KEY = "aidqa.anonymous_health"  # in the ASGI scope: GET /api/health without credentials
+USER_KEY = "aidqa.user"  # in the ASGI scope: the user whose HTTP Basic credentials the guard accepted
+UPLOAD_PATH = f"{API_PREFIX}/documents"  # POST: an administrator's report upload, under its own body limit
+MULTIPART_OVERHEAD = 64 * 1024  # an upload's body beyond the file: part headers, boundaries, the small form fields
 SAFE_METHODS = frozenset({"GET", "HEAD"})
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -215,6 +218,7 @@ class SecurityGuard:
                  private: list[str]) -> None:
         self.app = app
         self.users = [(u.encode(), p.encode()) for u, p in settings.auth_users().items()]
+        self.upload_limit = settings.uploads.max_bytes + MULTIPART_OVERHEAD
         self.cors_origins = frozenset(settings.cors_origins)
         self.names = server_names(settings)
         self.cache_dir = os.path.realpath(gradio_cache)
@@ -259,7 +263,10 @@ class SecurityGuard:
             return error_response(403, "forbidden", "cross-origin requests are not allowed (the page's origin is "
                                   "not in AIDQA_CORS_ORIGINS)")
         # A preflight carries no credentials; the listed origins' preflights are answered by the CORSMiddleware.
-        if not self.users or (preflight and cors_allowed) or self._user(headers) is not None:
+        if not self.users or (preflight and cors_allowed):
+            return None
+        if (user := self._user(headers)) is not None:
+            scope[USER_KEY] = user  # the routes that need a particular user (corpus management) read it here
             return None
         if scope["type"] == "http" and method in SAFE_METHODS and app_path(scope) == f"{API_PREFIX}/health":
             scope[ANONYMOUS_HEALTH_KEY] = True  # answered with its status only
@@ -286,9 +293,12 @@ class SecurityGuard:
     async def _checked_body(self, scope: Scope, headers: Headers, receive: Receive) -> tuple[Response | None, Receive]:
         """413 for a declared or actual body over the limit; on Gradio's routes, 422/413 for a body that is not
         JSON text data. Returns (refusal or None, the receive the app should use)."""
-        too_big = error_response(413, "payload_too_large", f"the request body is over the limit of {MAX_BODY_BYTES} bytes")
+        limit = MAX_BODY_BYTES
+        if scope.get("method") == "POST" and app_path(scope) == UPLOAD_PATH:
+            limit = self.upload_limit  # a report file; the route counts an undeclared body itself
+        too_big = error_response(413, "payload_too_large", f"the request body is over the limit of {limit} bytes")
         length = headers.get("content-length", "")
-        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+        if length.isdigit() and int(length) > limit:
             return too_big, receive
         if is_api_scope(scope):
             return None, receive  # the API's routes cap undeclared bodies themselves and validate them with pydantic

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Literal
 
 from aidqa.index.catalogue import UnknownReports, resolve_reports
-from aidqa.index.store import IndexUnavailable
+from aidqa.index.incremental import IndexChanges
+from aidqa.index.store import IndexUnavailable, LoadedIndex, ProgressCallback
 from aidqa.ingest import CorpusError, corpus_files
 from aidqa.models import Answer
 from aidqa.qa.assistant import Assistant, InvalidQuestion
@@ -28,10 +29,12 @@ from aidqa.web.schemas import (
     RETRY_AFTER_FAILED,
     ApiError,
     AskRequest,
+    BuildChanges,
     DocumentsResponse,
     HealthResponse,
     IndexInfo,
 )
+from aidqa.web.uploads import CorpusManager
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +119,14 @@ class ApiService:
         self.loader = loader
         settings = assistant.settings
         self.limiter = limiter or AskLimiter(settings.max_concurrent_asks, settings.max_waiting_asks)
+        self.corpus = CorpusManager(settings, self._rebuild_and_serve, public_error)
+
+    def _rebuild_and_serve(self, progress: ProgressCallback) -> IndexChanges | None:
+        """Build the index after a corpus change (incrementally: only the changed reports are read and embedded)
+        and answer from the new build from now on; the previous build serves until then."""
+        index = self.assistant.rebuild(progress)
+        self.loader.served(index)
+        return index.changes
 
     @property
     def settings(self) -> Settings:
@@ -168,10 +179,12 @@ class ApiService:
         message = None
         if disk_status != "ready":
             message = f"serving the index loaded at startup; on disk it is {disk_status}: {reason}"
+        recorded = manifest.get("changes")
+        changes = BuildChanges.model_validate(recorded) if isinstance(recorded, dict) else None
         body = HealthResponse(
             status="ready",
             index=IndexInfo(name=loaded.name, status=disk_status, chunk_count=int(manifest.get("chunk_count", len(loaded.chunks))),
-                            path=str(Path(loaded.path).resolve())),
+                            path=str(Path(loaded.path).resolve()), built_at=manifest.get("built_at"), changes=changes),
             embedding_model=str(manifest.get("embedding_model", self.settings.embedding_model)),
             corpus_files=list(manifest.get("documents", [])),
             skipped_files=list(manifest.get("skipped_files", [])),
@@ -290,6 +303,12 @@ class IndexLoader:
             self._probed_at = None
         self.assistant.unload()
         self.start()
+
+    def served(self, index: LoadedIndex) -> None:
+        """The assistant now answers from ``index``, built by someone else (a corpus change): report it ready."""
+        with self._lock:
+            self.passages, self.error, self.reload_reason, self.stage = len(index.chunks), None, None, None
+            self._probed_at = None
 
     def join(self, timeout: float | None = None) -> None:
         if self._thread is not None:
