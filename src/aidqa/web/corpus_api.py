@@ -13,6 +13,7 @@ The upload body is multipart/form-data: a ``file`` part (the report, with its fi
 
 # No ``from __future__ import annotations``: FastAPI reads the endpoints' annotations as real types.
 
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -69,6 +70,26 @@ async def _capped(request: Request, limit: int) -> AsyncIterator[bytes]:
         yield chunk
 
 
+_FILENAME_PARAM = re.compile(r';\s*filename\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^;]*))', re.IGNORECASE)
+
+
+def sent_file_name(upload: UploadFile) -> str | None:
+    """The file name exactly as the client sent it. python-multipart cuts a Windows path down to its last part
+    (``C:\\x\\a.txt`` → ``a.txt``, for an old browser's habit); a name sent with a path must be refused, not
+    quietly shortened, so it is read again from the part's raw Content-Disposition."""
+    raw = upload.headers.get("content-disposition", "")
+    match = _FILENAME_PARAM.search(raw)
+    if match is None:
+        return upload.filename
+    quoted, bare = match.groups()
+    # Only an escaped quote is undone: a backslash stays, so a Windows path is seen as one.
+    value = quoted.replace('\\"', '"') if quoted is not None else bare.strip()
+    try:
+        return value.encode("latin-1").decode("utf-8")  # headers arrive as latin-1; browsers send UTF-8
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return upload.filename
+
+
 async def read_upload(request: Request, limit: int) -> tuple[object, bytes, bool]:
     """(file name as sent, file bytes, replace) from a multipart/form-data body; ApiError 422 ``invalid_request``
     for anything else: another content type, a missing ``file`` part, unknown or repeated fields."""
@@ -93,7 +114,7 @@ async def read_upload(request: Request, limit: int) -> tuple[object, bytes, bool
         if not isinstance(replace, str) or replace.strip().lower() not in _TRUE | _FALSE:
             raise ApiError(422, "invalid_request", "invalid request: replace must be true or false")
         data = await upload.read()
-        return upload.filename, data, replace.strip().lower() in _TRUE
+        return sent_file_name(upload), data, replace.strip().lower() in _TRUE
     finally:
         await form.close()
 
