@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
+import os
 import threading
 import time
 import uuid
@@ -467,3 +468,65 @@ def test_concurrent_uploads_all_land_and_a_name_race_has_one_winner(app, client,
         assert r.status_code == 202, r.text
         assert _wait(client, r.json()["job"]["id"])["state"] == "done"
     assert _snapshot(corpus) == before
+
+
+# ---- the 管理报告 tab ----------------------------------------------------------------------------------------
+
+
+def _panels(app) -> list:
+    return [b for b in app.state.demo.blocks.values() if getattr(b, "elem_id", None) == "aidqa-manage"]
+
+
+def test_the_manage_tab_is_there_only_when_management_is_on(app, settings, assistant):
+    assert len(_panels(app)) == 1
+    assert _panels(create_app(settings, assistant)) == []  # no AIDQA_AUTH / AIDQA_ADMINS: no tab
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(os.environ.get("AIDQA_SKIP_BROWSER") == "1", reason="AIDQA_SKIP_BROWSER=1")
+def test_an_admin_uploads_and_deletes_from_the_manage_tab_and_a_reader_is_refused(app, client, corpus, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("AIDQA_CHROMIUM") or "/usr/bin/chromium"
+    assert Path(chromium).exists(), f"Chromium not found at {chromium!r} (AIDQA_CHROMIUM); see docs/testing.md"
+    before = _snapshot(corpus)
+    report = tmp_path / "园区建设.txt"
+    report.write_text('园区建设情况\n\n<img src=x onerror="window.__pwned=1">2025年，园区新建标准厂房86栋。\n',
+                      encoding="utf-8")
+    status = "#aidqa-manage .aidqa-manage-status"
+    with serve_app(app) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium)
+        try:
+            admin = browser.new_context(http_credentials={"username": "boss", "password": "admin-pw-1"}).new_page()
+            admin.goto(base + "/")
+            admin.get_by_role("tab", name="管理报告 Manage").click()
+            admin.wait_for_selector(f"#aidqa-manage tr:has-text('{REPORT.name}')")
+            admin.set_input_files("#aidqa-manage input[type=file]", str(report))
+            admin.click("#aidqa-manage button[type=submit]")
+            admin.wait_for_function(f"document.querySelector({status!r}).textContent.includes('完成')",
+                                    timeout=JOB_TIMEOUT * 1000)
+            assert "added 1" in admin.inner_text(status)
+            assert admin.locator("#aidqa-manage tr:has-text('园区建设.txt')").count() == 1
+            assert (corpus / "园区建设.txt").read_bytes() == report.read_bytes()
+            assert "86栋" in _ask(client, "园区新建了多少栋标准厂房？")["answer"]
+            assert admin.evaluate("window.__pwned") is None and admin.locator("#aidqa-manage img").count() == 0
+
+            reader = browser.new_context(http_credentials={"username": "reader", "password": "reader-pw-2"}).new_page()
+            reader.goto(base + "/")
+            reader.get_by_role("tab", name="管理报告 Manage").click()
+            reader.wait_for_selector("#aidqa-manage tr:has-text('园区建设.txt')")
+            reader.once("dialog", lambda dialog: dialog.accept())
+            reader.click("#aidqa-manage tr:has-text('园区建设.txt') button")
+            reader.wait_for_function(f"document.querySelector({status!r}).textContent.includes('失败')")
+            assert "administrators" in reader.inner_text(status)
+            assert (corpus / "园区建设.txt").exists()
+
+            admin.once("dialog", lambda dialog: dialog.accept())
+            admin.click("#aidqa-manage tr:has-text('园区建设.txt') button")
+            admin.wait_for_function(f"document.querySelector({status!r}).textContent.includes('removed 1')",
+                                    timeout=JOB_TIMEOUT * 1000)
+            assert admin.locator("#aidqa-manage tr:has-text('园区建设.txt')").count() == 0
+        finally:
+            browser.close()
+    assert _snapshot(corpus) == before
+    assert "86栋" not in _ask(client, "园区新建了多少栋标准厂房？")["answer"]

@@ -27,6 +27,7 @@ from aidqa.web.security import (
 )
 from aidqa.web.service import ApiService, AskLimiter, IndexLoader
 from aidqa.web.ui.chat import SERVED_FILE_NAMES, build_ui
+from aidqa.web.ui.manage import add_manage_tab
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     install_runtime_examples(app, service)
 
     demo = build_ui(assistant, loader=loader)  # starts the loader
+    add_manage_tab(demo, assistant.settings)  # 管理报告, only when AIDQA_AUTH and AIDQA_ADMINS are set (as the API)
     # The UI's questions wait in Gradio's queue, within the same limits as the API's (a separate pool of slots).
     demo.queue(default_concurrency_limit=settings.max_concurrent_asks, max_size=settings.max_waiting_asks)
     private = private_dirs(settings, assistant.settings)
