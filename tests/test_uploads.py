@@ -477,9 +477,17 @@ def _panels(app) -> list:
     return [b for b in app.state.demo.blocks.values() if getattr(b, "elem_id", None) == "aidqa-manage"]
 
 
-def test_the_manage_tab_is_there_only_when_management_is_on(app, settings, assistant):
+def test_the_manage_tab_and_the_schema_entries_are_there_only_when_management_is_on(app, client, settings, assistant):
     assert len(_panels(app)) == 1
-    assert _panels(create_app(settings, assistant)) == []  # no AIDQA_AUTH / AIDQA_ADMINS: no tab
+    paths = client.get("/api/openapi.json", headers=READER).json()["paths"]
+    assert {"post", "get"} <= set(paths["/api/documents"]) and "delete" in paths["/api/documents/{report_id}"]
+    assert "multipart/form-data" in paths["/api/documents"]["post"]["requestBody"]["content"]
+    assert "/api/documents/jobs/{job_id}" in paths
+    off = create_app(settings, assistant)  # no AIDQA_AUTH / AIDQA_ADMINS
+    assert _panels(off) == []
+    with TestClient(off, base_url="http://localhost") as c:
+        paths = c.get("/api/openapi.json").json()["paths"]
+    assert set(paths["/api/documents"]) == {"get"} and not any("jobs" in p or "{report_id}" in p for p in paths)
 
 
 @pytest.mark.browser

@@ -124,7 +124,10 @@ def corpus_router(service: ApiService, route_class: type[APIRoute] = APIRoute) -
     manager = service.corpus
     limit = manager.limits.max_bytes + MULTIPART_OVERHEAD
     # FastAPI's own body limit sits above ours (which counts the same bytes and says what the limit is for).
-    router = APIRouter(route_class=route_class, max_body_size=2 * limit, tags=["corpus management"])
+    # Off (AIDQA_AUTH or AIDQA_ADMINS unset): the routes still answer, with 403 management_disabled, but the schema
+    # does not offer them.
+    router = APIRouter(route_class=route_class, max_body_size=2 * limit, tags=["corpus management"],
+                       include_in_schema=manager.enabled)
 
     @router.post("/documents", status_code=202, response_model=UploadResponse, responses=_UPLOAD_ERRORS,
                  summary="Upload a report (administrators)", openapi_extra=_UPLOAD_BODY)
