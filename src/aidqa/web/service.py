@@ -120,12 +120,20 @@ class ApiService:
         settings = assistant.settings
         self.limiter = limiter or AskLimiter(settings.max_concurrent_asks, settings.max_waiting_asks)
         self.corpus = CorpusManager(settings, self._rebuild_and_serve, public_error)
+        self._retired: LoadedIndex | None = None  # replaced by the last corpus change; closed at the next one
 
     def _rebuild_and_serve(self, progress: ProgressCallback) -> IndexChanges | None:
         """Build the index after a corpus change (incrementally: only the changed reports are read and embedded)
-        and answer from the new build from now on; the previous build serves until then."""
+        and answer from the new build from now on; the previous build serves until then. The index replaced one
+        change earlier is closed now (a question still reading it would have started before that change), so
+        repeated uploads do not keep every old vector store open."""
+        previous = self.assistant.ensure_ready() if self.assistant.is_ready else None
         index = self.assistant.rebuild(progress)
         self.loader.served(index)
+        if previous is not None and previous is not index:
+            retired, self._retired = self._retired, previous
+            if retired is not None and retired is not index:
+                retired.close()
         return index.changes
 
     @property
