@@ -9,8 +9,10 @@ request first and refuses, in order (the threat model is in ``docs/security.md``
 2. a path that is never served — 403: ``file=`` other than this app's own CSV in Gradio's cache, ``..`` in any
    encoding, ``.env``, the index or corpus folder, Gradio's upload/proxy/recording routes;
 3. a write from another origin's web page — 403, unless the origin is in ``AIDQA_CORS_ORIGINS``;
-4. missing or wrong HTTP Basic credentials when ``AIDQA_AUTH`` is set — 401;
-5. a body over ``MAX_BODY_BYTES`` on any route — 413; and on Gradio's routes, a body that is not JSON text data:
+4. missing or wrong HTTP Basic credentials when ``AIDQA_AUTH`` is set — 401 (the accepted user is put in the scope
+   as ``USER_KEY`` for the routes that need to know who, i.e. corpus management);
+5. a body over ``MAX_BODY_BYTES`` on any route (an administrator's upload to ``POST /api/documents``: over
+   ``uploads.max_bytes`` + ``MULTIPART_OVERHEAD``, which the route also counts) — 413; and on Gradio's routes, a body that is not JSON text data:
    anything shaped like file data (a ``path``, ``url``, ``meta`` or ``file`` key at any depth), nesting deeper than
    ``MAX_JSON_DEPTH`` or a list longer than ``MAX_JSON_ITEMS`` (the 50-turn history cap) — 422/413, before Gradio
    reads it.
