@@ -360,7 +360,7 @@ def test_bad_uploads_are_refused_and_change_nothing(client, app, corpus, filenam
     assert client.get("/api/health", headers=ADMIN).json()["index"]["path"] == build  # no build was started
 
 
-@pytest.mark.parametrize("compression", [zipfile.ZIP_BZIP2, zipfile.ZIP_DEFLATED])
+@pytest.mark.parametrize("compression", [zipfile.ZIP_BZIP2, zipfile.ZIP_DEFLATED], ids=["bzip2", "deflate"])
 def test_a_zip_bomb_disguised_as_docx_is_refused_before_any_parser_opens_it(client, corpus, monkeypatch, compression):
     bomb = _bomb(compression)
     assert len(bomb) < 400 * 1024  # a few hundred bytes (bzip2) or ~300 KB (deflate) …
@@ -434,6 +434,7 @@ def test_concurrent_uploads_all_land_and_a_name_race_has_one_winner(app, client,
     generated = _docx(["2025年示范区建设情况", "2025年，示范区新建公共充电桩4321个，比上年增长12.5%。"],
                       table=[["项目", "数量（个）"], ["公共充电桩", "4321"], ["换电站", "37"]])
     uploads_to_make = [("核电厂定期安全评价.docx", NUCLEAR.read_bytes()), ("示范区建设.docx", generated),
+                       ("周口统计公报.pdf", ZHOUKOU.read_bytes()),
                        ("race.txt", SICHUAN.read_bytes()), ("race.txt", PLAN.read_bytes())]
     results: list[httpx.Response] = []
     barrier = threading.Barrier(len(uploads_to_make))
@@ -449,16 +450,17 @@ def test_concurrent_uploads_all_land_and_a_name_race_has_one_winner(app, client,
         for t in threads:
             t.join(JOB_TIMEOUT)
     statuses = sorted(r.status_code for r in results)
-    assert statuses == [202, 202, 202, 409], [r.text for r in results]
+    assert statuses == [202, 202, 202, 202, 409], [r.text for r in results]
     accepted = [r.json() for r in results if r.status_code == 202]
     race = next(a for a in accepted if a["document"]["id"] == "race.txt")
     assert hashlib.sha256((corpus / "race.txt").read_bytes()).hexdigest() == race["document"]["sha256"]
     jobs = [_wait(client, a["job"]["id"]) for a in accepted]
     assert all(j["state"] == "done" for j in jobs), jobs
     added = set().union(*(j["changes"]["added"] for j in jobs))
-    assert added == {"核电厂定期安全评价.docx", "示范区建设.docx", "race.txt"}
+    assert added == {"核电厂定期安全评价.docx", "示范区建设.docx", "周口统计公报.pdf", "race.txt"}
     listed = {d["id"]: d for d in client.get("/api/documents", headers=ADMIN).json()["documents"]}
     assert listed["核电厂定期安全评价.docx"]["format"] == "docx" and listed["示范区建设.docx"]["format"] == "docx"
+    assert listed["周口统计公报.pdf"]["format"] == "pdf" and listed["周口统计公报.pdf"]["pages"] == 13
     assert NUCLEAR_FIGURE in _ask(client, NUCLEAR_QUESTION)["answer"]
     answer = _ask(client, "示范区新建了多少个公共充电桩？")
     assert "4321" in answer["answer"] and {c["source"] for c in answer["citations"]} == {"示范区建设.docx"}
