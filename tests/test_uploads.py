@@ -420,6 +420,19 @@ def test_malformed_forms_are_refused(client, corpus):
     assert _snapshot(corpus) == before
 
 
+def test_unfinished_uploads_are_cleared_at_start_but_recent_ones_are_kept(tmp_path):
+    (tmp_path / REPORT.name).write_bytes(REPORT.read_bytes())
+    old, recent = tmp_path / ".aidqa-upload-old", tmp_path / ".aidqa-upload-recent"
+    other_hidden = tmp_path / ".aidqa-other"
+    for p in (old, recent, other_hidden):
+        p.write_bytes(b"half a report")
+    os.utime(old, (time.time() - 2 * 3600, time.time() - 2 * 3600))
+    os.utime(other_hidden, (time.time() - 2 * 3600, time.time() - 2 * 3600))
+    CorpusManager(Settings(corpus_dir=tmp_path, auth=USERS, admins="boss"), rebuild=lambda progress: None,
+                  describe=str)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([REPORT.name, recent.name, other_hidden.name])
+
+
 def test_file_names_are_stored_nfc_normalised():
     decomposed = "Cafe\u0301-报告.txt"
     assert safe_file_name(decomposed) == "Caf\u00e9-报告.txt"

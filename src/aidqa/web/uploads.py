@@ -220,6 +220,27 @@ class CorpusFolder:
                 tmp.unlink(missing_ok=True)
             return taken is not None
 
+    def remove_stale_temporaries(self, older_than_seconds: float = 3600) -> list[str]:
+        """Delete the temporary files of uploads that never finished (a crash between write and rename); a recent
+        one may belong to an upload in progress in another process and is kept. Returns the names removed."""
+        removed = []
+        try:
+            entries = list(os.scandir(self.root))
+        except OSError:
+            return removed
+        cutoff = time.time() - older_than_seconds
+        for entry in entries:
+            try:
+                if entry.name.startswith(_TEMP_PREFIX) and entry.is_file(follow_symlinks=False) \
+                        and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed.append(entry.name)
+            except OSError:
+                continue
+        if removed:
+            logger.info("removed %d unfinished upload(s) from the corpus folder", len(removed))
+        return removed
+
     def remove(self, report_id: str) -> None:
         """Delete the corpus file whose id (path relative to the corpus folder) is ``report_id``. Only a file the
         corpus walk lists can be named; ApiError 404 otherwise, 409 ``last_report`` for the only one."""
@@ -372,6 +393,8 @@ class CorpusManager:
         self.admins = settings.admin_users() if settings.auth_users() else frozenset()
         self.folder = CorpusFolder(Path(settings.corpus_dir))
         self.jobs = IndexJobs(rebuild, describe, settings.uploads.jobs_kept)
+        if self.enabled:
+            self.folder.remove_stale_temporaries()
 
     @property
     def enabled(self) -> bool:
