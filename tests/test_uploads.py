@@ -417,6 +417,9 @@ def test_malformed_forms_are_refused(client, corpus):
     r = client.post("/api/documents", content=doubled,
                     headers={**ADMIN, "Content-Type": f"multipart/form-data; boundary={boundary}"})
     _error(r, 422, "invalid_request")  # two file parts
+    for content_type in ("multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=x"):
+        r = client.post("/api/documents", content=b"--y\r\n\r\ngarbage", headers={**ADMIN, "Content-Type": content_type})
+        _error(r, 422, "invalid_request")
     assert _snapshot(corpus) == before
 
 

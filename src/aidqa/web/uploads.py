@@ -19,6 +19,7 @@ time in a background thread; jobs submitted while a build runs share the next bu
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -206,7 +207,7 @@ class CorpusFolder:
                     fh.flush()
                     os.fsync(fh.fileno())
                 if taken is None:
-                    os.link(tmp, target)  # fails if someone else made the name meanwhile: never clobbers
+                    _link_new(tmp, target)
                 else:
                     os.replace(tmp, target)
                 _fsync_folder(self.root)
@@ -261,6 +262,22 @@ class CorpusFolder:
                 _fsync_folder(path.parent)
             except OSError as exc:
                 raise ApiError(500, "storage_error", f"cannot delete the report ({exc.strerror or exc})") from exc
+
+
+def _link_new(tmp: Path, target: Path) -> None:
+    """Give ``tmp`` the name ``target`` only if no file has it: a hard link fails if another process made the name
+    meanwhile (FileExistsError), so nothing is clobbered. Where hard links are not supported, a rename after a
+    check (the caller holds this process's lock)."""
+    try:
+        os.link(tmp, target)
+    except FileExistsError:
+        raise
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS):
+            raise
+        if os.path.lexists(target):
+            raise FileExistsError(errno.EEXIST, "exists", str(target)) from exc
+        os.rename(tmp, target)
 
 
 def _fsync_folder(folder: Path) -> None:
