@@ -144,3 +144,18 @@ def test_extraction_on_small_texts(text, raws):
 def test_quoted_spans_pair_ascii_quotes_in_turn():
     text = '惠及"一市三县"群众，"三交"活动'
     assert [text[a:b] for a, b in quoted_spans(text)] == ["一市三县", "三交"]
+
+
+# Units of statistical communiques (sentences as the shared communiques write them): the unit after any multiplier.
+@pytest.mark.parametrize(
+    ("text", "units"),
+    [
+        ("全年粮食总产量902.61万吨，比上年减产3.2%。", ["吨", "%"]),
+        ("常住人口城镇化率45.31%，比上年提高1.01个百分点。", ["%", "个百分点"]),
+        ("粮食播种面积512.3千公顷，全年发电量12.5亿千瓦时。", ["公顷", "千瓦时"]),
+        ("货物进出口总额3.2亿美元，铁路货运周转量17.4亿吨公里。", ["美元", "吨公里"]),
+        ("生猪出栏120.5万头，年末公路通车里程2345公里。", ["头", "公里"]),
+    ],
+)
+def test_statistical_units(text, units):
+    assert [f.unit for f in extract_figures(normalise(text).text, "t", lambda i: "")] == units

@@ -777,3 +777,21 @@ def test_chat_turn_shows_llm_answers_and_notes(fake, llm_assistant):
     fake.script = "http500"
     messages, _ = chat_turn(llm_assistant, QUESTION, [])
     assert "注：未采用大模型的回答（the language model's server answered HTTP 500），改由报告原句作答。" in messages[-1]["content"]
+
+
+@pytest.mark.parametrize("script, note", [("http500", "注：未采用大模型的回答（"), ("invent", "注：大模型回答中有 ")])
+def test_cli_ask_without_json_says_when_the_model_was_not_trusted(fake, llm_env, script, note):
+    fake.script = script
+    r = run_cli(["ask", QUESTION], llm_env)
+    assert r.exit_code == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("答：") and "18.51亿元" in lines[0]
+    assert any(line.startswith(note) for line in lines[1:3]), r.stdout
+    assert INVENTED not in r.stdout and SECRET not in r.stdout
+
+
+def test_cli_ask_without_json_has_no_note_for_a_faithful_reply(fake, llm_env):
+    fake.script = "faithful"
+    r = run_cli(["ask", QUESTION], llm_env)
+    assert r.exit_code == 0, r.stderr
+    assert "注：" not in r.stdout and "18.51亿元" in r.stdout

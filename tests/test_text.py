@@ -191,3 +191,19 @@ def test_property_chunks_cover_text_without_cutting_numbers(raw, max_chars):
         if not b.is_heading:
             for i in range(b.start, b.end):
                 assert i in covered or n.text[i].isspace()
+
+
+@pytest.mark.parametrize(("question", "units"), [
+    ("2023年常住人口城镇化率是多少？", ["%"]),  # any …率 is a percentage
+    ("资产负债率是多少？", ["%"]),
+    ("城镇化率比上年提高了多少？", ["个百分点"]),  # a rate's change is in points
+    ("比上年提高了多少个百分点？", ["个百分点"]),
+    ("粮食总产量是多少万吨？", ["吨"]),  # the unit after a multiplier
+    ("全年发电量多少亿千瓦时？", ["千瓦时"]),
+    ("接待游客多少万人次？", ["人次"]),
+    ("完成投资多少亿元？", ["元"]),
+])
+def test_units_a_question_asks_for(question, units):
+    from aidqa.qa.analysis import asked_units
+
+    assert asked_units(question, "zh") == units

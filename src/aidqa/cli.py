@@ -55,8 +55,12 @@ def _progress_bar():
 
 def render_answer(answer: Answer) -> str:
     """Readable answer with its sources (the form `aidqa ask` prints without --json)."""
+    from aidqa.qa.rendering import grounding_note
+
     en = answer.language == "en"
     lines = [("Answer: " if en else "答：") + answer.answer]
+    if note := grounding_note(answer):
+        lines.append(note)
     if answer.citations:
         lines.append("")
         lines.append("Sources:" if en else "来源：")

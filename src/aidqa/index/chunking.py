@@ -18,7 +18,7 @@ from aidqa.zh.segment import split_clauses, split_sentences
 
 # Bump when the packing changes: it is part of the index name (aidqa.index.naming). 2: chunks never hold sentences
 # starting on two pages.
-CHUNK_RULES_VERSION = "2"
+CHUNK_RULES_VERSION = "3"
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from aidqa.zh.numbers import FIGURE_RE, YEAR, figure_value
+from aidqa.zh.numbers import FIGURE_RE, TABLE_CELL_RE, YEAR, figure_value
 from aidqa.zh.segment import split_sentences, tokenize_all
 from aidqa.zh.structure import topic_phrase
 
-FIGURE_RULES_VERSION = "3"  # bump when extraction changes: it is part of the index name
+FIGURE_RULES_VERSION = "4"  # bump when extraction changes: it is part of the index name
 
 Qualifier = Literal["none", "approx", "more_than", "at_least"]
 Kind = Literal["amount", "ordinal", "year", "date"]
@@ -188,6 +188,34 @@ def extract_figures(text: str, source: str, section_of: Callable[[int], str]) ->
             start=start, end=end,
         ))
         previous_end = end
+    figures += _table_cells(text, source, section_of, sentences)
+    figures.sort(key=lambda f: f.start)
+    return figures
+
+
+def _table_cells(text: str, source: str, section_of: Callable[[int], str],
+                 sentences: list[tuple[int, int]]) -> list[Figure]:
+    """The figures of table rows (年末数（万人）：190.90): the bracketed unit and the number, as written, are the
+    figure's raw text (（万人）：190.90); it measures the row label and the column header (60周岁及以上·年末数)."""
+    figures = []
+    for m in TABLE_CELL_RE.finditer(text):
+        value = figure_value(m.group("num"), m.group("mult") or "")
+        if value is None:
+            continue
+        value = -value if m.group("sign") else value
+        start, end = m.start(), m.end()
+        line_start = text.rfind("\n", 0, start) + 1
+        label_end = text.find("·", line_start, start)
+        label = text[line_start:label_end].strip() if label_end >= 0 else ""
+        header_start = max(text.rfind("；", line_start, start), label_end) + 1
+        header_start = max(header_start, line_start)
+        header = text[header_start:start].strip()
+        s_start, s_end = next(((a, b) for a, b in sentences if a <= start < b), (start, end))
+        figures.append(Figure(
+            id=f"{source}:{start}", value=value, unit=m.group("unit"), raw=text[start:end], qualifier="none",
+            kind="amount", measures="·".join(p for p in (label, header) if p), sentence=text[s_start:s_end],
+            sentence_start=s_start, section=section_of(start), source=source, start=start, end=end,
+        ))
     return figures
 
 

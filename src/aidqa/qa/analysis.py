@@ -21,13 +21,18 @@ _AMOUNT_RE = re.compile(
 # The measure word after 多少/几 says which unit the answer carries.
 _UNIT_AFTER_AMOUNT = [
     ("钱", "元"), ("资金", "元"), ("金额", "元"), ("投资", "元"), ("经费", "元"), ("元", "元"), ("款", "元"),
-    ("人次", "人次"), ("人", "人"), ("名", "名"), ("场", "场"), ("个", "个"), ("家", "家"), ("项", "项"),
+    ("人次", "人次"), ("人", "人"), ("名", "名"), ("场", "场"), ("个百分点", "个百分点"), ("百分点", "个百分点"),
+    ("个", "个"), ("家", "家"), ("项", "项"),
     ("次", "次"), ("批", "批次"), ("所", "所"), ("条", "条"), ("座", "座"), ("例", "例"), ("平方", "平方米"),
-    ("届", "届"), ("期", "期"), ("位", "位"),
+    ("届", "届"), ("期", "期"), ("位", "位"), ("吨", "吨"), ("公顷", "公顷"), ("亩", "亩"), ("千瓦时", "千瓦时"),
+    ("度电", "千瓦时"), ("千瓦", "千瓦"), ("公里", "公里"), ("户", "户"), ("辆", "辆"), ("台", "台"), ("套", "套"),
+    ("美元", "美元"), ("头", "头"), ("倍", "倍"),
 ]
 _UNIT_WORDS = [
     (re.compile(r"投资|资金|金额|经费|多少钱|钱|花了|花费|投入了多少|签约额|收入"), "元"),
-    (re.compile(r"占比|比例|比率|百分之|百分比|上线率|覆盖率"), "%"),
+    # A rate (城镇化率, 增长率, 覆盖率: any word ending in 率) or a share is stated in %; its change in 个百分点.
+    (re.compile(r"[\u4e00-\u9fff]率.{0,6}(?:提高|下降|上升|降低|增加|减少)了?(?:多少|几)"), "个百分点"),
+    (re.compile(r"占比|比例|比率|比重|百分之|百分比|[\u4e00-\u9fff]率"), "%"),
     (re.compile(r"人数|多少人"), "人"),
     (re.compile(r"面积"), "平方米"),
 ]
@@ -68,7 +73,9 @@ def asked_units(question: str, language: str) -> list[str]:
         return [unit for word, unit in _EN_UNIT if word in q][:1]
     units: list[str] = []
     for m in re.finditer(r"(?:多少|几)(?=(.{0,4}))", question):
-        unit = next((unit for word, unit in _UNIT_AFTER_AMOUNT if m.group(1).startswith(word)), None)
+        after = m.group(1)
+        unit = next((unit for word, unit in _UNIT_AFTER_AMOUNT if after.startswith(word)), None) or next(
+            (unit for word, unit in _UNIT_AFTER_AMOUNT if re.sub("^(?:万亿|亿|万|千|百)", "", after).startswith(word)), None)  # 多少万吨
         if unit and unit not in units:
             units.append(unit)
     if not units:
@@ -150,7 +157,7 @@ def _generic_place(word: str) -> bool:
 
 
 _UNIT_FAMILIES = {"人": ("名", "人次", "位"), "名": ("人",), "人次": ("人",), "位": ("人", "名"), "个": ("项", "家", "所"),
-                  "次": ("场", "批次")}
+                  "次": ("场", "批次"), "个百分点": ("%",), "%": ("个百分点",)}
 _TOTAL_RE = re.compile(r"一共|总共|合计|总计|加起来|共计|总额|总数|\bin total\b|\baltogether\b|\btotal\b", re.IGNORECASE)
 
 

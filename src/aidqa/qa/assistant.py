@@ -90,7 +90,9 @@ def merge_extractions(results: list[Extraction], language: str) -> Extraction:
         else:
             # A computed total belongs to a single question; in a compound answer it is left out, with its line.
             text = "\n".join(line for line in r.answer.split("\n") if not (r.total and r.total.text in line))
-        lines.append(re.sub(r"\[(\d+)\]", lambda m, table=renumber: f"[{table[int(m.group(1))]}]", text))
+        text = re.sub(r"\[(\d+)\]", lambda m, table=renumber: f"[{table[int(m.group(1))]}]", text)
+        # Two parts answered by one sentence (a table row holds the amount and its growth) quote it once.
+        lines += [line for line in text.split("\n") if line not in lines]
         figures += [f.model_copy(update={"citation_id": renumber[f.citation_id]}) for f in r.figures]
     return Extraction("\n".join(lines), False, citations, "; ".join(r.reason for r in results), figures,
                       **merged_provenance(results))
@@ -311,12 +313,17 @@ class Assistant:
             part_sources = [self._sources_for(p, language, allowed) for p in parts]
             sources = self._sources_for(question, language, allowed)
             parts = [plain(p) for p in parts]
-            vectors = self.embeddings.embed_queries(parts)
+            # A later part often leaves its subject to the first (…油料产量是多少万吨？比上年增长百分之几？): it is
+            # searched together with the part before it, whose terms count as its context, as for a follow-up.
+            contexts = [context, *parts[:-1]]
+            queries = [p if c is None or c is context else f"{c} {p}" for p, c in zip(parts, contexts)]
+            vectors = self.embeddings.embed_queries(queries)
             part_hits = [self._searcher.search(p, n, query_vector=v.tolist(), sources=ps)
-                         for p, v, ps in zip(parts, vectors, part_sources)]
+                         for p, v, ps in zip(queries, vectors, part_sources)]
             hits = self._searcher.search(plain(retrieval_query), n, sources=sources)
             t_mid = time.perf_counter()
-            results = [self._answerer.answer(p, language, h, v) for p, h, v in zip(parts, part_hits, vectors)]
+            results = [self._answerer.answer(p, language, h, v, c)
+                       for p, h, v, c in zip(parts, part_hits, vectors, contexts)]
             result = merge_extractions(results, language)
         timings["retrieval"] += (t_mid - t) * 1000
         timings["answer"] += (time.perf_counter() - t_mid) * 1000

@@ -6,7 +6,7 @@ must never take one report's figure for another's."""
 from __future__ import annotations
 
 from aidqa.index.figures import short_phrase
-from aidqa.models import Citation, CitedFigure, ComputedTotal
+from aidqa.models import Answer, Citation, CitedFigure, ComputedTotal
 from aidqa.qa.grounding import report_label
 
 REFUSAL = {
@@ -45,3 +45,17 @@ def render_answer(language: str, citations: list[Citation], figures: list[CitedF
     if language == "en":
         quotes[0] = "From the reports (quoted in Chinese): " + quotes[0]
     return "\n".join(lines + quotes)
+
+
+def grounding_note(answer: Answer) -> str:
+    """One short line when a language model's reply was not used, or some of its sentences were left out (plain
+    text; the CLI prints it, the UI shows it in italics); empty otherwise."""
+    g, en = answer.grounding, answer.language == "en"
+    if g.fallback_reason:
+        return (f"Note: the language model's answer was not used ({g.fallback_reason}); this answer comes from the "
+                "reports' own sentences." if en else f"注：未采用大模型的回答（{g.fallback_reason}），改由报告原句作答。")
+    if g.dropped:
+        n = len(g.dropped)
+        return (f"Note: {n} sentence(s) of the language model's answer could not be checked against the cited "
+                "passages and were left out." if en else f"注：大模型回答中有 {n} 句无法用引用核实，已略去。")
+    return ""

@@ -20,7 +20,7 @@ make the title itself look like the answer).
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from functools import lru_cache
 
 from aidqa.index.catalogue import report_ids
@@ -46,6 +46,19 @@ def _question_words(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(w for w in words if len(w) >= 2 and all(is_han(ch) for ch in w)))
 
 
+# How much of a report's start is its cover (title, issuer, date, the opening sentence): the names there say what
+# the report is about even when its title was an image or its metadata is empty (黔东南州统计局 / 2024年5月7日 /
+# 2023年，…全州…). Covers of the shared dev reports (communiques, a work report, an ESG report) fit in it.
+OPENING_CHARS = 200
+
+
+def romanised_names(file_name: str, names: Callable[[str], tuple[str, ...]]) -> list[str]:
+    """The corpus's Chinese names that the romanised words of a file name spell (qiandongnan-2023-….md →
+    黔东南), found by ``names`` (the query lexicon's pinyin lookup)."""
+    words = re.findall(r"[A-Za-z]{4,}", file_name.rsplit("/", 1)[-1])
+    return [zh for w in words for zh in names(w)]
+
+
 class ReportScope:
     """The reports of one loaded index, folded once, so that what a question names is looked up quickly."""
 
@@ -54,6 +67,17 @@ class ReportScope:
         self._titles = {name: _plain(index.documents[name].title) for name in self.ids}
         self._texts = {name: fold_for_match(f"{index.documents[name].title}\n{index.documents[name].text}")
                        for name in self.ids}
+        lexicon = index.keywords.lexicon
+        self._subjects = {
+            name: fold_for_match("\n".join([index.documents[name].title, index.documents[name].text[:OPENING_CHARS],
+                                            *romanised_names(name, lexicon.names)]))
+            for name in self.ids
+        }
+
+    def about(self, source: str, spelling: str) -> bool:
+        """Whether report ``source`` is about ``spelling`` (folded): its title, its cover or its romanised file name
+        says it."""
+        return spelling in self._subjects.get(source, "")
 
     def holds(self, source: str, spelling: str) -> bool:
         """Whether report ``source`` uses ``spelling`` (folded) anywhere: in its title or its text."""

@@ -25,10 +25,12 @@ YEAR = r"(?:19|20)\d{2}"
 YEAR_RE = re.compile(YEAR + "年?")
 MULTIPLIERS = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000, "万亿": 1_000_000_000_000}
 MULTIPLIER = r"万亿|亿|万|千|百"
-# Units a figure can carry, longest first so 人次 wins over 人 and 批次 over 批.
+# Units a figure can carry, longest first so 人次 wins over 人, 批次 over 批 and 个百分点 over 个. Statistical
+# communiques add their own: 万吨, 千公顷 (a multiplier and 公顷), 亿千瓦时, 亿美元, 亿吨公里, 万标准箱, 个百分点.
 UNITS = sorted(
     """元 人次 人 个 项 家 场 批次 批 次 % 平方米 平方公里 公里 米 例 名 所 座 条 届 期 位 支 辆 台 套 户 篇 部 种 类 倍 亩
-    吨 公斤 千克 册 本 张 件 处 栋 间 组 班 天 小时 年 月 日 岁 余人 床 门 村 乡镇 万人""".split(),
+    吨 公斤 千克 册 本 张 件 处 栋 间 组 班 天 小时 年 月 日 岁 余人 床 门 村 乡镇 万人
+    个百分点 百分点 ‰ 公顷 平方千米 千米 立方米 千瓦时 千瓦 兆瓦 吨公里 人公里 标准箱 美元 港元 欧元 头 只 羽 株 起""".split(),
     key=len, reverse=True,
 )
 _UNIT_RE = "|".join(re.escape(u) for u in UNITS if u not in ("余人", "万人"))
@@ -57,6 +59,12 @@ FIGURE_RE = re.compile(
     rf"(?P<post>以上|左右|多)?"
 )
 
+# A table cell as ingest writes a row (``aidqa.ingest.document.table_row_sentence``): 年末数（万人）：190.90 — the
+# unit, with any multiplier, in the column header's brackets, the number after the colon.
+TABLE_CELL_RE = re.compile(
+    rf"[（(](?P<mult>万亿|亿|万|千|百)?(?P<unit>{_UNIT_RE})[）)]\s*[：:]\s*(?P<sign>[-−－])?(?P<num>{ARABIC})(?![\d.])"
+)
+
 # A figure inside a quote, for emphasis in the UI: 18.51亿元, 567, 3.5%, 1,200万元 (a full-width comma or a space
 # before the unit is tolerated; the text shown is the report's own).
 QUOTED_FIGURE_RE = re.compile(r"\d+(?:[.,，]\d+)*(?:\s*(?:%|％|‰|万亿元|亿元|万元|千元|元|万亿|亿|万|千))?")
@@ -71,6 +79,8 @@ def has_number_with_unit(text: str, unit: str | None) -> bool:
         return False
     if unit == "%":
         return "%" in text
+    if any(cell.group("unit") == unit for cell in TABLE_CELL_RE.finditer(text)):
+        return True
     return re.search(r"\d(?:[\d.,]*)\s*(?:[万亿千百]+)?余?\s*" + re.escape(unit), text) is not None or re.search(
         r"[一二三四五六七八九十两百千万]+" + re.escape(unit), text
     ) is not None

@@ -14,21 +14,31 @@ from aidqa.zh.chars import CLOSING, SENTENCE_END, fold_width, is_han
 # ---------------------------------------------------------------------------------------------------------------
 
 
+# A table row as ingest writes it (粮食 · 产量（吨）：1223474；比上年增长（%）：1.8。): a short row label, the
+# separator, then header：value cells. Its ；s join cells of one fact, so they do not end a sentence.
+TABLE_ROW_RE = re.compile(r"[^\n。；]{1,60}?\s?·\s?[^\n：]{1,40}：")
+
+
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Sentence spans ``(s, e)`` of ``text[start:end]``, split after 。！？；!?; and at line breaks.
 
     Closing quotes/brackets stay with the sentence they close; a terminator between two digits never splits
-    (so no number is cut); surrounding spaces are trimmed; empty spans are dropped.
+    (so no number is cut); a ； inside a table row never splits (the row is one fact with its label); surrounding
+    spaces are trimmed; empty spans are dropped.
     """
     end = len(text) if end is None else end
     spans: list[tuple[int, int]] = []
     s = start
     i = start
+    in_row = bool(TABLE_ROW_RE.match(text, start))
     while i < end:
         ch = text[i]
         if ch == "\n":
             spans.append((s, i))
             s = i + 1
+            in_row = bool(TABLE_ROW_RE.match(text, s))
+        elif ch in "；;" and in_row:
+            pass
         elif ch in SENTENCE_END:
             if i + 1 < end and text[i - 1 : i].isdigit() and text[i + 1].isdigit():
                 i += 1

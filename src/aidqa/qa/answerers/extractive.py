@@ -73,12 +73,36 @@ class Candidate:
     dense: float = 0.0
     has_number: bool = False
     unit_match: bool = False
+    features: np.ndarray | None = None  # see SCORE_FEATURES
     score: float = 0.0
 
 
 
 
 
+
+
+# The sentence score is a weighted sum of these features; the weights are the answering.weight_*/…_bonus settings,
+# fitted by scripts/fit_answerer.py (a pairwise logistic regression: the sentence holding the evidence against the
+# other candidates of its question).
+SCORE_FEATURES = ("terms", "bigrams", "dense", "rank", "number", "no_number", "unit", "measure_phrase")
+
+
+def candidate_features(cand: Candidate, amount: bool, measure_phrase: bool) -> np.ndarray:
+    """The features of one candidate sentence, in SCORE_FEATURES order. The last four only count for a how-much
+    question: holding a number, holding none, holding one in the asked unit, a figure measuring what is asked."""
+    return np.array([
+        cand.coverage, cand.bigram_coverage, cand.dense, 1.0 / (1 + cand.chunk_rank),
+        float(amount and cand.has_number), float(amount and not cand.has_number),
+        float(amount and cand.unit_match), float(amount and measure_phrase),
+    ])
+
+
+def score_weights(settings: AnsweringSettings) -> np.ndarray:
+    """The settings' weights in SCORE_FEATURES order (the no-number penalty as a negative weight)."""
+    return np.array([settings.weight_terms, settings.weight_bigrams, settings.weight_dense, settings.weight_rank,
+                     settings.number_bonus, -settings.no_number_penalty, settings.unit_bonus,
+                     settings.measure_phrase_bonus])
 
 
 def _figure_windows(sentence: str, unit: str) -> list[str]:
@@ -105,6 +129,7 @@ class ExtractiveAnswerer:
         self.embeddings = embeddings
         self.settings = settings
         self.scope = scope or ReportScope(index)
+        self._weights = score_weights(settings)
         self._topic_cache: dict[tuple[str, str], bool] = {}
         # Each report's passages (folded), for the per-report topic test; and where its passages start and on which
         # page, for the page of a quote.
@@ -171,17 +196,10 @@ class ExtractiveAnswerer:
             cand.bigram_coverage = len(q_bigrams & set(char_bigrams(cand.text))) / len(q_bigrams) if q_bigrams else 0.0
             cand.dense = float(np.dot(query_vector, vec))
             cand.has_number = has_count(cand.text)
-            prior = 1.0 / (1 + cand.chunk_rank)
-            w = self.settings
-            score = (w.weight_terms * cand.coverage + w.weight_bigrams * cand.bigram_coverage
-                     + w.weight_dense * cand.dense + w.weight_rank * prior)
-            if amount:
-                score += (w.number_bonus if cand.has_number else -w.no_number_penalty) + (w.unit_bonus if cand.unit_match else 0.0)
-                # The question repeats what a figure of this sentence measures (完成投资多少 ↔ 全年完成投资12.5亿元).
-                phrase = max((_common_run(f.measures, question) for f in self._figures_in(cand, unit)), default=0)
-                if phrase >= w.measure_phrase_min_chars:
-                    score += w.measure_phrase_bonus
-            cand.score = score
+            # What a figure of this sentence measures, repeated by the question (完成投资多少 ↔ 全年完成投资12.5亿元).
+            phrase = max((_common_run(f.measures, question) for f in self._figures_in(cand, unit)), default=0) if amount else 0
+            cand.features = candidate_features(cand, amount, phrase >= self.settings.measure_phrase_min_chars)
+            cand.score = float(self._weights @ cand.features)
 
     # ---- decision -----------------------------------------------------------------------------------------
 
@@ -197,15 +215,15 @@ class ExtractiveAnswerer:
         return _paragraph(doc.text, cand.start, cand.end) + "\n" + cand.section
 
     def _is_topic(self, spelling: str, source: str) -> bool:
-        """A name report ``source`` is about (in its title or in many of its passages) says nothing about which of
-        its passages answers; in another report it is a specific thing like any other."""
+        """A name report ``source`` is about (in its title, cover or romanised file name, or in many of its
+        passages) says nothing about which of its passages answers; in another report it is a specific thing like
+        any other."""
         key = (spelling, source)
         if key not in self._topic_cache:
             folded = fold_for_match(spelling)
-            in_title = folded in fold_for_match(self.index.documents[source].title)
             passages = self._folded_chunks.get(source, [])
             share = sum(1 for text in passages if folded in text) / max(1, len(passages))
-            self._topic_cache[key] = in_title or share >= self.settings.topic_min_share
+            self._topic_cache[key] = self.scope.about(source, folded) or share >= self.settings.topic_min_share
         return self._topic_cache[key]
 
     def _supported(self, q: QuestionAnalysis, cand: Candidate) -> tuple[bool, str]:
@@ -260,17 +278,22 @@ class ExtractiveAnswerer:
             return True, f"term coverage {cand.context_coverage:.2f} with dense similarity {cand.dense:.2f}", False
         return False, f"term coverage {cand.context_coverage:.2f}, dense similarity {cand.dense:.2f}", False
 
+    def ranked_candidates(self, q: QuestionAnalysis, hits: list[ScoredChunk], query_vector: np.ndarray,
+                          context: str | None = None) -> list[Candidate]:
+        """The sentences (and headings) of the top passages, scored and best first; each keeps its features."""
+        cands = self._candidates(hits)
+        self._score(q, query_vector, cands, context)
+        return sorted(cands, key=lambda c: -c.score)
+
     def answer(self, question: str, language: str, hits: list[ScoredChunk], query_vector: np.ndarray,
                context: str | None = None) -> Extraction:
         """Quote the sentences of ``hits`` that answer ``question``, or refuse. ``context`` is the earlier question a
         follow-up depends on (他们来了做了哪些事？): its terms count towards how well a sentence matches, while
         the things the follow-up itself names (years, places, figures) must still be in the sentence."""
-        cands = self._candidates(hits)
-        if not cands:
-            return Extraction(REFUSAL[language], True, [], "no passages")
         q = analyse(question, language, self.index.keywords.lexicon)
-        self._score(q, query_vector, cands, context)
-        ranked = sorted(cands, key=lambda c: -c.score)
+        ranked = self.ranked_candidates(q, hits, query_vector, context)
+        if not ranked:
+            return Extraction(REFUSAL[language], True, [], "no passages")
         # The best-scoring sentence may be a neighbouring fact (尖扎县's 700万元 when 泽库县 is asked); the answer
         # is the best sentence that passes every check, among those scoring close to the top.
         # Only a miss on a named thing sends the search further down: a weak term match at the top means the
