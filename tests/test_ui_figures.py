@@ -259,7 +259,7 @@ def test_blocks_have_the_figures_tab_and_only_the_public_endpoints(assistant):
     demo = build_ui(assistant)
     assert isinstance(demo, gr.Blocks)
     tabs = [b.label for b in demo.blocks.values() if isinstance(b, gr.Tab)]
-    assert tabs == ["问答 Chat", "数据一览 Figures"]
+    assert tabs == ["问答", "数据一览"]  # Chinese only, no doubled English
     assert set(demo.get_api_info()["named_endpoints"]) == {"/ask", "/ask_json"}
     # Every other event (filters, row clicks, timer, load) is private.
     public = [d for d in demo.config["dependencies"] if d.get("api_visibility", "public") == "public"]

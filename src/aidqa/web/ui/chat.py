@@ -24,7 +24,6 @@ from the page is only ever shown back escaped, and feedback is stored from the a
 
 import html
 import logging
-import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,7 +38,7 @@ from aidqa.web.feedback import FeedbackFull, FeedbackRefused, FeedbackRequest, c
 from aidqa.web.security import MAX_HISTORY_TURNS
 from aidqa.web.service import IndexLoader
 from aidqa.web.ui.figures import FIGURES_FAILED, FIGURES_LOADING, FiguresView
-from aidqa.web.ui.render import answer_key, inert, md_escape, partial_message, render_message, reply_text
+from aidqa.web.ui.render import answer_key, inert, md_escape, new_key, partial_message, render_message, reply_text
 
 logger = logging.getLogger(__name__)
 
@@ -169,10 +168,6 @@ def picked_reports(value: Any) -> list[str]:
     if not isinstance(value, (list, tuple)):
         return []
     return [v for v in value if isinstance(v, str) and v]
-
-
-def new_key() -> str:
-    return secrets.token_hex(6)
 
 
 def answer_record(answer: Answer) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import html
 import re
+import secrets
 from dataclasses import dataclass, field
 
 from aidqa.models import Answer, Citation
@@ -29,7 +30,7 @@ ANSWER_KEY = re.compile(r'id="aidqa-ans-([0-9a-f]{12})"')
 SOURCES_START = '<details class="aidqa-sources"'
 PREVIEW_CHARS = 80  # of a quote, in a marker's tooltip
 # Characters that Markdown or HTML could read as syntax, written as numeric references inside the HTML block.
-_HTML_SYNTAX = {c: f"&#{ord(c)};" for c in "[]!*_`$~|:@#\\{}()+-.=\n"}
+_HTML_SYNTAX = {c: f"&#{ord(c)};" for c in "[]!*_`$~|:@\\.\n"}
 
 
 # ---- inert text -----------------------------------------------------------------------------------------------
@@ -216,7 +217,7 @@ def shown_lines(answer: Answer) -> tuple[list[str], bool]:
 
 def _preview(c: Citation) -> str:
     quote = c.quote if len(c.quote) <= PREVIEW_CHARS else c.quote[:PREVIEW_CHARS] + "…"
-    return html.escape(f"{where(c)}：{quote}", quote=True)
+    return html_text(f"{where(c)}：{quote}")
 
 
 def linked(text: str, answer: Answer, key: str) -> str:
@@ -231,7 +232,7 @@ def linked(text: str, answer: Answer, key: str) -> str:
         out.append(inert(text[last : m.start()]))
         target, c = targets[n]
         out.append(f'<a class="aidqa-ref" href="#{target}" title="{_preview(c)}" '
-                   f'aria-label="来源 {n}：{html.escape(where(c), quote=True)}">[{n}]</a>')
+                   f'aria-label="来源 {n}：{html_text(where(c))}">[{n}]</a>')
         last = m.end()
     out.append(inert(text[last:]))
     return "".join(out)
@@ -251,9 +252,16 @@ def grounding_note(answer: Answer) -> str:
     return ""
 
 
-def render_message(answer: Answer, key: str) -> str:
+def new_key() -> str:
+    """A fresh answer key: 12 random hex digits."""
+    return secrets.token_hex(6)
+
+
+def render_message(answer: Answer, key: str | None = None) -> str:
     """The bot message: how a follow-up was understood, the answer with linked markers, the grounding note, and
-    the sources block. ``key`` (12 hex digits) makes the message's element ids unique on the page."""
+    the sources block. ``key`` (12 hex digits; a fresh one by default) makes the message's element ids unique on
+    the page."""
+    key = key or new_key()
     if not re.fullmatch(r"[0-9a-f]{12}", key):
         raise ValueError("key must be 12 hex digits")
     parts = []
