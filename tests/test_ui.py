@@ -208,6 +208,16 @@ def test_quotes_of_one_passage_share_a_card_with_a_mark_each():
     assert "来源（2 处）" in out
 
 
+def test_the_same_paragraph_retrieved_to_different_lengths_is_one_card():
+    long = _citation()
+    short_passage = long.passage[: long.passage.index("后文")]
+    short = _citation(id=2, passage=short_passage)
+    cards = source_cards([long, short])
+    assert [card.ids for card in cards] == [[1, 2]] and cards[0].passage == long.passage
+    moved = _citation(id=3, passage_start=90)  # another start: another passage
+    assert [card.ids for card in source_cards([long, moved])] == [[1], [3]]
+
+
 def test_a_marker_that_names_no_citation_stays_text():
     out = _rendered(Answer(question="q", answer="见 [1] 与 [7]", refused=False, citations=[_citation()]))
     assert out.count('class="aidqa-ref"') == 1 and "[7]" in out

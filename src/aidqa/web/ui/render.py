@@ -75,6 +75,7 @@ class SourceCard:
     """One passage and the citations that quote it (in answer order)."""
 
     citations: list[Citation] = field(default_factory=list)
+    passage: str = ""
 
     @property
     def first(self) -> Citation:
@@ -86,12 +87,20 @@ class SourceCard:
 
 
 def source_cards(citations: list[Citation]) -> list[SourceCard]:
-    """The citations grouped by the passage they quote (same report, same passage text and start): three quotes from
-    one paragraph make one card with three highlights, never three copies of the paragraph."""
-    cards: dict[tuple[str, int, str], SourceCard] = {}
+    """The citations grouped by the passage they quote: three quotes from one paragraph make one card with three
+    highlights, never three copies of the paragraph. Passages of one report that start at the same place and of
+    which one begins the other (the same paragraph, retrieved to different lengths) are one passage, the longer."""
+    cards: list[SourceCard] = []
     for c in citations:
-        cards.setdefault((c.source, c.passage_start, c.passage), SourceCard()).citations.append(c)
-    return list(cards.values())
+        passage = c.passage or ""
+        card = next((k for k in cards if k.first.source == c.source and k.first.passage_start == c.passage_start
+                     and (k.passage.startswith(passage) or passage.startswith(k.passage))), None)
+        if card is None:
+            cards.append(SourceCard([c], passage))
+        else:
+            card.citations.append(c)
+            card.passage = max(card.passage, passage, key=len)
+    return cards
 
 
 def names_report(c: Citation) -> bool:
@@ -141,8 +150,7 @@ def _quote_html(c: Citation) -> str:
 def passage_html(card: SourceCard) -> str:
     """The card's passage with each citation's quote in <mark> where it stands. A quote that is not in the passage
     (should not happen), or overlaps one already marked, is shown marked after it."""
-    first = card.first
-    passage = first.passage or ""
+    passage = card.passage
     placed: list[tuple[int, Citation]] = []
     apart: list[Citation] = []
     for c in card.citations:
@@ -216,7 +224,13 @@ def shown_lines(answer: Answer) -> tuple[list[str], bool]:
 
 
 def _preview(c: Citation) -> str:
-    quote = c.quote if len(c.quote) <= PREVIEW_CHARS else c.quote[:PREVIEW_CHARS] + "…"
+    """The marker's tooltip: where the quote is, and the quote — when long, the part around the figure that
+    answers the question."""
+    quote = c.quote
+    if len(quote) > PREVIEW_CHARS:
+        at = min((a - c.start for a, _ in c.highlights or [] if 0 <= a - c.start < len(quote)), default=0)
+        begin = max(0, min(at - PREVIEW_CHARS // 3, len(quote) - PREVIEW_CHARS))
+        quote = ("…" if begin else "") + quote[begin : begin + PREVIEW_CHARS] + ("…" if begin + PREVIEW_CHARS < len(quote) else "")
     return html_text(f"{where(c)}：{quote}")
 
 
@@ -281,7 +295,8 @@ def render_message(answer: Answer, key: str | None = None) -> str:
 def partial_message(text: str) -> str:
     """A message being streamed: the verified text so far, inert, and a note that more is coming."""
     shown = inert(text.strip())
-    return f"{shown}\n\n*……*" if shown else "*正在查找答案……*"
+    more = '<span class="aidqa-streaming">……</span>'
+    return f"{shown}\n\n{more}" if shown else '<span class="aidqa-streaming">正在查找答案……</span>'
 
 
 def answer_key(content: str) -> str | None:
