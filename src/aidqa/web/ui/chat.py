@@ -422,7 +422,9 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
                     figs_max = gr.Textbox(label="最大值", placeholder="如 1.5亿", scale=1, min_width=110, max_lines=1,
                                           elem_id="aidqa-figs-max")
                 with gr.Row():
-                    figs_dates = gr.Checkbox(label="包含年份和日期", value=False, scale=2, elem_id="aidqa-figs-dates")
+                    figs_sort = gr.Dropdown(fv.SORTS, value=fv.SORT_REPORT, label="排序", scale=1, min_width=130,
+                                            elem_id="aidqa-figs-sort")
+                    figs_dates = gr.Checkbox(label="包含年份和日期", value=False, scale=1, elem_id="aidqa-figs-dates")
                     figs_reset = gr.Button("清除筛选", size="sm", scale=1, elem_id="aidqa-figs-reset")
                     figs_download = gr.DownloadButton("下载 CSV（当前筛选）", value=None, size="sm", scale=1,
                                                       elem_id="aidqa-figs-download")
@@ -434,7 +436,7 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
                     wrap=True,
                     max_height=360,
                     column_widths=["9%", "12%", "5%", "5%", "28%", "15%", "20%", "6%"],
-                    label="数字（点击表头排序，点击一行查看原文）",
+                    label="数字（点击一行查看原文；“位置”为页码或段落）",
                     elem_id="aidqa-figs-table",
                 )
                 with gr.Row(equal_height=False):
@@ -443,25 +445,24 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
                                                js_on_load=None, elem_id="aidqa-figs-passage")
                     with gr.Column(scale=2, min_width=240):
                         figs_chart = gr.BarPlot(
-                            fv.chart_frame([]),
+                            None,
                             x=fv.CHART_X,
                             y=fv.CHART_Y,
-                            title=fv.CHART_TITLE,
-                            x_title="章节（简称）",
-                            y_title=fv.CHART_Y,
+                            x_title="",
                             sort="-y",
-                            tooltip=[fv.CHART_X, fv.CHART_Y, fv.CHART_COUNT],
+                            tooltip=[fv.CHART_X, fv.CHART_Y],
                             x_label_angle=-30,
                             y_lim=[0, None],
                             y_axis_format=",~f",
                             height=300,
                             show_label=False,
+                            visible=False,  # until there is something to compare (see FiguresView.results)
                             elem_id="aidqa-figs-chart",
                         )
-                        gr.Markdown(fv.CHART_NOTE, elem_id="aidqa-figs-chart-note")
+                        figs_chart_note = gr.Markdown("", elem_id="aidqa-figs-chart-note")
 
-        filters = [figs_text, figs_unit, figs_section, figs_min, figs_max, figs_dates]
-        results = [figs_summary, figs_table, figs_download, figs_chart]
+        filters = [figs_text, figs_unit, figs_section, figs_min, figs_max, figs_dates, figs_sort]
+        results = [figs_summary, figs_table, figs_download, figs_chart, figs_chart_note]
         filled = [*results, figs_unit, figs_section]
 
         def filled_or_note(values: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -491,8 +492,8 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
         def on_load(*values: Any) -> tuple[Any, ...]:
             return (status(), *filled_or_note(values), *corpus_or_skip())
 
-        def reset_filters(include_dates: bool) -> tuple[Any, ...]:
-            values = ("", fv.ALL, fv.ALL, "", "", include_dates)
+        def reset_filters(include_dates: bool, order: Any) -> tuple[Any, ...]:
+            values = ("", fv.ALL, fv.ALL, "", "", include_dates, order)
             return (*values[:5], *figures.results(*values))
 
         ask_inputs, ask_outputs = [question, chatbot, picked, answers], [chatbot, question, answers]
@@ -516,7 +517,7 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
         # The text box filters on .change, not .input: text from a Chinese input method or a paste fires no key event.
         gr.on(
             triggers=[figs_text.change, figs_text.submit, figs_unit.input, figs_section.input, figs_min.submit,
-                      figs_min.blur, figs_max.submit, figs_max.blur, figs_dates.input],
+                      figs_min.blur, figs_max.submit, figs_max.blur, figs_dates.input, figs_sort.input],
             fn=figures.results,
             inputs=filters,
             outputs=results,
@@ -524,7 +525,7 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
             show_progress="hidden",
             trigger_mode="always_last",
         )
-        figs_reset.click(reset_filters, [figs_dates], [*filters[:5], *results], api_visibility="private",
+        figs_reset.click(reset_filters, [figs_dates, figs_sort], [*filters[:5], *results], api_visibility="private",
                          show_progress="hidden")
         figs_table.select(figures.select, None, figs_passage, api_visibility="private", show_progress="hidden")
         gr.api(chat_api, api_name="ask")
