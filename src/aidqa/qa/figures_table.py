@@ -381,7 +381,8 @@ def chart(figures: Sequence[Figure]) -> Chart:
                      f"**图表**：{len(amounts)} 个数字单位相同、指标都是“{measure}”，按章节相加；合计由本页计算得出，"
                      "不是报告原文中的数字。")
     top = sorted(amounts, key=lambda f: -float(f.value))[:CHART_MAX_BARS]
-    labels = _distinct(f"{short_section(indicator(f), 10)} {f.raw}".strip() for f in top)
+    # The figure first (a long label is cut at the chart's edge), then a few words of what it measures.
+    labels = _distinct(f"{f.raw} {short_section(f.measures or f.object, 6)}".strip() for f in top)
     frame = pd.DataFrame({CHART_X: labels, CHART_Y: [round(float(f.value) / scale, 2) for f in top]})
     more = f"（数值最大的 {CHART_MAX_BARS} 个）" if len(amounts) > CHART_MAX_BARS else ""
     return Chart(frame, f"逐个对比（{shown_unit}）", shown_unit,
