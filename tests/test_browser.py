@@ -9,8 +9,8 @@ console.
 The browser is the system's Chromium (Playwright's own download is not used): ``/usr/bin/chromium`` or the path in
 ``AIDQA_CHROMIUM``. Without it these tests fail and say how to install it; ``AIDQA_SKIP_BROWSER=1`` skips them.
 Every test leaves a screenshot in ``test-artifacts/browser/<test name>.png`` (also when it fails).
-``AIDQA_UPDATE_DOCS_SCREENSHOT=1`` also rewrites the README's screenshots (``docs/screenshot-chat.png``,
-``docs/screenshot-phone.png``, ``docs/screenshot-figures.png``).
+``AIDQA_UPDATE_DOCS_SCREENSHOT=1`` also rewrites the README's screenshots in ``docs/screenshots/`` — an answer with
+its citation highlighted, the feedback box and the 数据一览 tab, each at desktop and phone size (small PNGs).
 
 No fixed sleeps: every wait is one of Playwright's auto-waiting ``expect`` assertions, with generous timeouts.
 """
@@ -36,7 +36,8 @@ except ImportError:  # reported by the `browser` fixture, with how to install it
 
 REPO = Path(__file__).resolve().parent.parent
 ARTIFACTS = REPO / "test-artifacts" / "browser"
-DOCS = REPO / "docs"
+DOCS = REPO / "docs" / "screenshots"
+DOCS_MAX_BYTES = 300_000
 UPDATE_DOCS = os.environ.get("AIDQA_UPDATE_DOCS_SCREENSHOT") == "1"  # the README's pictures; never set by CI
 REPORT = "tianjin-huangnan-report.txt"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
@@ -114,6 +115,7 @@ class Watch:
     def __init__(self) -> None:
         self.page_errors: list[str] = []
         self.console_errors: list[str] = []
+        self.console_warnings: list[str] = []
         self.external: list[str] = []
 
     def attach(self, page: Page) -> None:
@@ -122,10 +124,13 @@ class Watch:
         page.context.route("**/*", self._route)
 
     def _console(self, message) -> None:
-        # Only errors count. Warnings are expected and harmless: Vega (the 数据一览 chart) logs "WARN The input spec
-        # uses Vega-Lite v5…", "x-scale's zero is dropped…" and "Infinite extent…" for an empty chart.
+        # Only errors count here. Warnings are kept for the tests that look at them: Vega (the 数据一览 chart) logs
+        # "WARN The input spec uses Vega-Lite v5…" whenever it draws, harmlessly, and "Infinite extent…" for an empty
+        # chart — which the tab never draws.
         if message.type == "error":
             self.console_errors.append(f"{message.text} @ {message.location.get('url', '')}")
+        elif message.type == "warning":
+            self.console_warnings.append(message.text)
 
     def _route(self, route) -> None:
         """Everything must be served by our own server (the app runs offline): a request elsewhere is recorded and
@@ -242,11 +247,29 @@ def fits_width(page: Page) -> None:
     assert page.evaluate("document.body.scrollWidth") <= width
 
 
+def no_element_wider_than_the_screen(page: Page, root: str = "body") -> None:
+    """No visible element under ``root`` reaches past the right edge of the screen (stricter than ``fits_width``: a
+    child of a clipping container counts too)."""
+    width = page.viewport_size["width"]
+    wide = page.evaluate("""([root, width]) => [...document.querySelectorAll(root + ' *')]
+        .filter(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && r.right > width + 1; })
+        .slice(0, 5).map(e => `${e.tagName}#${e.id}.${String(e.className).slice(0, 40)} right=${e.getBoundingClientRect().right}`)""",
+                         [root, width])
+    assert wide == [], f"wider than the {width}px screen: {wide}"
+
+
 def docs_screenshot(page: Page, name: str) -> None:
-    """One of the README's pictures (the screen as a user sees it, not the whole page: small PNGs)."""
+    """One of the README's pictures: the screen as a user sees it (not the whole page), as a palette PNG so that it
+    stays small."""
     if UPDATE_DOCS:
-        page.screenshot(path=str(DOCS / name))
-        assert (DOCS / name).stat().st_size < 500_000
+        from PIL import Image  # installed with gradio
+
+        DOCS.mkdir(parents=True, exist_ok=True)
+        path = DOCS / name
+        page.screenshot(path=str(path))
+        with Image.open(path) as shot:
+            shot.convert("RGB").quantize(colors=128).save(path, optimize=True)
+        assert path.stat().st_size < DOCS_MAX_BYTES, f"{name}: {path.stat().st_size} bytes"
 
 
 # ---- 1. citations that work like links ------------------------------------------------------------------------
@@ -277,8 +300,7 @@ def test_a_marker_opens_scrolls_to_and_highlights_its_source(page, size):
     # Said once: the short answer above, the sentence highlighted in its card, not the sentence twice.
     assert "实施567个项目" not in answer_text(reply) and reply.inner_text().count("实施567个项目") == 1
     fits_width(page)
-    if size == PHONE:
-        docs_screenshot(page, "screenshot-phone.png")
+    docs_screenshot(page, f"answer-{'phone' if size == PHONE else 'desktop'}.png")
 
 
 def test_each_citation_shows_its_passage_and_the_keyboard_reaches_it(page, assistant):
@@ -311,9 +333,6 @@ def test_each_citation_shows_its_passage_and_the_keyboard_reaches_it(page, assis
     assert len({(c.source, c.passage_start) for c in expected.citations}) == 1
     expect(reply.locator(".aidqa-cite")).to_have_count(1)
     expect(reply.locator(".aidqa-cite mark")).to_have_count(3)
-    if UPDATE_DOCS:
-        marker(reply, 1).click()
-        docs_screenshot(page, "screenshot-chat.png")
 
 
 def test_an_older_answer_keeps_its_own_sources(page):
@@ -438,7 +457,8 @@ def test_the_examples_are_on_a_phones_first_screen(browser, base_url, watch, req
 # ---- 5. feedback ------------------------------------------------------------------------------------------------------
 
 
-def test_thumbs_and_a_comment_are_stored_with_the_answer(page, feedback_dir):
+@pytest.mark.parametrize("size", SIZES)
+def test_thumbs_and_a_comment_are_stored_with_the_answer(page, feedback_dir, size):
     reply = ask(page, "天津对口支援黄南州累计投入了多少资金？")
     thumbs_down = page.locator("#aidqa-chat").get_by_role("button", name="踩").last
     thumbs_down.click()
@@ -446,6 +466,9 @@ def test_thumbs_and_a_comment_are_stored_with_the_answer(page, feedback_dir):
     expect(note).to_contain_text("已记录：👎")
     comment = page.locator("#aidqa-feedback-comment textarea")
     comment.fill("想看每年分别投入多少")
+    if UPDATE_DOCS:
+        comment.scroll_into_view_if_needed()
+        docs_screenshot(page, f"feedback-{'phone' if size == PHONE else 'desktop'}.png")
     page.locator("#aidqa-feedback-send").click()
     expect(note).to_have_text("已收到您的说明，谢谢！")
     expect(comment).to_have_value("")
@@ -483,6 +506,14 @@ def test_figures_tab_search_and_click_shows_the_figure_in_its_passage(page, size
     rows = table.locator('[role="row"].virtual-row')
     expect(rows.first).to_be_visible()
     expect(table).to_contain_text("18.51亿元")  # unfiltered: the report's headline figure is listed
+    if size == PHONE:
+        # A two-column list (数字, 指标): "18.51亿元" reads on one line, not one character per line.
+        cell = table.locator('[role="gridcell"]', has_text="18.51亿元").first
+        line = cell.locator("span").first.evaluate("e => parseFloat(getComputedStyle(e).lineHeight)")
+        box = cell.locator("span").first.bounding_box()
+        assert box is not None and box["height"] < 1.6 * line and box["width"] > 60, (box, line)
+        expect(table.locator('th[role="columnheader"]:visible')).to_have_count(2)
+        no_element_wider_than_the_screen(page)
 
     search = page.locator("#aidqa-figs-text input")
     search.fill("医疗")
@@ -501,8 +532,42 @@ def test_figures_tab_search_and_click_shows_the_figure_in_its_passage(page, size
     expect(passage.locator(".aidqa-fig-head")).to_contain_text("1000万元")
     expect(passage).to_contain_text(REPORT)
     fits_width(page)
-    if size == DESKTOP:
-        docs_screenshot(page, "screenshot-figures.png")
+    no_element_wider_than_the_screen(page)
+    if UPDATE_DOCS:
+        if size == PHONE:
+            table.scroll_into_view_if_needed()
+        docs_screenshot(page, f"figures-{'phone' if size == PHONE else 'desktop'}.png")
+
+
+def test_figures_chart_adds_only_like_with_like_sorts_in_chinese_and_an_empty_filter_is_friendly(page, watch):
+    page.get_by_role("tab", name="数据一览").click()
+    summary = page.locator("#aidqa-figs-summary")
+    expect(summary).to_contain_text(re.compile(r"显示 \d+ / \d+ 条数字"), timeout=READY)
+    chart, note = page.locator("#aidqa-figs-chart"), page.locator("#aidqa-figs-chart-note")
+    # Everything: many units, so no chart (no axes at all), and the note says why.
+    expect(note).to_contain_text("种单位")
+    expect(chart).to_be_hidden()
+    # One unit (元), three different measures: drawn side by side, not added.
+    search = page.locator("#aidqa-figs-text input")
+    search.fill("医疗")
+    search.press("Enter")
+    expect(note).to_contain_text("不相加")
+    expect(chart).to_be_visible()
+    expect(chart.locator("canvas, svg").first).to_be_visible()
+    # The sort control speaks Chinese and orders the rows.
+    page.locator("#aidqa-figs-sort input").click()
+    page.get_by_role("option", name="数值从大到小").click()
+    rows = page.locator('#aidqa-figs-table [role="row"].virtual-row')
+    expect(rows.first).to_contain_text("1400万元")
+    expect(rows.last).to_contain_text("700万元")
+    expect(page.locator("#aidqa-figs-table")).to_contain_text(re.compile(r"第\d+段"))  # 位置: a paragraph, not an offset
+    # Nothing matches: a friendly line, no chart, and Vega never warns about an empty one.
+    search.fill("火星")
+    search.press("Enter")
+    expect(summary).to_contain_text("没有符合筛选条件的数字")
+    expect(chart).to_be_hidden()
+    expect(note).to_contain_text("没有可比较")
+    assert not [w for w in watch.console_warnings if "Infinite extent" in w or "empty" in w.lower()], watch.console_warnings
 
 
 def test_markup_in_a_question_is_shown_as_text_not_run(page):
@@ -523,7 +588,7 @@ def test_whole_ui_runs_without_page_errors(page, watch):
     expect(reply).to_contain_text("567")
     page.get_by_role("tab", name="数据一览").click()
     expect(page.locator("#aidqa-figs-summary")).to_contain_text("显示", timeout=READY)
-    expect(page.locator("#aidqa-figs-chart")).to_be_visible()
+    expect(page.locator("#aidqa-figs-chart-note")).to_contain_text("种单位")  # all figures: no chart, and why
     page.get_by_role("tab", name="问答").click()
     expect(bot_messages(page)).to_have_count(1)
     page.locator("#aidqa-clear").click()

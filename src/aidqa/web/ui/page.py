@@ -8,7 +8,7 @@ zh-CN as the browser language before Gradio's own code reads it (so its i18n pic
 ``lang`` at zh-CN when it sets it again).
 
 ``PAGE_JS`` runs once the app is up: a click (or Enter) on a ``[n]`` link opens that answer's sources, scrolls to
-the card and highlights it. ``PAGE_CSS`` holds the cards' styles and the narrow-screen layout.
+the card and highlights it. ``PAGE_CSS`` holds the cards' styles and the narrow-screen layout (the figures table as a two-column list).
 """
 
 from __future__ import annotations
@@ -126,6 +126,16 @@ details.aidqa-sources > summary { cursor: pointer; color: var(--body-text-color-
   .gradio-container { padding-left: 6px !important; padding-right: 6px !important; }
   #aidqa-title h1 { font-size: 1.25rem; }
   #aidqa-intro { display: none; }
-  #aidqa-figs-table { max-width: 100%; overflow-x: auto; }
+  /* The figures table as a two-column list: 数字 (as written, with unit and qualifier) and 指标; the rest is in the
+     passage a tap opens. Eight columns at 390 px wrap "18.51亿元" one character per line. Gradio's table sets
+     each cell's width inline (body cells data-col, header cells data-heading), hence !important. */
+  #aidqa-figs-table [data-col]:not([data-col="0"]):not([data-col="4"]),
+  #aidqa-figs-table th[data-heading]:not([data-heading="0"]):not([data-heading="4"]) { display: none !important; }
+  #aidqa-figs-table table.header-table { table-layout: fixed; width: 100% !important; }
+  #aidqa-figs-table [data-col="0"], #aidqa-figs-table th[data-heading="0"] {
+    width: 38% !important; min-width: 38% !important; max-width: 38% !important; flex: 0 0 38% !important; }
+  #aidqa-figs-table [data-col="4"], #aidqa-figs-table th[data-heading="4"] {
+    width: 62% !important; min-width: 62% !important; max-width: 62% !important; flex: 0 0 62% !important; }
+  #aidqa-figs-table [data-col="0"] span { word-break: keep-all; overflow-wrap: anywhere; font-weight: 600; }
 }
 """
