@@ -285,13 +285,19 @@ def _citation(**kw) -> Citation:
     return Citation(**{**fields, **kw})
 
 
+def outside_links(html: str) -> list[str]:
+    """Links in rendered chat HTML other than the [n] markers' links to their source cards on the page."""
+    return [a for a in re.findall(r"<a\b[^>]*>", html)
+            if not re.fullmatch(r'<a class="aidqa-ref" href="#aidqa-src-[0-9a-f]{12}-\d+" title="[^"<>]*"[^<>]*>', a)]
+
+
 def test_answer_text_is_rendered_inert_in_the_chat():
     from aidqa.web.ui.chat import render_message
 
     evil = f"累计投入18.51亿元 [1]。{OUTSIDE_IMAGE} <img src=x onerror=alert(1)> 见 www.evil.example 和 [点此](http://evil.example/)"
     msg = render_message(_answer(evil, citations=[_citation(section=f"节{OUTSIDE_IMAGE}")]))
     html = MarkdownIt("commonmark").render(msg)
-    assert "<img" not in html and "<a " not in html and "http://evil" not in msg and "www.evil" not in msg
+    assert "<img" not in html and not outside_links(html) and "http://evil" not in msg and "www.evil" not in msg
     assert "[1]" in html.replace("\\", "")  # markers still read as [1]
 
 
@@ -480,7 +486,7 @@ def test_an_instruction_in_a_report_does_not_change_the_answer(fake, planted):
     assert answer.answered_by == "extractive" and answer.answer == extractive.ask(question).answer
     assert "3.2亿元" in answer.answer
     html = MarkdownIt("commonmark").render(render_message(answer))
-    assert "<img" not in html and "<a " not in html
+    assert "<img" not in html and not outside_links(html)
 
 
 def test_a_quoted_image_in_a_report_is_not_fetched_by_the_ui(planted):
@@ -491,7 +497,7 @@ def test_a_quoted_image_in_a_report_is_not_fetched_by_the_ui(planted):
     assert not answer.refused and "](http://evil.example/" in answer.answer  # the report's link, quoted verbatim
     msg = render_message(answer)
     html = MarkdownIt("commonmark").render(msg)
-    assert "<img" not in html and "<a " not in html and "http://evil" not in msg
+    assert "<img" not in html and not outside_links(html) and "http://evil" not in msg
 
 
 # ---- the CLI -----------------------------------------------------------------------------------------------------
@@ -770,12 +776,12 @@ def test_chat_turn_shows_llm_answers_and_notes(fake, llm_assistant):
     from aidqa.web.ui.chat import chat_turn
 
     fake.script = "invent"
-    messages, panel = chat_turn(llm_assistant, QUESTION, [])
-    reply = messages[-1]["content"]
+    messages = chat_turn(llm_assistant, QUESTION, [])
+    reply = messages[-1]["content"]  # the answer with its sources under it
     assert "18.51亿元" in reply and "注：大模型回答中有 2 句无法用引用核实，已略去。" in reply
-    assert INVENTED not in reply + panel and INVENTED_WORDS not in reply + panel
+    assert INVENTED not in reply and INVENTED_WORDS not in reply
     fake.script = "http500"
-    messages, _ = chat_turn(llm_assistant, QUESTION, [])
+    messages = chat_turn(llm_assistant, QUESTION, [])
     assert "注：未采用大模型的回答（the language model's server answered HTTP 500），改由报告原句作答。" in messages[-1]["content"]
 
 

@@ -26,7 +26,7 @@ from aidqa.qa.assistant import Assistant
 from aidqa.settings import Settings
 from aidqa.web.app import create_app
 from aidqa.web.service import AskLimiter
-from aidqa.web.ui.chat import render_citations, render_message
+from aidqa.web.ui.render import new_key, render_message, sources_html
 
 QUESTION = "天津对口支援黄南州累计投入了多少资金？"
 SECRET = "sk-aidqa-test-secret-3f9c1e"  # in the test server's .env: must never appear in a response
@@ -127,7 +127,8 @@ def server(app) -> Iterator[str]:
 
 def _csv_url(app, http: httpx.Client) -> str:
     """Filter the 数据一览 table like the page does; returns the path the browser downloads the CSV from."""
-    _summary, _table, csv, _chart = _gradio_event(http, _fn_index(app, "results"), ["医疗", fv.ALL, fv.ALL, "", "", False])
+    _summary, _table, csv, _chart, _note = _gradio_event(http, _fn_index(app, "results"),
+                                                         ["医疗", fv.ALL, fv.ALL, "", "", False, fv.SORT_REPORT])
     url = httpx.URL(csv["url"])
     assert url.path.startswith("/gradio_api/file=")  # served from Gradio's cache
     return url.raw_path.decode()
@@ -182,7 +183,7 @@ def test_file_routes_serve_only_the_apps_cached_files(app, server, settings, wor
         csv_path = _csv_url(app, http)
         r = http.get(csv_path)
         assert r.status_code == 200, r.text
-        assert r.text.lstrip("\ufeff").startswith("value,unit") and "7000000" in r.text
+        assert r.text.lstrip("\ufeff").startswith("原文数字,数值,单位") and "7000000" in r.text
         assert r.headers["content-disposition"].startswith("attachment")
 
     secrets_ = ("root:", SECRET, "OPENAI_API_KEY", "chunk_count", "AIDQA_TOP_K", "class Settings", "天津")
@@ -345,8 +346,8 @@ def test_gradio_client_with_credentials(auth_app):
         c = Client(base + "/", verbose=False, headers=_basic("alice", "s3cret-pw"))
         result = c.predict(QUESTION, api_name="/ask_json")
         assert "18.51亿元" in result["answer"]
-        chat, cites = c.predict(QUESTION, [], api_name="/ask")
-        assert "18.51亿元" in chat[-1]["content"][0]["text"] and "<mark>" in cites
+        chat = c.predict(QUESTION, [], api_name="/ask")
+        assert chat[-1]["role"] == "assistant" and "18.51亿元" in str(chat[-1]["content"]) and "<mark" in str(chat[-1]["content"])
         with httpx.Client(base_url=base, timeout=60) as http:
             assert http.get("/").status_code == 401
             assert http.get("/", headers=_basic("bob", "pässwörd:2")).status_code == 200
@@ -464,13 +465,14 @@ def test_report_markup_is_shown_as_text_end_to_end(tmp_path, workdir):
         assert "<img src=x onerror=alert(1)>" in answer.citations[0].passage
         # ... and what the UI renders from it is inert.
         _inert(render_message(answer))
-        _inert(render_citations(answer))
+        _inert(sources_html(answer, new_key()))
 
         # The chat as the page gets it, through Gradio's /ask endpoint.
-        chat, cites = Client(base + "/", verbose=False).predict(question, [], api_name="/ask")
-        assert "18.51亿元" in cites
-        _inert(chat[-1]["content"][0]["text"])
-        _inert(cites)
+        chat = Client(base + "/", verbose=False).predict(question, [], api_name="/ask")
+        message = chat[-1]["content"]
+        message = message if isinstance(message, str) else message[0]["text"]
+        assert "18.51亿元" in message and "<mark" in message  # the answer carries its sources
+        _inert(message)
 
         # The 数据一览 tab: click the 18.51亿元 row; the source passage comes back escaped.
         figure = next(f for f in assistant.figures() if f.raw == "18.51亿元")

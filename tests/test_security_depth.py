@@ -169,7 +169,7 @@ def test_a_file_already_in_gradios_cache_is_not_served_unless_the_app_made_it(ap
             cached = demo.move_resource_to_block_cache(csv_path)  # what Gradio does with an output file
             demo.temp_file_sets.append({cached})
             r = http.get(f"/gradio_api/file={cached}")
-            assert r.status_code == 200 and "value" in r.text.splitlines()[0]
+            assert r.status_code == 200 and "原文数字" in r.text.splitlines()[0]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -344,7 +344,7 @@ def test_figures_table_is_bounded_through_http(tmp_path):
     from test_security import _fn_index, _gradio_event
 
     with serve_app(app) as base, httpx.Client(base_url=base, timeout=120) as http:
-        out = _gradio_event(http, _fn_index(app, "results"), ["", fv.ALL, fv.ALL, "", "", False])
+        out = _gradio_event(http, _fn_index(app, "results"), ["", fv.ALL, fv.ALL, "", "", False, fv.SORT_REPORT])
         summary, table, csv_file = out[0], out[1], out[2]
         assert len(table["data"]) == fv.MAX_TABLE_ROWS
         assert f"前 **{fv.MAX_TABLE_ROWS}** 条" in summary and str(total) in summary
@@ -357,7 +357,7 @@ def test_figures_tab_handlers_never_fail(assistant, monkeypatch):
     many = assistant.figures() * (40_000 // len(assistant.figures()) + 1)
     view = FiguresView(assistant)
     monkeypatch.setattr(assistant, "figures", lambda: many)
-    summary, table, _csv, _chart = view.results("", fv.ALL, fv.ALL, "", "", False)
+    summary, table, _csv, _chart, _note = view.results("", fv.ALL, fv.ALL, "", "", False)
     assert len(table.data) == fv.MAX_TABLE_ROWS and "前 **500** 条" in summary
     table.to_html()  # the styled table renders (pandas refuses past 262,144 cells)
 

@@ -258,6 +258,38 @@ def figures(ctx: click.Context, as_json: bool, as_csv: bool, grep: str, unit: st
         click.echo(f"{len(found)} figure(s)", err=True)
 
 
+@main.group()
+def feedback() -> None:
+    """The feedback users gave on answers (👍/👎 in the chat, POST /api/feedback)."""
+
+
+@feedback.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write to this file instead of standard output.")
+@click.option("--rating", type=click.Choice(["up", "down", "all"]), default="all", show_default=True,
+              help="Only this rating.")
+@click.pass_context
+def feedback_export(ctx: click.Context, output: Path | None, rating: str) -> None:
+    """Write the stored feedback as a question file for `aidqa eval` (JSONL, one line per feedback; a comment
+    added later replaces the line it belongs to). Prints how many were exported on stderr."""
+    from aidqa.web.feedback import export_lines, store_for
+
+    store = store_for(_settings(ctx))
+    try:
+        records = [r for r in store.latest() if rating in ("all", r.rating)]
+    except OSError as exc:
+        _fail(f"cannot read the feedback file {store.path}: {exc.strerror or exc}")
+    text = "".join(line + "\n" for line in export_lines(records))
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"cannot write {output}: {exc.strerror or exc}", EXIT_BAD_INPUT)
+    click.echo(f"{len(records)} feedback(s) exported from {store.path}", err=True)
+
+
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default AIDQA_HOST or 127.0.0.1).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Port (default AIDQA_PORT or 7860).")

@@ -139,6 +139,17 @@ class UploadSettings(BaseModel):
     jobs_kept: int = Field(100, ge=1, le=10_000, description="Finished indexing jobs kept for GET /api/documents/jobs/{id} (the oldest are forgotten first).")
 
 
+class FeedbackSettings(BaseModel):
+    """Where the 👍/👎 feedback on answers is kept (one JSONL file, appended under a lock) and how much of each
+    field is stored; see docs/api.md#feedback."""
+
+    dir: Path = Field(Path("feedback"), description="Folder of the feedback file feedback.jsonl (created on the first feedback). Keep it out of the corpus folder.")
+    max_comment_chars: int = Field(1000, ge=0, le=20_000, description="A comment longer than this is refused with a clear message (never cut silently).")
+    max_answer_chars: int = Field(8000, ge=100, le=100_000, description="Longest answer text stored with a feedback; a longer one is refused.")
+    max_citations: int = Field(20, ge=0, le=100, description="Most citations stored with one feedback; more are refused.")
+    max_file_mb: float = Field(50.0, gt=0, le=10_000, description="The feedback file stops growing at this size: further feedback is refused (503) until staff export and move it.")
+
+
 # The flat spellings of the three settings people set most (AIDQA_LLM_BASE_URL, …), beside AIDQA_LLM__BASE_URL.
 _LLM_FLAT_ALIASES = ("base_url", "model", "api_key")
 
@@ -167,6 +178,7 @@ class Settings(BaseSettings):
     answering: AnsweringSettings = Field(default_factory=AnsweringSettings, description="Answering settings.")
     conversation: ConversationSettings = Field(default_factory=ConversationSettings, description="Follow-up question settings.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="The LLM server (used only when answering.backend is 'llm').")
+    feedback: FeedbackSettings = Field(default_factory=FeedbackSettings, description="Feedback on answers (👍/👎 in the UI, POST /api/feedback).")
     # AIDQA_LLM_BASE_URL, AIDQA_LLM_MODEL, AIDQA_LLM_API_KEY: pydantic-settings reads nested groups only through
     # AIDQA_LLM__…, so the flat names are top-level fields folded into `llm` (hidden from dumps and reprs).
     llm_base_url: str | None = Field(None, exclude=True, repr=False, description="Flat alias of llm.base_url.")

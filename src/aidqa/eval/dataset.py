@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # the assistant pulls in torch and chroma; import it only whe
 
 
 MIN_EVAL_TOP_K = 5  # recall@5 needs at least five retrieved passages
-ITEM_FIELDS = ("id", "question", "must", "evidence", "type", "history")
+ITEM_FIELDS = ("id", "question", "must", "evidence", "type", "history", "expect", "feedback")
 
 
 class EvalFileError(ValueError):
@@ -37,7 +37,9 @@ class EvalItem(BaseModel):
     ``must``: strings that must all appear in the answer (compared folded). ``evidence``: a piece of report text
     that must be inside the cited quotes and is looked for in the retrieved passages (an empty string counts as no
     evidence). An item is *expected to be refused* iff its type is ``unanswerable`` or it has neither ``must`` nor
-    ``evidence``."""
+    ``evidence``, unless ``expect`` says otherwise (``answer``: the question must be answered even without ``must``
+    or ``evidence``; ``refusal``). ``feedback``: what a user said about an earlier answer, when the item comes from
+    ``aidqa feedback export`` (kept for the reader of the report, not scored)."""
 
     id: str
     question: str
@@ -45,9 +47,13 @@ class EvalItem(BaseModel):
     evidence: str | None = None
     type: str = "unknown"
     history: list[tuple[str, str]] = Field(default_factory=list)
+    expect: Literal["answer", "refusal"] | None = None
+    feedback: dict[str, Any] | None = None
 
     @property
     def expected_refusal(self) -> bool:
+        if self.expect is not None:
+            return self.expect == "refusal"
         return self.type == "unanswerable" or (not self.must and self.evidence is None)
 
 
@@ -91,14 +97,25 @@ def _item_from_json(obj: Any, line: int) -> EvalItem:
         isinstance(t, list) and len(t) == 2 and all(isinstance(x, str) for x in t) for t in history
     ):
         raise ValueError("'history' must be a list of [user, assistant] string pairs")
+    expect = obj.get("expect")
+    if expect not in (None, "answer", "refusal"):
+        raise ValueError("'expect' must be \"answer\", \"refusal\" or null")
+    if expect == "refusal" and must:
+        raise ValueError("expect is 'refusal' but 'must' is not empty")
+    if expect == "answer" and item_type == "unanswerable":
+        raise ValueError("expect is 'answer' but type is 'unanswerable'")
+    feedback = obj.get("feedback")
+    if feedback is not None and not isinstance(feedback, dict):
+        raise ValueError("'feedback' must be an object (as written by aidqa feedback export) or null")
     return EvalItem(id=item_id.strip(), question=obj["question"], must=must, evidence=evidence, type=item_type.strip(),
-                    history=[(u, a) for u, a in history])
+                    history=[(u, a) for u, a in history], expect=expect, feedback=feedback)
 
 
 def load_items(path: str | Path) -> list[EvalItem]:
     """Read a JSONL eval file. Blank lines are skipped; any other bad line raises ``EvalFileError`` naming the file,
     the line number and the problem (nothing is skipped silently). Fields: ``question`` (required), ``id``
-    (default ``line-N``), ``must``, ``evidence``, ``type`` (default ``unknown``), ``history``."""
+    (default ``line-N``), ``must``, ``evidence``, ``type`` (default ``unknown``), ``history``, ``expect``, ``feedback``
+    (so the file ``aidqa feedback export`` writes is a question file)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")

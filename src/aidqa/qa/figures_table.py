@@ -1,23 +1,30 @@
-"""The data behind the UI's 数据一览 (Figures) tab, as pure functions: table rows, filtering, CSV, chart frame and the
-source passage of one figure. Nothing here needs Gradio or a browser, so all of it is tested directly.
+"""The data behind the UI's 数据一览 (Figures) tab, as pure functions: table rows, filtering, sorting, where a reader
+finds a figure, CSV, chart and the source passage of one figure. Nothing here needs Gradio or a browser, so all of it
+is tested directly.
+
+The chart only ever adds like with like: a sum of 投入 and 签约额, or of 元 and 人, is a number nobody reported and
+nobody can use. So figures of one unit and one measure are summed per section; one unit but different measures are
+drawn side by side, one bar each; several units are not drawn at all, and the note says why (no empty axes).
 
 Everything that comes from a report is HTML-escaped before it is put into HTML (a report may contain markup).
 """
 
 from __future__ import annotations
 
+import bisect
 import csv
 import hashlib
 import html
 import io
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd  # installed with gradio
 from pandas.io.formats.style import Styler
 
+from aidqa.index.chunking import Chunk
 from aidqa.index.figures import Figure, filter_figures
 from aidqa.zh.numbers import parse_typed_amount
 
@@ -32,17 +39,19 @@ COL_WHAT, COL_SECTION, COL_SOURCE, COL_START = "指标", "章节", "来源", "�
 TABLE_COLUMNS = [COL_RAW, COL_VALUE, COL_UNIT, COL_QUALIFIER, COL_WHAT, COL_SECTION, COL_SOURCE, COL_START]
 TABLE_DATATYPES = ["str", "number", "str", "str", "str", "str", "str", "number"]
 
+# The CSV of `aidqa figures --csv` (for scripts: field names) and the one the UI offers (for people: Chinese headers,
+# qualifiers and kinds in words, the location as page or paragraph).
 CSV_COLUMNS = ["value", "unit", "raw", "qualifier", "kind", "measures", "object", "topic", "section", "source",
                "start", "end", "sentence"]
+CSV_HEADERS = ["原文数字", "数值", "单位", "限定", "类型", "指标", "对象", "主题", "章节", "报告", "位置", "原句"]
 CSV_NAME = "aidqa-figures.csv"
 
-MONEY_UNIT = "元"
-CHART_X, CHART_Y, CHART_COUNT = "章节", "金额（万元）", "条数"
-CHART_TITLE = "金额按章节合计（万元）· 为上表所列金额之和，系计算所得"
-CHART_NOTE = (
-    "图中每根柱子是该章节内、当前筛选结果里单位为“元”的数字之和（换算为万元），由本页计算得出，并非报告原文中的数字；"
-    "不同口径（投入、签约额、收入等）会被加在一起，请结合上表逐条核对。"
-)
+SORT_REPORT, SORT_DESC, SORT_ASC, SORT_UNIT = "原文顺序", "数值从大到小", "数值从小到大", "按单位分组"
+SORTS = [SORT_REPORT, SORT_DESC, SORT_ASC, SORT_UNIT]
+
+MONEY_UNIT, MONEY_SCALE, MONEY_SHOWN = "元", 10_000, "万元"  # money is drawn in 万元: 18.51亿元 → 185,100
+CHART_X, CHART_Y = "项目", "数值"
+CHART_MAX_BARS = 20
 
 # The table never holds more rows than this, however large the reports: a browser table of tens of thousands of
 # styled rows fails (pandas' Styler refuses past 262,144 cells) and is unreadable anyway; filters narrow it down.
@@ -50,8 +59,8 @@ MAX_TABLE_ROWS = 500
 PASSAGE_MAX_CHARS = 700  # a longer paragraph is cut around the figure's sentence
 PASSAGE_CONTEXT = 160  # characters kept on each side of the sentence when cutting
 
-EMPTY_PASSAGE = '<div class="aidqa-fig"><p class="aidqa-note">点击表格中的一行，这里显示该数字所在的原文段落，数字高亮。<br>Click a row to see the figure in its source passage.</p></div>'
-LOADING_PASSAGE = '<div class="aidqa-fig"><p class="aidqa-note">索引加载中…（loading the index）</p></div>'
+EMPTY_PASSAGE = '<div class="aidqa-fig"><p class="aidqa-note">点击表格中的一行，这里显示该数字所在的原文段落，数字高亮。</p></div>'
+LOADING_PASSAGE = '<div class="aidqa-fig"><p class="aidqa-note">索引加载中…</p></div>'
 
 FIGURE_CSS = """
 .aidqa-fig { font-size: 0.95rem; line-height: 1.7; border: 1px solid var(--border-color-primary); border-radius: 8px;
@@ -166,11 +175,72 @@ def section_choices(figures: Iterable[Figure]) -> list[str]:
     return [ALL, *seen]
 
 
+def sort_figures(figures: Iterable[Figure], order: object) -> list[Figure]:
+    """The figures in one of SORTS: report order (also for anything else the page sends), by value either way, or
+    grouped by unit — the most frequent unit first, the largest first within it — since only values of one unit
+    compare."""
+    figures = list(figures)
+    if order == SORT_DESC:
+        return sorted(figures, key=lambda f: -float(f.value))
+    if order == SORT_ASC:
+        return sorted(figures, key=lambda f: float(f.value))
+    if order == SORT_UNIT:
+        counts: dict[str, int] = {}
+        for f in figures:
+            counts[f.unit] = counts.get(f.unit, 0) + 1
+        return sorted(figures, key=lambda f: (-counts[f.unit], f.unit, -float(f.value)))
+    return figures
+
+
 def find_figure(figures: Iterable[Figure], source: str, start: int) -> Figure | None:
     for f in figures:
         if f.source == source and f.start == int(start):
             return f
     return None
+
+
+# ---- where a reader finds it ---------------------------------------------------------------------------------
+
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
+def passages_by_report(chunks: Iterable[Chunk]) -> dict[str, list[Chunk]]:
+    """The index's passages of each report, in report order (what ``location`` reads)."""
+    by_report: dict[str, list[Chunk]] = {}
+    for c in chunks:
+        by_report.setdefault(c.source, []).append(c)
+    return {source: sorted(cs, key=lambda c: c.start) for source, cs in by_report.items()}
+
+
+def report_locator(text: str | None, passages: Sequence[Chunk] = ()) -> Callable[[Figure], str]:
+    """``location`` for many figures of one report: the paragraph breaks and passages are looked up by bisection,
+    not rescanned per figure (a CSV of a big corpus locates thousands)."""
+    breaks = [m.end() for m in _PARAGRAPH_BREAK.finditer(text)] if text else []
+
+    def locate(f: Figure) -> str:
+        at = bisect.bisect_right(passages, f.start, key=lambda c: c.start) - 1
+        if not (at >= 0 and f.start < passages[at].end and passages[at].source == f.source):
+            at = -1
+        if at >= 0 and passages[at].page is not None:
+            return f"第{passages[at].page}页"
+        if not text or not 0 <= f.start <= len(text):
+            return "—"
+        begin = 0
+        if at >= 0:
+            while at > 0 and passages[at - 1].section == passages[at].section:
+                at -= 1
+            begin = passages[at].start
+        return f"第{bisect.bisect_right(breaks, f.start) - bisect.bisect_right(breaks, begin) + 1}段"
+
+    return locate
+
+
+def location(f: Figure, text: str | None, passages: Sequence[Chunk] = ()) -> str:
+    """Where a reader finds the figure, instead of a character offset: 第N页 in a report with pages, else 第N段 —
+    the paragraph of its section (counted from the section's first paragraph; ``passages``: the report's chunks in
+    report order, see ``passages_by_report``, which carry pages and sections), or of the whole report when its
+    section is not known. "—" without the text."""
+    return report_locator(text, passages)(f)
 
 
 # ---- table ---------------------------------------------------------------------------------------------------
@@ -195,9 +265,17 @@ def table_frame(figures: Sequence[Figure]) -> pd.DataFrame:
     return frame.astype({COL_VALUE: "float64", COL_START: "int64"})
 
 
-def styled_table(frame: pd.DataFrame) -> Styler:
-    """The frame with 数值 shown as 1,851,000,000 (the cell values stay numbers, so sorting stays numeric)."""
-    return frame.style.format({COL_VALUE: format_value})
+def styled_table(frame: pd.DataFrame, locations: Sequence[str] | None = None) -> Styler:
+    """The frame with 数值 shown as 1,851,000,000 and 位置 as ``locations`` (one per row: 第3页, 第2段). The cell
+    values stay numbers: sorting stays numeric, and a clicked row still names its figure by its offset."""
+    styler = frame.style.format({COL_VALUE: format_value})
+    if locations is not None:
+        rows: dict[str, list[int]] = {}
+        for i, label in zip(frame.index, locations):
+            rows.setdefault(label, []).append(i)
+        for label, at in rows.items():
+            styler = styler.format(lambda _, label=label: label, subset=pd.IndexSlice[at, [COL_START]])
+    return styler
 
 
 # ---- CSV -----------------------------------------------------------------------------------------------------
@@ -223,10 +301,25 @@ def csv_bytes(figures: Sequence[Figure]) -> bytes:
     return buf.getvalue().encode("utf-8-sig")
 
 
-def write_csv(figures: Sequence[Figure], directory: Path) -> Path:
-    """Write the CSV to ``directory/<content hash>/aidqa-figures.csv`` (the same rows give the same file, so repeated
-    filtering does not pile up files) and return its path."""
-    data = csv_bytes(figures)
+def csv_people_bytes(figures: Sequence[Figure], locations: Sequence[str] | None = None) -> bytes:
+    """The figures as CSV for people (the UI's download): CSV_HEADERS, qualifiers and kinds in words (超过, not
+    more_than), ``locations`` (one per figure) as 位置; UTF-8 with a BOM."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(CSV_HEADERS)
+    for i, f in enumerate(figures):
+        qualifier = QUALIFIER_LABELS.get(f.qualifier, f.qualifier)
+        writer.writerow([
+            _cell(f.raw), plain_value(f.value), _cell(f.unit), "" if qualifier == "—" else qualifier,
+            KIND_LABELS.get(f.kind, f.kind), _cell(f.measures), _cell(f.object), _cell(f.topic), _cell(f.section),
+            _cell(f.source), locations[i] if locations is not None else "", _cell(f.sentence),
+        ])
+    return buf.getvalue().encode("utf-8-sig")
+
+
+def write_csv(data: bytes, directory: Path) -> Path:
+    """Write CSV ``data`` to ``directory/<content hash>/aidqa-figures.csv`` (the same rows give the same file, so
+    repeated filtering does not pile up files) and return its path."""
     folder = Path(directory) / hashlib.sha256(data).hexdigest()[:16]
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / CSV_NAME
@@ -240,31 +333,60 @@ def write_csv(figures: Sequence[Figure], directory: Path) -> Path:
 # ---- chart ---------------------------------------------------------------------------------------------------
 
 
-def chart_frame(figures: Sequence[Figure]) -> pd.DataFrame:
-    """Money figures (unit 元) summed per section, in 万元: columns 章节 (short heading), 金额（万元）, 条数; one row
-    per section in report order. Empty (with those columns) when there is no money figure."""
-    sums: dict[str, float] = {}
-    counts: dict[str, int] = {}
-    for f in figures:
-        if f.unit != MONEY_UNIT:
-            continue
-        sums[f.section] = sums.get(f.section, 0.0) + float(f.value)
-        counts[f.section] = counts.get(f.section, 0) + 1
-    labels = _unique_labels(list(sums))
-    rows = [{CHART_X: labels[s], CHART_Y: round(v / 1e4, 2), CHART_COUNT: counts[s]} for s, v in sums.items()]
-    return pd.DataFrame(rows, columns=[CHART_X, CHART_Y, CHART_COUNT]).astype({CHART_Y: "float64", CHART_COUNT: "int64"})
+@dataclass(frozen=True)
+class Chart:
+    """What the chart shows: ``frame`` (columns CHART_X, CHART_Y; None: no chart) with its title and y axis, and a
+    note saying what was added, or why there is no chart."""
+
+    frame: pd.DataFrame | None
+    title: str
+    y_title: str
+    note: str
 
 
-def _unique_labels(sections: list[str]) -> dict[str, str]:
-    labels: dict[str, str] = {}
-    used: set[str] = set()
-    for s in sections:
-        label, n = short_section(s), 2
-        while label in used:
-            label, n = f"{short_section(s)}({n})", n + 1
-        used.add(label)
-        labels[s] = label
-    return labels
+def _distinct(labels: Iterable[str]) -> list[str]:
+    """The labels with repeats numbered (同名, 同名(2)): one bar per row, never two merged by the chart."""
+    out: list[str] = []
+    for text in labels:
+        label, n = text, 2
+        while label in out:
+            label, n = f"{text}({n})", n + 1
+        out.append(label)
+    return out
+
+
+def chart(figures: Sequence[Figure]) -> Chart:
+    """The chart of the filtered figures (amounts only), adding only like with like (see the module docstring)."""
+    amounts = [f for f in figures if f.kind == "amount"]
+    units = list(dict.fromkeys(f.unit for f in amounts))
+    if not amounts:
+        return Chart(None, "", "", "**图表**：当前结果中没有可比较的数量，因此不画图。")
+    if len(units) > 1:
+        shown = "、".join(units[:5]) + ("等" if len(units) > 5 else "")
+        return Chart(None, "", "", f"**图表**：当前结果有 {len(units)} 种单位（{html.escape(shown)}），单位不同的数字不能"
+                     "相加或比较，因此不画图。在“单位”中选一种（如“元”），即可看到图表。")
+    if len(amounts) == 1:
+        return Chart(None, "", "", "**图表**：当前结果只有 1 个数字，没有可比较的，因此不画图。")
+    unit = units[0]
+    scale, shown_unit = (MONEY_SCALE, MONEY_SHOWN) if unit == MONEY_UNIT else (1, unit)
+    measures = list(dict.fromkeys(f.measures for f in amounts))
+    if len(measures) == 1 and measures[0]:
+        sums: dict[str, float] = {}
+        for f in amounts:
+            sums[f.section] = sums.get(f.section, 0.0) + float(f.value) / scale
+        labels = _distinct(short_section(s) for s in sums)
+        frame = pd.DataFrame({CHART_X: labels, CHART_Y: [round(v, 2) for v in sums.values()]})
+        measure = html.escape(measures[0])
+        return Chart(frame, f"{measures[0]}：按章节合计（{shown_unit}）", shown_unit,
+                     f"**图表**：{len(amounts)} 个数字单位相同、指标都是“{measure}”，按章节相加；合计由本页计算得出，"
+                     "不是报告原文中的数字。")
+    top = sorted(amounts, key=lambda f: -float(f.value))[:CHART_MAX_BARS]
+    # The figure first (a long label is cut at the chart's edge), then a few words of what it measures.
+    labels = _distinct(f"{f.raw} {short_section(f.measures or f.object, 6)}".strip() for f in top)
+    frame = pd.DataFrame({CHART_X: labels, CHART_Y: [round(float(f.value) / scale, 2) for f in top]})
+    more = f"（数值最大的 {CHART_MAX_BARS} 个）" if len(amounts) > CHART_MAX_BARS else ""
+    return Chart(frame, f"逐个对比（{shown_unit}）", shown_unit,
+                 f"**图表**：单位相同但指标不同，每根柱子是报告中的一个数字{more}，并排比较，不相加。")
 
 
 # ---- the source passage --------------------------------------------------------------------------------------
@@ -288,10 +410,10 @@ def _marked(text: str, i: int, raw: str) -> str:
     return f"{html.escape(text[:i])}<mark>{html.escape(raw)}</mark>{html.escape(text[i + len(raw):])}"
 
 
-def passage_html(f: Figure, text: str | None = None) -> str:
-    """HTML for one figure: a head (raw figure, value, what it measures), "source · section · offsets", and its
-    paragraph from the stored report ``text`` (or, without it, its sentence) with the sentence underlined and the
-    figure itself in <mark>. Everything from the report is escaped."""
+def passage_html(f: Figure, text: str | None = None, where: str | None = None) -> str:
+    """HTML for one figure: a head (raw figure, value, what it measures), "source · section · where" (its page or
+    paragraph, see ``location``), and its paragraph from the stored report ``text`` (or, without it, its sentence)
+    with the sentence underlined and the figure itself in <mark>. Everything from the report is escaped."""
     value = f"{format_value(f.value)} {f.unit}"
     qualifier = QUALIFIER_LABELS.get(f.qualifier, "—")
     head = (
@@ -299,7 +421,7 @@ def passage_html(f: Figure, text: str | None = None) -> str:
         f'<span class="aidqa-fig-value">= {html.escape(value)}'
         f'{"（" + html.escape(qualifier) + "）" if qualifier != "—" else ""} · {html.escape(indicator(f))}</span></div>'
         f'<div class="aidqa-fig-meta">{html.escape(f.source)} · {html.escape(f.section)} · '
-        f"字符 {int(f.start)}–{int(f.end)}</div>"
+        f"{html.escape(where or location(f, text))}</div>"
     )
     if text is not None and 0 <= f.start < f.end <= len(text) and text[f.start : f.end] == f.raw:
         a, b = _passage_span(text, f)
@@ -333,13 +455,16 @@ def passage_html(f: Figure, text: str | None = None) -> str:
 
 
 def summary_markdown(shown: int, total: int, problems: Sequence[str] = (), matched: int | None = None) -> str:
-    """ "显示 3 / 64 条" plus any input problems (escaped). ``matched`` > ``shown``: the table holds only the first
-    ``shown`` of ``matched`` rows (see MAX_TABLE_ROWS), and the line says how to see the rest."""
-    if matched is not None and matched > shown:
+    """ "显示 3 / 64 条数字" plus any input problems (escaped). ``matched`` > ``shown``: the table holds only the first
+    ``shown`` of ``matched`` rows (see MAX_TABLE_ROWS), and the line says how to see the rest. Nothing matched: a
+    friendly line saying what to try, not a bare 0."""
+    if not shown and not matched and total:
+        line = f"**没有符合筛选条件的数字**（共 {total} 条）。可以换个关键词、放宽数值范围，或点“清除筛选”。"
+    elif matched is not None and matched > shown:
         line = (f"符合筛选的 {matched} 条中显示前 **{shown}** 条，共 {total} 条数字；请用搜索、单位、章节或数值范围缩小范围"
-                f"（CSV 含全部 {matched} 条）（first {shown} of {matched} matches shown）")
+                f"（CSV 含全部 {matched} 条）")
     else:
-        line = f"显示 **{shown}** / {total} 条数字（shown {shown} of {total}）"
+        line = f"显示 **{shown}** / {total} 条数字"
     if problems:
         line += " · " + "；".join(html.escape(p, quote=False) for p in problems)
     return line

@@ -49,6 +49,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from aidqa.models import Answer
 from aidqa.web.corpus_api import corpus_router
 from aidqa.web.errors import API_PREFIX, ErrorDetail, ErrorInfo, error_response, is_api_scope
+from aidqa.web.feedback import feedback_router
 from aidqa.web.schemas import (
     ERROR_RESPONSES,
     RETRY_AFTER_BUILDING,
@@ -217,6 +218,7 @@ def _api_router(service: ApiService) -> APIRouter:
     router.add_api_route("/health", health, methods=["HEAD"], include_in_schema=False)
 
     router.include_router(corpus_router(service, _GuardedRoute))  # corpus management: before the catch-all below
+    router.include_router(feedback_router(service.settings))  # POST /api/feedback (aidqa.web.feedback)
     known = {route.path: sorted(route.methods) for route in router.routes if isinstance(route, APIRoute)}
 
     @router.api_route("/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],

@@ -28,6 +28,7 @@ from aidqa.web.security import (
 from aidqa.web.service import ApiService, AskLimiter, IndexLoader
 from aidqa.web.ui.chat import SERVED_FILE_NAMES, build_ui
 from aidqa.web.ui.manage import add_manage_tab
+from aidqa.web.ui.page import PAGE_CSS, PAGE_JS, ChineseFirstPage
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +90,12 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         max_file_size="1mb",  # uploads are refused by the guard anyway: no component takes a file
         enable_monitoring=False,  # else /monitoring/summary would show the queue's analytics to anyone
         mcp_server=False,  # not an MCP server, whatever GRADIO_MCP_SERVER says
+        footer_links=[],  # no "Use via API" / "Built with Gradio" / settings footer: the page is the app
+        run_history=False,  # nothing of the questions is kept in the browser's storage
+        css=PAGE_CSS,
+        js=PAGE_JS,
     )
+    app.add_middleware(ChineseFirstPage)  # lang="zh-CN" and Gradio's own labels in Chinese (aidqa.web.ui.page)
     # A CORSMiddleware on the parent app also turns Gradio's own CORS handling off (it echoes any origin when the
     # host is not localhost). Only the listed origins get CORS headers; the guard refuses the others.
     app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],

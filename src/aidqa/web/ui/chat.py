@@ -1,220 +1,100 @@
-"""The Gradio web UI: a chat over the reports, with every answer's sources shown next to it.
+"""The Gradio web UI: a chat over the reports in which every answer carries its own sources, streamed as it is
+verified, with 👍/👎 feedback on each answer.
 
-``build_ui(assistant)`` returns the ``gr.Blocks``; ``aidqa.web.app.serve()`` serves it, mounted in the FastAPI app of
-``aidqa.web.app`` (UI at ``/``, JSON API under ``/api``). Two tabs: 问答 Chat, and 数据一览 Figures — every figure of the
-reports in a sortable, filterable table, with its source passage, a CSV download and a chart of the money figures
-(the data shaping lives in ``aidqa.qa.figures_table``, the tab in ``aidqa.web.ui.figures``).
+``build_ui(assistant)`` returns the ``gr.Blocks``; ``aidqa.web.app`` mounts it in the FastAPI app (UI at ``/``, JSON
+API under ``/api``) with the page's CSS and script and the Chinese-first page (``aidqa.web.ui.page``). Two tabs: 问答
+(the chat) and 数据一览 — every figure of the reports in a filterable table with its passage, a CSV and a chart
+(``aidqa.web.ui.figures``, its data from ``aidqa.qa.figures_table``).
 
-A report picker next to the question box restricts the question to some reports of the corpus (none picked: all);
-each citation card names its report (《title》) and, for paged formats, the page (第N页). The example questions are
-made from the loaded reports (``aidqa.qa.examples``), generic ones until the index is loaded.
+How one answer looks is ``aidqa.web.ui.render``: the answer with clickable ``[n]`` links, then its sources in a
+collapsible block under it. The answer streams in through ``Assistant.ask_stream`` — verified text as it passes,
+then the final message, the same as an unstreamed answer renders.
 
 API endpoints (for ``gradio_client``):
 
-* ``/ask`` — ``(question, history) -> (chat messages, citations HTML)``, the same function the page uses (the
-  page's report picker reaches it through session state, which API callers do not send: they ask every report);
+* ``/ask`` — ``(question, history) -> chat messages`` (the final messages, as the page shows them);
 * ``/ask_json`` — ``(question) -> Answer.model_dump()``, for evaluation scripts.
 
-Everything that comes from a report or an answer is HTML-escaped before it is put into HTML or Markdown.
+Everything the page sends is untrusted (the question, the history, the picker, the like event's data): a message
+from the page is only ever shown back escaped, and feedback is stored from the answers this session was given
+(kept server-side in ``gr.State``), found by the key in the rated message.
 """
 
 # No ``from __future__ import annotations`` here: ``gr.api`` reads the endpoint's return annotation as a real type.
 
 import html
 import logging
-import re
+from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
 
 from aidqa.index.catalogue import UnknownReports
-from aidqa.models import Answer, Citation
+from aidqa.models import Answer
 from aidqa.qa import figures_table as fv
-from aidqa.qa.assistant import Assistant, InvalidQuestion
+from aidqa.qa.assistant import Assistant, InvalidQuestion, clean_question
 from aidqa.qa.examples import GENERIC_EXAMPLES
+from aidqa.web.feedback import FeedbackFull, FeedbackRefused, FeedbackRequest, citations_of, store_for
 from aidqa.web.security import MAX_HISTORY_TURNS
 from aidqa.web.service import IndexLoader
 from aidqa.web.ui.figures import FIGURES_FAILED, FIGURES_LOADING, FiguresView
-from aidqa.zh.numbers import QUOTED_FIGURE_RE
+from aidqa.web.ui.render import answer_key, inert, md_escape, new_key, partial_message, render_message, reply_text
 
 logger = logging.getLogger(__name__)
 
-TITLE = "aidqa · 报告问答"
-DESCRIPTION = (
-    "就报告内容提问，回答直接摘自报告原文，并以 [n] 标注出处；右侧显示每条出处所在的段落，引用的句子高亮。"
-    "报告中找不到答案时，助手会明确说明，而不会编造。（Questions in English work too.）"
-)
-REPORTS_LABEL = "报告 Reports（不选即全部 · none = all）"
+TITLE = "报告问答"
+INTRO = ("就报告内容提问：回答摘自报告原文，每个 [n] 都可点击，跳到它在报告中的出处（报告、章节、页码）。"
+         "报告中找不到答案时，会明确说明，不会编造。也可以用英文提问。")
+REPORTS_LABEL = "只在这些报告中查找（不选即全部）"
 SERVED_FILE_NAMES = (fv.CSV_NAME,)  # the only files of Gradio's cache the app serves (see aidqa.web.security)
-NOT_READY_MESSAGE = "索引正在构建中，请稍候…（the index is being built, please wait）"
-SOURCES_HEADER = "**来源 · Sources**"
-EMPTY_PANEL = '<div class="aidqa-cites"><p class="aidqa-note">提问后，这里会显示答案引用的原文段落。<br>Sources of the latest answer appear here.</p></div>'
+NOT_READY_MESSAGE = "索引正在建立中，请稍候再问。"
+EMPTY_QUESTION = "请输入问题。"
+FAILED_MESSAGE = "出错了，请重试。（详情已记入服务器日志）"
+FEEDBACK_THANKS = {"up": "已记录：👍 有帮助。可以再补充一句说明（可选）。",
+                   "down": "已记录：👎 没有帮助。哪里不对或缺了什么？补充说明可以帮助我们改进（可选）。"}
+MAX_KEPT_ANSWERS = MAX_HISTORY_TURNS  # answers of a session kept for feedback (older ones have scrolled away)
+
+Messages = list[dict[str, str]]
 
 
-# Styles for the citation panel; gr.HTML scopes css_template to the component.
-PANEL_CSS = """
-.aidqa-cites { display: flex; flex-direction: column; gap: 0.75rem; font-size: 0.95rem; line-height: 1.65; }
-.aidqa-cite { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 0.6rem 0.8rem;
-              background: var(--background-fill-secondary); }
-.aidqa-cite-head { font-weight: 600; margin-bottom: 0.35rem; }
-.aidqa-n { color: var(--color-accent); margin-right: 0.25rem; }
-.aidqa-section { font-weight: 400; color: var(--body-text-color-subdued); }
-.aidqa-title { font-weight: 600; }
-.aidqa-source, .aidqa-page { font-weight: 400; font-size: 0.85rem; color: var(--body-text-color-subdued); }
-.aidqa-passage { white-space: pre-wrap; word-break: break-word; }
-.aidqa-passage mark { background: #fde68a; color: #111827; padding: 0 1px; border-radius: 2px; }
-.aidqa-passage mark strong { color: #b91c1c; }
-.aidqa-passage mark strong.aidqa-answer-figure { text-decoration: underline 2px; text-underline-offset: 3px; }
-.aidqa-quote { margin-top: 0.35rem; }
-.aidqa-score { font-size: 0.8rem; color: var(--body-text-color-subdued); margin-top: 0.3rem; }
-.aidqa-note { color: var(--body-text-color-subdued); }
-.aidqa-error { color: #b91c1c; }
-"""
+# ---- status and messages ------------------------------------------------------------------------------------------
 
 
-# ---- rendering ---------------------------------------------------------------------------------------------
+def status_markdown(assistant: Assistant, loader: IndexLoader, shown_titles: int = 3) -> str:
+    """The status line in Chinese: which reports are loaded (已载入 N 份报告：《…》), or what the index is doing."""
+    if loader.error:
+        return f"**索引加载失败**，暂时无法回答：{inert(loader.error)}"
+    if assistant.is_ready:
+        try:
+            reports = assistant.reports()
+        except Exception:  # the listing reads the corpus folder; the status line must not fail with it
+            logger.exception("listing the reports failed")
+            return "已载入报告。"
+        titles = "".join(f"《{inert(r.title)}》" for r in reports[:shown_titles])
+        more = f"等 {len(reports)} 份" if len(reports) > shown_titles else ""
+        return f"已载入 {len(reports)} 份报告：{titles}{more}"
+    detail = ""
+    if loader.stage:
+        stage, done, total = loader.stage
+        detail = f"（{inert(str(stage))} {done}/{total}）" if total else f"（{inert(str(stage))}）"
+    if loader.reload_reason:
+        return f"**正在重新载入索引…**{detail}请稍候。"
+    return f"**正在建立索引…**{detail}请稍候，完成后即可提问。"
 
 
-def _emphasise_figures(text: str) -> str:
-    """Escape ``text`` and wrap every figure in it in <strong>."""
-    out: list[str] = []
-    last = 0
-    for m in QUOTED_FIGURE_RE.finditer(text):
-        out.append(html.escape(text[last : m.start()]))
-        out.append(f"<strong>{html.escape(m.group(0))}</strong>")
-        last = m.end()
-    out.append(html.escape(text[last:]))
-    return "".join(out)
-
-
-def _emphasise_quote(c: Citation) -> str:
-    """The quote, escaped. The figures that answer the question (``c.highlights``) are marked as such; without
-    highlights, every figure is in <strong>."""
-    quote = c.quote or ""
-    spans = sorted((a - c.start, b - c.start) for a, b in c.highlights or [])
-    if not spans or any(not (0 <= a < b <= len(quote)) for a, b in spans):
-        return _emphasise_figures(quote)
-    out: list[str] = []
-    last = 0
-    for a, b in spans:
-        if a < last:
-            continue  # overlapping spans: keep the first
-        out.append(html.escape(quote[last:a]))
-        out.append(f'<strong class="aidqa-answer-figure">{html.escape(quote[a:b])}</strong>')
-        last = b
-    out.append(html.escape(quote[last:]))
-    return "".join(out)
-
-
-def _passage_html(c: Citation) -> str:
-    """The passage, escaped, with the quote in <mark> (figures in it in <strong>)."""
-    passage, quote = c.passage or "", c.quote or ""
-    i = c.start - c.passage_start
-    if not (i >= 0 and passage[i : i + len(quote)] == quote and quote):
-        i = passage.find(quote) if quote else -1
-    if i < 0:
-        # The quote is not inside the passage (should not happen): show both, the quote marked.
-        body = f'<mark>{_emphasise_quote(c)}</mark>'
-        rest = f'<div class="aidqa-quote">{html.escape(passage)}</div>' if passage else ""
-        return f'<div class="aidqa-passage">{body}</div>{rest}'
-    before, after = passage[:i], passage[i + len(quote) :]
-    return (
-        f'<div class="aidqa-passage">{html.escape(before)}<mark>{_emphasise_quote(c)}</mark>'
-        f"{html.escape(after)}</div>"
-    )
-
-
-def _names_report(c: Citation) -> bool:
-    """Whether the citation has a title of its own (an untitled report's title is its file name)."""
-    return bool(c.title) and c.title not in (c.source, c.source.rsplit("/", 1)[-1])
-
-
-def _card_head(c: Citation) -> str:
-    """"[n] 《title》 source · 第N页 · section", escaped (the title when the report has one, the page when known)."""
-    title = f'<span class="aidqa-title">《{html.escape(c.title)}》</span> ' if _names_report(c) else ""
-    page = f' · <span class="aidqa-page">第{int(c.page)}页</span>' if c.page is not None else ""
-    return (f'<span class="aidqa-n">[{int(c.id)}]</span>{title}<span class="aidqa-source">{html.escape(c.source)}'
-            f'</span>{page} · <span class="aidqa-section">{html.escape(c.section)}</span>')
-
-
-def render_citations(answer: Answer | None) -> str:
-    """HTML for the citation panel: one card per citation, "[n] 《title》 source · 第N页 · section" and the passage
-    with the quote highlighted. All document text is escaped."""
-    if answer is None:
-        return EMPTY_PANEL
-    if answer.refused or not answer.citations:
-        note = (
-            "报告中没有找到这个问题的答案，因此没有引用。"
-            if answer.language != "en"
-            else "The reports do not answer this question, so there is nothing to cite."
-        )
-        return f'<div class="aidqa-cites"><p class="aidqa-note">{html.escape(note)}</p></div>'
-    cards = []
-    for c in answer.citations:
-        cards.append(
-            '<div class="aidqa-cite">'
-            f'<div class="aidqa-cite-head">{_card_head(c)}</div>'
-            f"{_passage_html(c)}"
-            f'<div class="aidqa-score">相关度 score {float(c.score):.2f}</div>'
-            "</div>"
-        )
-    return '<div class="aidqa-cites">' + "".join(cards) + "</div>"
-
-
-def _md_escape(text: str) -> str:
-    """Escape text for the chat's Markdown: no tag or entity in it can take effect. (Quotes need no escaping outside
-    attributes, so they are left readable.)"""
-    return html.escape(text, quote=False)
-
-
-def _inert(text: str) -> str:
-    """Report or model text for the chat's Markdown, inert: escaped like ``_md_escape``, and the characters that
-    make links and images ([, ], !) and bare URLs or addresses (http:, www., @) escaped as well, so that nothing in
-    a report or a model's reply can make the page fetch or link anything."""
-    text = re.sub(r"([\[\]!@])", r"\\\1", _md_escape(text))
-    return re.sub(r"(?i)\b(https?|ftp|mailto|file|data|javascript|www)([:.])", r"\1\\\2", text)
-
-
-def _grounding_note(answer: Answer) -> str:
-    """A short note when the model's reply was not used, or some of its sentences were left out."""
-    g, en = answer.grounding, answer.language == "en"
-    if g.fallback_reason:
-        return (f"*Note: the language model's answer was not used ({_inert(g.fallback_reason)}); this answer comes "
-                "from the reports' own sentences.*" if en else
-                f"*注：未采用大模型的回答（{_inert(g.fallback_reason)}），改由报告原句作答。*")
-    if g.dropped:
-        n = len(g.dropped)
-        return (f"*Note: {n} sentence(s) of the language model's answer could not be checked against the cited "
-                "passages and were left out.*" if en else f"*注：大模型回答中有 {n} 句无法用引用核实，已略去。*")
-    return ""
-
-
-def _source_line(c: Citation) -> str:
-    """"[n] file 《title》 · 第N页 · section" for the bot message (inert Markdown)."""
-    title = f" 《{_inert(c.title)}》" if _names_report(c) else ""
-    page = f" · 第{int(c.page)}页" if c.page is not None else ""
-    return f"[{int(c.id)}] {_inert(c.source)}{title}{page} · {_inert(c.section)}"
-
-
-def render_message(answer: Answer) -> str:
-    """The bot message (Markdown): the answer with its [n] markers, then a compact "[n] file 《title》 · page ·
-    section" list. Answer text is rendered inert (``_inert``): a report or a model can make it say things, never
-    fetch things."""
-    text = _inert(answer.answer)
-    if answer.standalone_question:
-        # Say how a follow-up was understood, so a wrong reading is visible at once.
-        label = "Understood as" if answer.language == "en" else "按上文理解为"
-        text = f"*{label}：{_inert(answer.standalone_question)}*\n\n{text}"
-    if note := _grounding_note(answer):
-        text = f"{text}\n\n{note}"
-    if answer.refused or not answer.citations:
-        return text
-    sources = "\n".join(_source_line(c) for c in answer.citations)
-    return f"{text}\n\n{SOURCES_HEADER}\n{sources}"
-
-
-def _error_html(message: str) -> str:
-    return f'<div class="aidqa-cites"><p class="aidqa-error">{html.escape(message)}</p></div>'
+def question_problem(question: str, max_chars: int) -> tuple[str, bool] | None:
+    """Why the question cannot be asked, in Chinese, and whether the text should stay in the box for the user to
+    shorten (too long) — or None when it can be asked."""
+    try:
+        clean_question(question, max_chars)
+    except InvalidQuestion:
+        length = len(" ".join(question.split()))
+        if not length:
+            return EMPTY_QUESTION, False
+        if length > max_chars:
+            return (f"问题有 {length} 字，超过了 {max_chars} 字的上限。请删减后再发送——您输入的内容仍在输入框中。", True)
+        return "这个问题无法提交，请换一种说法。", True
+    return None
 
 
 # ---- chat history --------------------------------------------------------------------------------------------
@@ -237,8 +117,19 @@ def _message_text(content: Any) -> str:
     return ""
 
 
+def chat_messages(history: Any) -> Messages:
+    """The page's chat as plain {"role", "content"} messages, the last MAX_HISTORY_TURNS turns only (older ones
+    scroll away), so what the page sends back stays within the guard's cap on Gradio event bodies."""
+    messages = [
+        {"role": str(_field(m, "role")), "content": _message_text(_field(m, "content"))}
+        for m in (history if isinstance(history, list) else [])
+        if _field(m, "role") in ("user", "assistant")
+    ]
+    return messages[-2 * (MAX_HISTORY_TURNS - 1):]
+
+
 def history_pairs(messages: list[Any] | None) -> list[tuple[str, str]]:
-    """(user, assistant) turns from the chat messages, with the source lists stripped and escapes undone."""
+    """(user, assistant) turns from the chat messages, with the sources blocks dropped and escapes undone."""
     pairs: list[tuple[str, str]] = []
     pending: str | None = None
     for message in messages or []:
@@ -246,12 +137,9 @@ def history_pairs(messages: list[Any] | None) -> list[tuple[str, str]]:
         if role == "user":
             pending = html.unescape(text).strip()
         elif role == "assistant" and pending is not None:
-            reply = html.unescape(text.split("\n\n" + SOURCES_HEADER, 1)[0]).strip()
-            pairs.append((pending, reply))
+            pairs.append((pending, reply_text(text)))
             pending = None
     return pairs
-
-
 
 
 # ---- handlers ----------------------------------------------------------------------------------------------
@@ -282,50 +170,65 @@ def picked_reports(value: Any) -> list[str]:
     return [v for v in value if isinstance(v, str) and v]
 
 
-def chat_turn(
-    assistant: Assistant, question: str | None, history: list[Any] | None, loader: IndexLoader | None = None,
-    documents: Any = None,
-) -> tuple[list[dict[str, str]], str]:
-    """One chat turn: returns the updated messages and the citation panel HTML. Never raises. ``documents``: the
-    report picker's value (report ids); empty means every report."""
-    messages: list[dict[str, str]] = [
-        {"role": str(_field(m, "role")), "content": _message_text(_field(m, "content"))}
-        for m in (history if isinstance(history, list) else [])
-        if _field(m, "role") in ("user", "assistant")
-    ]
-    # The chat keeps its last MAX_HISTORY_TURNS turns (older ones scroll away), so what the page sends back stays
-    # within the guard's cap on Gradio event bodies.
-    messages = messages[-2 * (MAX_HISTORY_TURNS - 1):]
-    question = question if isinstance(question, str) else ""
-    if question.strip():
-        messages.append({"role": "user", "content": _md_escape(question.strip())})
+def answer_record(answer: Answer) -> dict[str, Any]:
+    """What feedback on an answer stores with it (kept per session, server-side)."""
+    return {"question": answer.question, "answer": answer.answer, "refused": answer.refused,
+            "citations": citations_of(answer)}
 
+
+def chat_stream(
+    assistant: Assistant, question: Any, history: Any, loader: IndexLoader | None = None, documents: Any = None,
+) -> Iterator[tuple[Messages, bool, tuple[str, Answer] | None]]:
+    """One chat turn as it unfolds: yields (messages, keep the question in the box, (key, answer) once answered).
+    The last yield is the turn's final state. Never raises."""
+    messages = chat_messages(history)
+    question = question if isinstance(question, str) else ""
+    problem = question_problem(question, assistant.settings.answering.max_question_chars)
+    if problem is not None:
+        text, keep = problem
+        yield [*messages, {"role": "assistant", "content": md_escape(text)}], keep, None
+        return
+    messages.append({"role": "user", "content": md_escape(question.strip())})
     if loader is not None and loader.error:
-        reply = f"索引加载失败，无法回答（the index failed to load）：{loader.error}"
-        messages.append({"role": "assistant", "content": _md_escape(reply)})
-        return messages, _error_html(reply)
-    if question.strip() and not (loader.healthy() if loader is not None else assistant.is_ready):
-        messages.append({"role": "assistant", "content": NOT_READY_MESSAGE})
-        return messages, render_citations(None)
+        reply = f"索引加载失败，暂时无法回答：{loader.error}"
+        yield [*messages, {"role": "assistant", "content": md_escape(reply)}], False, None
+        return
+    if not (loader.healthy() if loader is not None else assistant.is_ready):
+        yield [*messages, {"role": "assistant", "content": NOT_READY_MESSAGE}], True, None
+        return
     picked = picked_reports(documents)
     restrict = {"documents": picked} if picked else {}  # passed on only when a report is picked
+    sent = ""
+    yield [*messages, {"role": "assistant", "content": partial_message(sent)}], False, None
     try:
-        answer = assistant.ask(question, history=history_pairs(messages[:-1] if question.strip() else messages),
-                               **restrict)
-    except InvalidQuestion as exc:
-        messages.append({"role": "assistant", "content": _md_escape(str(exc))})
-        return messages, render_citations(None)
-    except UnknownReports as exc:  # the corpus changed since the page listed its reports
-        reply = f"所选报告已不在索引中，请重新选择（the picked reports are no longer indexed）：{exc}"
-        messages.append({"role": "assistant", "content": _md_escape(reply)})
-        return messages, _error_html(reply)
-    except Exception as exc:  # a bug must not show up as a stack trace in the chat
+        for event in assistant.ask_stream(question, history=history_pairs(messages[:-1]), **restrict):
+            if event.kind == "reset":
+                sent = ""
+            elif event.kind == "delta":
+                sent += event.text
+                yield [*messages, {"role": "assistant", "content": partial_message(sent)}], False, None
+            elif event.answer is not None:
+                key = new_key()
+                final = {"role": "assistant", "content": render_message(event.answer, key)}
+                yield [*messages, final], False, (key, event.answer)
+                return
+    except InvalidQuestion as exc:  # checked above; kept for a limit that changed meanwhile
+        reply = str(exc)
+    except UnknownReports:  # the corpus changed since the page listed its reports
+        reply = "所选报告已不在索引中，请重新选择报告。"
+    except Exception:  # a bug must not show up as a stack trace in the chat
         logger.exception("answering %r failed", question)
-        reply = f"出错了，请重试（something went wrong）：{type(exc).__name__}"
-        messages.append({"role": "assistant", "content": _md_escape(reply)})
-        return messages, _error_html(reply)
-    messages.append({"role": "assistant", "content": render_message(answer)})
-    return messages, render_citations(answer)
+        reply = FAILED_MESSAGE
+    else:
+        reply = FAILED_MESSAGE  # the stream ended without a result
+    yield [*messages, {"role": "assistant", "content": md_escape(reply)}], False, None
+
+
+def chat_turn(assistant: Assistant, question: Any, history: Any, loader: IndexLoader | None = None,
+              documents: Any = None) -> Messages:
+    """One chat turn, unstreamed: the final messages."""
+    *_, (messages, _, _) = chat_stream(assistant, question, history, loader, documents)
+    return messages
 
 
 def ask_json(
@@ -353,20 +256,84 @@ def ask_json(
         return {"error": "internal error; the details are in the server log", "question": question}
 
 
+class Feedback:
+    """The 👍/👎 of the chat and the optional comment after it. Each stores what this session was answered (found
+    by the key in the rated message; the message text itself is never trusted), into the shared feedback file."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+
+    @property
+    def store(self):
+        return store_for(self.assistant.settings)
+
+    def rate(self, liked: Any, message: Any, answers: Any) -> tuple[str, dict[str, Any] | None]:
+        """A thumb on a message: (note for the user, the pending feedback a comment can complete)."""
+        rating = {True: "up", False: "down"}.get(liked) if isinstance(liked, bool) else None
+        key = answer_key(_message_text(message))
+        record = answers.get(key) if isinstance(answers, dict) and key else None
+        if rating is None or record is None:
+            return "这条消息不能评价（只有带出处的回答和“没有找到答案”的回复可以评价）。", None
+        request = FeedbackRequest(rating=rating, **record)
+        try:
+            saved = self.store.add(request, channel="ui")
+        except (FeedbackRefused, FeedbackFull, OSError):
+            logger.exception("storing feedback failed")
+            return "暂时无法记录评价，请稍后再试。", None
+        return FEEDBACK_THANKS[rating], {"id": saved.id, "request": request}
+
+    def comment(self, text: Any, pending: Any) -> tuple[str, bool]:
+        """The comment for the last thumb: (note, whether the comment box should be cleared)."""
+        text = text.strip() if isinstance(text, str) else ""
+        if not isinstance(pending, dict) or not isinstance(pending.get("request"), FeedbackRequest):
+            return "请先点 👍 或 👎 评价一条回答，再补充说明。", False
+        if not text:
+            return "说明是空的：写下哪里不对或缺了什么，再提交。", False
+        limit = self.assistant.settings.feedback.max_comment_chars
+        if len(text) > limit:
+            return f"说明有 {len(text)} 字，超过了 {limit} 字的上限，请删减后再提交。", False
+        request = pending["request"].model_copy(update={"comment": text})
+        try:
+            self.store.add(request, channel="ui", feedback_id=pending["id"])
+        except (FeedbackRefused, FeedbackFull, OSError):
+            logger.exception("storing a feedback comment failed")
+            return "暂时无法记录说明，请稍后再试。", False
+        return "已收到您的说明，谢谢！", True
 
 
 # ---- the app -----------------------------------------------------------------------------------------------
 
 
-def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Blocks:
-    """The UI: a 问答 Chat tab and a 数据一览 Figures tab. Starts loading the assistant's index in the background
-    (``loader``: share one with the HTTP API, so that the page's status line and /api/health report the same single
-    build); the Figures tab says 索引加载中… until it is loaded, then fills itself."""
-    loader = (loader or IndexLoader(assistant)).start()
+def counter_js(max_chars: int) -> str:
+    """The character counter, in the browser (no round trip per key): n / max, and a warning over the limit."""
+    return (
+        "(text) => { const n = [...String(text || '').trim().split(/\\s+/).join(' ')].length;"
+        f" const max = {int(max_chars)};"
+        " return n > max ? `<span class=\"aidqa-over\">${n} / ${max} 字：超出 ${n - max} 字，请删减后再发送</span>`"
+        " : (n ? `${n} / ${max} 字` : ''); }"
+    )
 
-    def respond(question: str, history: list[dict[str, Any]], documents: Any = None) -> tuple[list[dict[str, str]], str]:
-        """Ask a question about the reports; returns the updated chat and the citations panel (HTML)."""
-        return chat_turn(assistant, question, history, loader, documents)
+
+def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Blocks:
+    """The UI: a 问答 chat tab and a 数据一览 figures tab. Starts loading the assistant's index in the background
+    (``loader``: share one with the HTTP API, so that the page's status line and /api/health report the same single
+    build); the figures tab says 索引加载中… until it is loaded, then fills itself."""
+    loader = (loader or IndexLoader(assistant)).start()
+    feedback = Feedback(assistant)
+    max_chars = assistant.settings.answering.max_question_chars
+
+    def respond(question: str, history: list[dict[str, Any]], documents: Any, answers: Any) -> Iterator[tuple[Any, ...]]:
+        kept = dict(answers) if isinstance(answers, dict) else {}
+        for messages, keep, answered in chat_stream(assistant, question, history, loader, documents):
+            if answered is not None:
+                key, answer = answered
+                kept[key] = answer_record(answer)
+                kept = dict(list(kept.items())[-MAX_KEPT_ANSWERS:])
+            yield messages, (gr.skip() if keep else ""), kept
+
+    def chat_api(question: str, history: list[dict[str, Any]]) -> list[dict[str, str]]:
+        """Ask a question about the reports in a chat; returns the chat's messages with the answer."""
+        return chat_turn(assistant, question, history, loader)
 
     def example_text(index: Any) -> Any:
         """The question of the clicked example (the examples are the loaded reports' at the time of the click)."""
@@ -383,63 +350,82 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
         return ask_json(assistant, question, loader)
 
     def status() -> str:
-        return loader.status_markdown()
+        return status_markdown(assistant, loader)
+
+    def on_like(answers: Any, data: gr.LikeData) -> tuple[Any, ...]:
+        note, pending = feedback.rate(getattr(data, "liked", None), getattr(data, "value", None), answers)
+        return gr.Group(visible=True), note, pending
+
+    def on_comment(text: Any, pending: Any) -> tuple[Any, ...]:
+        note, done = feedback.comment(text, pending)
+        return note, ("" if done else gr.skip()), (None if done else gr.skip())
 
     figures = FiguresView(assistant, loader)
 
     with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
-        gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
+        gr.Markdown(f"# {TITLE}", elem_id="aidqa-title")
         status_line = gr.Markdown(status(), elem_id="aidqa-status")
         timer = gr.Timer(1.0)
+        answers = gr.State({})  # key -> what feedback stores: the answers this session was given (server-side)
+        pending = gr.State(None)  # the last thumb, which a comment completes
         with gr.Tabs(elem_id="aidqa-tabs"):
-            with gr.Tab("问答 Chat", id="chat", elem_id="aidqa-tab-chat"), gr.Row(equal_height=False):
-                with gr.Column(scale=3):
-                    chatbot = gr.Chatbot(
-                        label="对话 Chat",
-                        height=480,
-                        latex_delimiters=[],
-                        feedback_options=None,
-                        buttons=["copy", "copy_all"],
-                        placeholder="请在下方输入问题，或点击示例问题。",
-                        elem_id="aidqa-chat",
+            with gr.Tab("问答", id="chat", elem_id="aidqa-tab-chat"):
+                gr.Markdown(INTRO, elem_id="aidqa-intro")
+                chatbot = gr.Chatbot(
+                    show_label=False,
+                    height=None,
+                    min_height=140,
+                    max_height=640,
+                    latex_delimiters=[],
+                    feedback_options=("Like", "Dislike"),
+                    buttons=["copy"],
+                    placeholder="在下方输入问题，或点击一个示例问题。",
+                    elem_id="aidqa-chat",
+                )
+                with gr.Row(equal_height=True):
+                    question = gr.Textbox(
+                        show_label=False,
+                        placeholder="输入问题，按回车发送",
+                        scale=5,
+                        min_width=160,
+                        max_lines=4,
+                        elem_id="aidqa-question",
                     )
-                    with gr.Row():
-                        question = gr.Textbox(
-                            show_label=False,
-                            placeholder="输入问题，按回车发送（Ask about the reports）",
-                            scale=5,
-                            max_lines=4,
-                            elem_id="aidqa-question",
-                        )
-                        send = gr.Button("发送 Send", variant="primary", scale=1, min_width=90, elem_id="aidqa-send")
-                    reports = gr.Dropdown(choices=[], value=[], multiselect=True, label=REPORTS_LABEL,
+                    send = gr.Button("发送", variant="primary", scale=1, min_width=70, elem_id="aidqa-send")
+                counter = gr.Markdown("", elem_id="aidqa-counter")
+                examples = gr.Dataset(components=[question], samples=[[q] for q in GENERIC_EXAMPLES],
+                                      type="index", label="示例问题（点击即提问）", elem_id="aidqa-examples")
+                with gr.Group(visible=False, elem_id="aidqa-feedback") as feedback_box:
+                    feedback_note = gr.Markdown("", elem_id="aidqa-feedback-note")
+                    with gr.Row(equal_height=True):
+                        comment = gr.Textbox(show_label=False, placeholder="补充说明（可选）：哪里不对，或缺了什么",
+                                             max_lines=3, scale=5, min_width=160, elem_id="aidqa-feedback-comment")
+                        comment_send = gr.Button("提交说明", size="sm", scale=1, min_width=90,
+                                                 elem_id="aidqa-feedback-send")
+                with gr.Row(equal_height=True):
+                    reports = gr.Dropdown(choices=[], value=[], multiselect=True, label=REPORTS_LABEL, scale=4,
                                           elem_id="aidqa-reports")
-                    picked = gr.State([])  # the picker's value, handed to /ask (API callers do not send state)
-                    clear = gr.Button("清空对话 Clear", size="sm", elem_id="aidqa-clear")
-                    examples = gr.Dataset(components=[question], samples=[[q] for q in GENERIC_EXAMPLES],
-                                          type="index", label="示例问题 Examples", elem_id="aidqa-examples")
-                with gr.Column(scale=2):
-                    gr.Markdown("### 出处 · Citations")
-                    citations = gr.HTML(EMPTY_PANEL, label="citations", css_template=PANEL_CSS, js_on_load=None, elem_id="aidqa-citations")
+                    clear = gr.Button("清空对话", size="sm", scale=1, min_width=90, elem_id="aidqa-clear")
+                picked = gr.State([])  # the picker's value
 
-            with gr.Tab("数据一览 Figures", id="figures", elem_id="aidqa-tab-figures"):
+            with gr.Tab("数据一览", id="figures", elem_id="aidqa-tab-figures"):
                 figs_summary = gr.Markdown(FIGURES_LOADING, elem_id="aidqa-figs-summary")
                 with gr.Row(equal_height=True):
-                    figs_text = gr.Textbox(label="搜索 Search",
-                                           placeholder="关键词：数字、指标、原句或章节（a word of a figure, its sentence or section）",
-                                           scale=3, max_lines=1, elem_id="aidqa-figs-text")
-                    figs_unit = gr.Dropdown([fv.ALL], value=fv.ALL, label="单位 Unit", scale=1, min_width=110,
+                    figs_text = gr.Textbox(label="搜索", placeholder="关键词：数字、指标、原句或章节",
+                                           scale=3, min_width=160, max_lines=1, elem_id="aidqa-figs-text")
+                    figs_unit = gr.Dropdown([fv.ALL], value=fv.ALL, label="单位", scale=1, min_width=110,
                                             elem_id="aidqa-figs-unit")
-                    figs_section = gr.Dropdown([fv.ALL], value=fv.ALL, label="章节 Section", scale=3,
+                    figs_section = gr.Dropdown([fv.ALL], value=fv.ALL, label="章节", scale=3, min_width=160,
                                                elem_id="aidqa-figs-section")
-                    figs_min = gr.Textbox(label="最小值 Min", placeholder="如 500万", scale=1, min_width=110, max_lines=1,
+                    figs_min = gr.Textbox(label="最小值", placeholder="如 500万", scale=1, min_width=110, max_lines=1,
                                           elem_id="aidqa-figs-min")
-                    figs_max = gr.Textbox(label="最大值 Max", placeholder="如 1.5亿", scale=1, min_width=110, max_lines=1,
+                    figs_max = gr.Textbox(label="最大值", placeholder="如 1.5亿", scale=1, min_width=110, max_lines=1,
                                           elem_id="aidqa-figs-max")
                 with gr.Row():
-                    figs_dates = gr.Checkbox(label="包含年份和日期 Include years & dates", value=False, scale=2,
-                                             elem_id="aidqa-figs-dates")
-                    figs_reset = gr.Button("清除筛选 Reset", size="sm", scale=1, elem_id="aidqa-figs-reset")
+                    figs_sort = gr.Dropdown(fv.SORTS, value=fv.SORT_REPORT, label="排序", scale=1, min_width=130,
+                                            elem_id="aidqa-figs-sort")
+                    figs_dates = gr.Checkbox(label="包含年份和日期", value=False, scale=1, elem_id="aidqa-figs-dates")
+                    figs_reset = gr.Button("清除筛选", size="sm", scale=1, elem_id="aidqa-figs-reset")
                     figs_download = gr.DownloadButton("下载 CSV（当前筛选）", value=None, size="sm", scale=1,
                                                       elem_id="aidqa-figs-download")
                 figs_table = gr.Dataframe(
@@ -450,34 +436,33 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
                     wrap=True,
                     max_height=360,
                     column_widths=["9%", "12%", "5%", "5%", "28%", "15%", "20%", "6%"],
-                    label="数字 · 表头的 ⋮ 菜单可排序，点击一行查看原文（sort from a header's ⋮ menu; click a row to see its source）",
+                    label="数字（点击一行查看原文；“位置”为页码或段落）",
                     elem_id="aidqa-figs-table",
                 )
                 with gr.Row(equal_height=False):
-                    with gr.Column(scale=3):
+                    with gr.Column(scale=3, min_width=240):
                         figs_passage = gr.HTML(fv.EMPTY_PASSAGE, label="passage", css_template=fv.FIGURE_CSS,
                                                js_on_load=None, elem_id="aidqa-figs-passage")
-                    with gr.Column(scale=2):
+                    with gr.Column(scale=2, min_width=240):
                         figs_chart = gr.BarPlot(
-                            fv.chart_frame([]),
+                            None,
                             x=fv.CHART_X,
                             y=fv.CHART_Y,
-                            title=fv.CHART_TITLE,
-                            x_title="章节（简称）",
-                            y_title=fv.CHART_Y,
+                            x_title="",
                             sort="-y",
-                            tooltip=[fv.CHART_X, fv.CHART_Y, fv.CHART_COUNT],
+                            tooltip=[fv.CHART_X, fv.CHART_Y],
                             x_label_angle=-30,
                             y_lim=[0, None],
                             y_axis_format=",~f",
                             height=300,
                             show_label=False,
+                            visible=False,  # until there is something to compare (see FiguresView.results)
                             elem_id="aidqa-figs-chart",
                         )
-                        gr.Markdown(fv.CHART_NOTE, elem_id="aidqa-figs-chart-note")
+                        figs_chart_note = gr.Markdown("", elem_id="aidqa-figs-chart-note")
 
-        filters = [figs_text, figs_unit, figs_section, figs_min, figs_max, figs_dates]
-        results = [figs_summary, figs_table, figs_download, figs_chart]
+        filters = [figs_text, figs_unit, figs_section, figs_min, figs_max, figs_dates, figs_sort]
+        results = [figs_summary, figs_table, figs_download, figs_chart, figs_chart_note]
         filled = [*results, figs_unit, figs_section]
 
         def filled_or_note(values: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -490,7 +475,7 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
                 return (FIGURES_FAILED, *(gr.skip() for _ in range(len(filled) - 1)))
 
         def corpus_or_skip() -> tuple[Any, ...]:
-            # Like the Figures tab: never fails, whatever the listing of the reports does.
+            # Like the figures tab: never fails, whatever the listing of the reports does.
             if not loader.ready:
                 return (gr.skip(), gr.skip())
             try:
@@ -500,28 +485,31 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
                 return (gr.skip(), gr.skip())
 
         def tick(*values: Any) -> tuple[Any, ...]:
-            # Stop polling once the index is loaded (or failed); fill the Figures tab the moment it is ready.
+            # Stop polling once the index is loaded (or failed); fill the figures tab the moment it is ready.
             done = bool(loader.ready or loader.error)
-            return (loader.status_markdown(), gr.Timer(active=not done), *filled_or_note(values), *corpus_or_skip())
+            return (status(), gr.Timer(active=not done), *filled_or_note(values), *corpus_or_skip())
 
         def on_load(*values: Any) -> tuple[Any, ...]:
-            return (loader.status_markdown(), *filled_or_note(values), *corpus_or_skip())
+            return (status(), *filled_or_note(values), *corpus_or_skip())
 
-        def reset_filters(include_dates: bool) -> tuple[Any, ...]:
-            values = ("", fv.ALL, fv.ALL, "", "", include_dates)
+        def reset_filters(include_dates: bool, order: Any) -> tuple[Any, ...]:
+            values = ("", fv.ALL, fv.ALL, "", "", include_dates, order)
             return (*values[:5], *figures.results(*values))
 
-        gr.on(
-            triggers=[question.submit, send.click],
-            fn=respond,
-            inputs=[question, chatbot, picked],
-            outputs=[chatbot, citations],
-            api_name="ask",
-        ).then(lambda: ("", loader.status_markdown()), None, [question, status_line], api_visibility="private")
-        clear.click(lambda: ([], EMPTY_PANEL, ""), None, [chatbot, citations, question], api_visibility="private")
-        chatbot.clear(lambda: EMPTY_PANEL, None, citations, api_visibility="private")  # the chat's own trash icon
+        ask_inputs, ask_outputs = [question, chatbot, picked, answers], [chatbot, question, answers]
+        gr.on(triggers=[question.submit, send.click], fn=respond, inputs=ask_inputs, outputs=ask_outputs,
+              api_visibility="private", show_progress="minimal")
+        # Clicking an example asks it: the box is filled, then the same turn as a typed question.
+        examples.click(example_text, examples, question, api_visibility="private", show_progress="hidden").then(
+            respond, ask_inputs, ask_outputs, api_visibility="private", show_progress="minimal")
+        question.change(None, question, counter, js=counter_js(max_chars), show_progress="hidden")
+        chatbot.like(on_like, answers, [feedback_box, feedback_note, pending], api_visibility="private",
+                     show_progress="hidden")
+        gr.on(triggers=[comment.submit, comment_send.click], fn=on_comment, inputs=[comment, pending],
+              outputs=[feedback_note, comment, pending], api_visibility="private", show_progress="hidden")
+        clear.click(lambda: ([], "", {}, None, gr.Group(visible=False)), None,
+                    [chatbot, question, answers, pending, feedback_box], api_visibility="private")
         reports.change(picked_reports, reports, picked, api_visibility="private", show_progress="hidden")
-        examples.click(example_text, examples, question, api_visibility="private", show_progress="hidden")
         corpus = [reports, examples]
         timer.tick(tick, filters, [status_line, timer, *filled, *corpus], api_visibility="private",
                    show_progress="hidden")
@@ -529,7 +517,7 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
         # The text box filters on .change, not .input: text from a Chinese input method or a paste fires no key event.
         gr.on(
             triggers=[figs_text.change, figs_text.submit, figs_unit.input, figs_section.input, figs_min.submit,
-                      figs_min.blur, figs_max.submit, figs_max.blur, figs_dates.input],
+                      figs_min.blur, figs_max.submit, figs_max.blur, figs_dates.input, figs_sort.input],
             fn=figures.results,
             inputs=filters,
             outputs=results,
@@ -537,12 +525,10 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
             show_progress="hidden",
             trigger_mode="always_last",
         )
-        figs_reset.click(reset_filters, [figs_dates], [*filters[:5], *results], api_visibility="private",
+        figs_reset.click(reset_filters, [figs_dates, figs_sort], [*filters[:5], *results], api_visibility="private",
                          show_progress="hidden")
         figs_table.select(figures.select, None, figs_passage, api_visibility="private", show_progress="hidden")
+        gr.api(chat_api, api_name="ask")
         gr.api(answer_json, api_name="ask_json")
     return demo
-
-
-
 

@@ -1,13 +1,20 @@
-"""The 数据一览 (Figures) tab: every figure of the reports in a table, with its passage, a CSV and a chart."""
+"""The 数据一览 (Figures) tab: every figure of the reports in a table, with its passage, a CSV and a chart.
+
+The data shaping (filters, sort orders, page/paragraph locations, the CSV for people, a chart that adds only like
+with like) is ``aidqa.qa.figures_table``; these handlers only read the index and hand its results to the components:
+the chart is hidden, with a note saying why, whenever there is nothing to compare.
+"""
 
 import html
 import logging
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from aidqa.index.figures import Figure
 from aidqa.qa import figures_table as fv
 from aidqa.qa.assistant import Assistant
 from aidqa.web.service import IndexLoader
@@ -17,8 +24,8 @@ logger = logging.getLogger(__name__)
 
 # ---- the 数据一览 (Figures) tab ------------------------------------------------------------------------------
 
-FIGURES_FAILED = "**数据一览暂时无法显示**（the figures table failed; the details are in the server log）"
-FIGURES_LOADING = "**索引加载中…**（loading the index; the table fills in when it is ready）"
+FIGURES_FAILED = "**数据一览暂时无法显示**（详情已记入服务器日志）"
+FIGURES_LOADING = "**索引加载中…** 完成后表格会自动出现。"
 CSV_DIR = Path(tempfile.gettempdir()) / "aidqa-figures"
 
 
@@ -37,7 +44,7 @@ class FiguresView:
 
     def waiting_message(self) -> str:
         if self.loader is not None and self.loader.error:
-            return f"**索引加载失败**（index failed to load）：{html.escape(self.loader.error)}"
+            return f"**索引加载失败**：{html.escape(self.loader.error)}"
         return FIGURES_LOADING
 
     @staticmethod
@@ -55,37 +62,52 @@ class FiguresView:
                                maximum=bounds[1], include_dates=bool(include_dates))
         return query, problems
 
-    def results(self, text: Any, unit: Any, section: Any, minimum: Any, maximum: Any, include_dates: Any) -> tuple[Any, ...]:
-        """(summary, table, CSV path, chart frame) for the current filters."""
+    def locations(self, figures: Sequence[Figure]) -> list[str]:
+        """Where a reader finds each figure: 第N页 or 第N段 (see ``fv.location``)."""
+        index = self.assistant.ensure_ready()
+        passages = fv.passages_by_report(index.chunks)
+        locators: dict[str, Callable[[Figure], str]] = {}
+        for f in figures:
+            if f.source not in locators:
+                document = index.documents.get(f.source)
+                locators[f.source] = fv.report_locator(document.text if document is not None else None,
+                                                       passages.get(f.source, []))
+        return [locators[f.source](f) for f in figures]
+
+    def results(self, text: Any, unit: Any, section: Any, minimum: Any, maximum: Any, include_dates: Any,
+                order: Any = fv.SORT_REPORT) -> tuple[Any, ...]:
+        """(summary, table, CSV path, chart, chart note) for the current filters and order."""
         if not self.ready:
-            return self.waiting_message(), gr.skip(), gr.skip(), gr.skip()
+            return self.waiting_message(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         figures = self.assistant.figures()
         query, problems = self.query(text, unit, section, minimum, maximum, include_dates)
-        rows = fv.select_figures(figures, query)
+        rows = fv.sort_figures(fv.select_figures(figures, query), order)
         total = len(fv.select_figures(figures, fv.FigureQuery(include_dates=query.include_dates)))
+        locations = self.locations(rows)
         try:
-            csv_path: Any = str(fv.write_csv(rows, self.csv_dir))
+            csv_path: Any = str(fv.write_csv(fv.csv_people_bytes(rows, locations), self.csv_dir))
         except OSError:
             logger.exception("writing the figures CSV failed")
             csv_path, problems = None, [*problems, "CSV 文件写入失败"]
         shown = rows[: fv.MAX_TABLE_ROWS]
-        return (
-            fv.summary_markdown(len(shown), total, problems, matched=len(rows)),
-            fv.styled_table(fv.table_frame(shown)),
-            csv_path,
-            fv.chart_frame(rows),
-        )
+        table = fv.styled_table(fv.table_frame(shown), locations[: len(shown)])
+        chart = fv.chart(rows)
+        # No frame: the plot is hidden rather than drawn as empty axes (Vega also warns about an empty chart).
+        plot = (gr.BarPlot(value=chart.frame, title=chart.title, y_title=chart.y_title, visible=True)
+                if chart.frame is not None else gr.BarPlot(visible=False))
+        return fv.summary_markdown(len(shown), total, problems, matched=len(rows)), table, csv_path, plot, chart.note
 
-    def fill(self, text: Any, unit: Any, section: Any, minimum: Any, maximum: Any, include_dates: Any) -> tuple[Any, ...]:
+    def fill(self, text: Any, unit: Any, section: Any, minimum: Any, maximum: Any, include_dates: Any,
+             order: Any = fv.SORT_REPORT) -> tuple[Any, ...]:
         """Everything, once the index is ready: the results plus the unit and section choices."""
         if not self.ready:
-            return (self.waiting_message(), *(gr.skip() for _ in range(5)))
+            return (self.waiting_message(), *(gr.skip() for _ in range(6)))
         figures = self.assistant.figures()
         units, sections = fv.unit_choices(figures), fv.section_choices(figures)
         unit = unit if unit in units else fv.ALL
         section = section if section in sections else fv.ALL
         return (
-            *self.results(text, unit, section, minimum, maximum, include_dates),
+            *self.results(text, unit, section, minimum, maximum, include_dates, order),
             gr.Dropdown(choices=units, value=unit),
             gr.Dropdown(choices=sections, value=section),
         )
@@ -100,8 +122,10 @@ class FiguresView:
             f = None
         if f is None:
             return fv.EMPTY_PASSAGE
-        document = self.assistant.ensure_ready().documents.get(f.source)
-        return fv.passage_html(f, document.text if document is not None else None)
+        index = self.assistant.ensure_ready()
+        document = index.documents.get(f.source)
+        text = document.text if document is not None else None
+        return fv.passage_html(f, text, fv.location(f, text, fv.passages_by_report(index.chunks).get(f.source, ())))
 
     def select(self, evt: gr.SelectData) -> str:
         """A click on a table row: that row's figure. The row's own values name it (source, offset), so this works
