@@ -339,12 +339,14 @@ def test_openapi_documents_the_api(client):
     assert r.status_code == 200
     spec = r.json()
     assert spec["info"]["title"] == "aidqa" and spec["info"]["version"]
-    assert set(spec["paths"]) == {"/api/ask", "/api/ask/stream", "/api/ask/batch", "/api/documents", "/api/health"}
+    # The management routes (POST/DELETE /api/documents, jobs) stay out of the schema while management is off.
+    assert set(spec["paths"]) == {"/api/ask", "/api/ask/stream", "/api/ask/batch", "/api/documents", "/api/feedback",
+                                  "/api/health"}
     stream = spec["paths"]["/api/ask/stream"]["post"]["responses"]
     assert set(stream["200"]["content"]) == {"text/event-stream"}
     assert stream["503"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorResponse")
     assert set(spec["paths"]["/api/ask"]) == {"post"} and set(spec["paths"]["/api/health"]) == {"get"}
-    assert set(spec["paths"]["/api/documents"]) == {"get"}
+    assert set(spec["paths"]["/api/documents"]) == {"get"} and set(spec["paths"]["/api/feedback"]) == {"post"}
     ask = spec["paths"]["/api/ask"]["post"]
     assert ask["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("/AskRequest")
     assert ask["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Answer")
