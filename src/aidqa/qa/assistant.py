@@ -147,7 +147,7 @@ class Assistant:
 
     def _serve(self, index: LoadedIndex) -> None:
         """Answer from ``index`` from now on (the caller holds the lock)."""
-        self._scope = ReportScope(index)
+        self._scope = ReportScope(index, self.settings.answering.report_cover_chars)
         self._searcher = HybridSearcher(index, self.embeddings, self.settings.retrieval)
         self._answerer = self._new_answerer(index, self._scope)
         self._index = index

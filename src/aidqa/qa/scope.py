@@ -46,10 +46,6 @@ def _question_words(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(w for w in words if len(w) >= 2 and all(is_han(ch) for ch in w)))
 
 
-# How much of a report's start is its cover (title, issuer, date, the opening sentence): the names there say what
-# the report is about even when its title was an image or its metadata is empty (黔东南州统计局 / 2024年5月7日 /
-# 2023年，…全州…). Covers of the shared dev reports (communiques, a work report, an ESG report) fit in it.
-OPENING_CHARS = 200
 
 
 def romanised_names(file_name: str, names: Callable[[str], tuple[str, ...]]) -> list[str]:
@@ -62,14 +58,15 @@ def romanised_names(file_name: str, names: Callable[[str], tuple[str, ...]]) -> 
 class ReportScope:
     """The reports of one loaded index, folded once, so that what a question names is looked up quickly."""
 
-    def __init__(self, index: LoadedIndex) -> None:
+    def __init__(self, index: LoadedIndex, cover_chars: int = 200) -> None:
+        # cover_chars: how much of a report's start is its cover (answering.report_cover_chars).
         self.ids = report_ids(index)
         self._titles = {name: _plain(index.documents[name].title) for name in self.ids}
         self._texts = {name: fold_for_match(f"{index.documents[name].title}\n{index.documents[name].text}")
                        for name in self.ids}
         lexicon = index.keywords.lexicon
         self._subjects = {
-            name: fold_for_match("\n".join([index.documents[name].title, index.documents[name].text[:OPENING_CHARS],
+            name: fold_for_match("\n".join([index.documents[name].title, index.documents[name].text[:cover_chars],
                                             *romanised_names(name, lexicon.names)]))
             for name in self.ids
         }
