@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from aidqa.index.chunking import chunk_document
 from aidqa.ingest import SourceDocument, read_document
+from aidqa.qa.analysis import asked_measure
 from aidqa.settings import ChunkingSettings
 from aidqa.zh.chars import fold_for_match
 from aidqa.zh.normalize import normalise
@@ -207,3 +208,15 @@ def test_units_a_question_asks_for(question, units):
     from aidqa.qa.analysis import asked_units
 
     assert asked_units(question, "zh") == units
+
+
+@pytest.mark.parametrize(("question", "measure"), [
+    ("2025年城镇调查失业率是多少？", ("调查", "失业率")),  # the run of nouns before 是多少, without the year
+    ("全市旅游综合收益比上年增长了多少？", ("旅游", "综合", "收益")),  # change verbs between are skipped
+    ("全市粮食总产量是多少万吨？", ("粮食", "总产量")),
+    ("展区面积是多少平方米？", ()),  # a dimension the unit says is no measure of its own
+    ("累计投入了多少资金？", ()),  # a verb asks: the measure follows the question word
+    ("全州建设了多少个教室？", ()),
+])
+def test_what_a_how_much_question_measures(question, measure):
+    assert asked_measure(question) == measure

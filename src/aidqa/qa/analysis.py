@@ -138,6 +138,43 @@ def anchors(question: str, language: str, lexicon: QueryLexicon | None = None) -
     return unique
 
 
+# What a how-much question measures is the run of nouns just before its question word (2025年四川城镇调查失业率
+# 是多少 → 城镇调查失业率; 旅游综合收入比上年增长了多少 → 旅游综合收入). Change verbs and filler between them are
+# skipped; names are anchors, checked on their own; these words say "an amount" without saying of what.
+_MEASURE_CUE = re.compile(r"(?:是|有|为|达到|达|约|共|一共|总共|合计|累计)?(?:比上年|同比|较上年|比)?"
+                          r"(?:增长|下降|提高|降低|减少|增加)?了?(?:多少|几)")
+_MEASURE_FILLER = frozenset(
+    # dimensions the answer's unit already says (面积 ↔ 平方米, 电量 ↔ 千瓦时, 人数 ↔ 人)
+    "面积 体积 容量 电量 长度 高度 重量 价格 时间 时长 距离 人数 人次 数量 比例 总数 总量 金额 数额 规模 "
+    # scope and hedges, no measure of their own
+    "全国 全球 我国 全年 全体 其中 累计 年末 目前 当年 今年 去年 大约 大概 情况 水平 数字 数据".split()
+)
+MAX_MEASURE_WORDS = 3
+
+
+def asked_measure(question: str) -> tuple[str, ...]:
+    """The content words of what a Chinese how-much question measures, when the question has the form
+    "<measure>是/有/增长了多少" (at most three words, those nearest the question word), without names, years,
+    numbers or filler. Empty when a verb with 了 asks (投入了多少资金: the measure follows the question word)."""
+    m = _MEASURE_CUE.search(question)
+    if not m or m.group().startswith("了"):  # 建设了多少个: a verb asks, its object is the measure
+        return ()
+    tagged = _posseg().lcut(question[: m.start()])
+    while tagged and (tagged[-1].flag[:1] in ("u", "y", "x") or tagged[-1].word in ("的", "之")):
+        tagged.pop()  # 累计诊疗的人次是多少: 的 joins the measure to what comes before it
+    words: list[str] = []
+    for word, flag in reversed(tagged):
+        # Nouns only (jieba's tags; a measure it tags as a verb, 收入/v, ends the run: the check then asks less).
+        content = (flag.startswith("n") and flag[:2] not in ("ns", "nr", "nt")) or flag in ("vn", "j")
+        if not content or not all(is_han(c) for c in word) or word.endswith(_PLACE_SUFFIXES) or _generic_place(word):
+            break
+        if len(word) >= 2 and word not in _MEASURE_FILLER and word not in ZH_STOP_WORDS:
+            words.append(word)
+            if len(words) == MAX_MEASURE_WORDS:
+                break
+    return tuple(reversed(words))
+
+
 def _common_run(a: str, b: str) -> int:
     """Length of the longest run of characters ``a`` and ``b`` share."""
     best = 0
@@ -193,6 +230,7 @@ class QuestionAnalysis:
     total: bool  # 一共/in total: a computed sum may be offered
     anchors: tuple[tuple[str, ...], ...]  # specific things named (years, numbers, places, organisations)
     quoted: tuple[str, ...]  # names the question quotes
+    measure: tuple[str, ...]  # what a how-much question measures (asked_measure), each word to be in the sentence
     bigrams: frozenset[str]  # character bigrams of the question and (English) its Chinese words
 
 
@@ -212,5 +250,6 @@ def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -
         total=asks_total(question),
         anchors=tuple(anchors(question, language, lexicon)),
         quoted=tuple(QUOTED_NAME.findall(question)),
+        measure=asked_measure(question) if amount and language == "zh" else (),
         bigrams=frozenset(char_bigrams(f"{question} {expansion_text(question, lexicon)}")),
     )

@@ -105,6 +105,17 @@ def score_weights(settings: AnsweringSettings) -> np.ndarray:
                      settings.measure_phrase_bonus])
 
 
+def _says(folded_text: str, word: str) -> bool:
+    """Whether ``folded_text`` holds ``word``, or its stem without a leading 总 or a trailing 额/量."""
+    folded = fold_for_match(word)
+    stems = [folded]
+    if folded.startswith("总") and len(folded) > 2:
+        stems.append(folded[1:])  # 总产量 asked, a table's 产量 column
+    if folded[-1] in "额量" and len(folded) > 2:
+        stems.append(folded[:-1])  # 投资额 asked, 投资2.3亿元 written
+    return any(s in folded_text for s in stems)
+
+
 def _figure_windows(sentence: str, unit: str) -> list[str]:
     """For each clause of ``sentence`` holding a figure in ``unit``: that clause with its neighbours (folded)."""
     clauses = [c for c in re.split(r"(?<=[，,；;。！？])", sentence) if c]
@@ -128,7 +139,7 @@ class ExtractiveAnswerer:
         self.index = index
         self.embeddings = embeddings
         self.settings = settings
-        self.scope = scope or ReportScope(index)
+        self.scope = scope or ReportScope(index, settings.report_cover_chars)
         self._weights = score_weights(settings)
         self._topic_cache: dict[tuple[str, str], bool] = {}
         # Each report's passages (folded), for the per-report topic test; and where its passages start and on which
@@ -249,6 +260,13 @@ class ExtractiveAnswerer:
         elsewhere = [w for w in self.scope.title_words(q.question) if not self.scope.holds(cand.source, w)]
         if elsewhere:
             return False, f"question names {elsewhere} (from a report's title) but this report never does", True
+        if q.measure:
+            # A figure answers only for what it measures: 城镇调查失业率 asked, a sentence of 居民收入 growth in %
+            # is a neighbouring fact, however well it scores (near misses of the shared communiques and work report).
+            here = fold_for_match(f"{cand.text}\n{cand.section}")
+            absent = [w for w in q.measure if not _says(here, w) and not self._is_topic(w, cand.source)]
+            if absent:
+                return False, f"question asks about {absent} but the sentence does not say it", True
         unit = q.unit
         if unit in _STRICT_UNITS:
             if not cand.unit_match:
