@@ -11,6 +11,7 @@ licences do not all allow copying them into the repository). Uses the packaged m
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from pathlib import Path
@@ -29,7 +30,8 @@ from aidqa.qa.grounding import compute_total, ungrounded_numbers
 from aidqa.qa.rendering import render_answer
 from aidqa.settings import ChunkingSettings, Settings
 from aidqa.web.app import create_app
-from aidqa.web.ui.chat import build_ui, chat_turn, render_citations, render_message, report_choices
+from aidqa.web.ui.chat import build_ui, chat_turn, report_choices
+from aidqa.web.ui.render import render_message
 from aidqa.zh.segment import split_sentences
 
 REPO = Path(__file__).resolve().parent.parent
@@ -155,6 +157,14 @@ def _citation(n: int, source: str, quote: str, title: str) -> Citation:
 def _figure(raw: str, value: float, n: int) -> CitedFigure:
     return CitedFigure(raw=raw, value=value, unit="人", qualifier="none", measures="年末常住人口", citation_id=n,
                        start=0, end=len(raw))
+
+
+def test_a_list_of_figures_is_stated_as_one_item():
+    quote = "城乡居民人均可支配收入年均分别增长5.3%、7.1%。"
+    cite = _citation(1, ZHOUKOU, quote, ZHOUKOU_TITLE)
+    first = _figure("5.3%", 5.3, 1).model_copy(update={"measures": "城乡居民人均可支配收入年均分别增长"})
+    second = _figure("7.1%", 7.1, 1).model_copy(update={"measures": "、"})
+    assert render_answer("zh", [cite], [first, second], None).splitlines()[0] == "收入年均分别增长5.3%、7.1% [1]"
 
 
 def test_a_total_never_adds_figures_of_two_reports(many):
@@ -367,14 +377,13 @@ def test_no_examples_of_one_report_remain_in_the_code():
 def test_citation_cards_show_the_title_and_the_page(many):
     answer = many.ask("粮食总产量是多少？", documents=[ZHOUKOU])
     c = answer.citations[0]
-    html = render_citations(answer)
-    assert f'<span class="aidqa-title">《{ZHOUKOU_TITLE}》</span>' in html
-    assert f'<span class="aidqa-page">第{c.page}页</span>' in html and ZHOUKOU in html
-    assert f"[1] {ZHOUKOU} 《{ZHOUKOU_TITLE}》 · 第{c.page}页 · " in render_message(answer)
-    untitled = render_citations(many.ask("粮食总产量是多少？", documents=[QIANDONGNAN]))
-    assert "aidqa-title" not in untitled and "aidqa-page" not in untitled and QIANDONGNAN in untitled
+    shown = html.unescape(render_message(answer))  # the cards' text is written as character references
+    assert f'<span class="aidqa-title">《{ZHOUKOU_TITLE}》</span>' in shown
+    assert f'<span class="aidqa-page">第{c.page}页</span>' in shown and ZHOUKOU in shown
+    untitled = html.unescape(render_message(many.ask("粮食总产量是多少？", documents=[QIANDONGNAN])))
+    assert f'<span class="aidqa-title">{QIANDONGNAN}</span>' in untitled and "aidqa-page" not in untitled
     escaped = answer.model_copy(update={"citations": [c.model_copy(update={"title": "<b>x</b>"})]})
-    assert "<b>" not in render_citations(escaped) and "&lt;b&gt;x&lt;/b&gt;" in render_citations(escaped)
+    assert "<b>" not in render_message(escaped) and "《<b>x</b>》" in html.unescape(render_message(escaped))
 
 
 def test_the_report_picker_restricts_the_answer(many):
@@ -382,12 +391,11 @@ def test_the_report_picker_restricts_the_answer(many):
     assert sorted(value for _, value in choices) == sorted([ZHOUKOU, QIANDONGNAN, SEED])
     assert (ZHOUKOU_TITLE, ZHOUKOU) in choices and (QIANDONGNAN, QIANDONGNAN) in choices
     for picked, figure, other in (([ZHOUKOU], "902.61万吨", "133.77万吨"), ([QIANDONGNAN], "133.77万吨", "902.61万吨")):
-        messages, panel = chat_turn(many, "粮食总产量是多少？", [], documents=picked)
-        reply = messages[-1]["content"]
-        assert figure in reply and other not in reply and picked[0] in panel
-    messages, _ = chat_turn(many, "粮食总产量是多少？", [], documents=["gone.pdf"])
+        reply = html.unescape(chat_turn(many, "粮食总产量是多少？", [], documents=picked)[-1]["content"])
+        assert figure in reply and other not in reply and picked[0] in reply  # the card names its report
+    messages = chat_turn(many, "粮食总产量是多少？", [], documents=["gone.pdf"])
     assert "gone.pdf" in messages[-1]["content"]  # a stale pick is said, not a crash
-    messages, _ = chat_turn(many, "粮食总产量是多少？", [], documents=[])  # none picked: every report
+    messages = chat_turn(many, "粮食总产量是多少？", [], documents=[])  # none picked: every report
     assert "902.61万吨" in messages[-1]["content"] or "133.77万吨" in messages[-1]["content"]
 
 

@@ -9,6 +9,8 @@ from aidqa.index.figures import short_phrase
 from aidqa.models import Answer, Citation, CitedFigure, ComputedTotal
 from aidqa.qa.grounding import report_label
 
+_LIST_PUNCTUATION = "、，,；;：: "
+
 REFUSAL = {
     "zh": "报告中没有找到这个问题的答案。",
     "en": "The reports do not contain an answer to this question.",
@@ -35,7 +37,14 @@ def render_answer(language: str, citations: list[Citation], figures: list[CitedF
     sep = " " if language == "en" else ""
     lines = []
     if figures:
-        stated = [f"{named(f.citation_id, sep)}{short_phrase(f.measures)}{f.raw} [{f.citation_id}]" for f in figures]
+        stated: list[str] = []
+        for i, f in enumerate(figures):
+            phrase = short_phrase(f.measures).strip(_LIST_PUNCTUATION)
+            if not phrase and i and figures[i - 1].citation_id == f.citation_id and stated:
+                # The next item of a list (分别增长5.3%、7.1%) measures what the item before it does.
+                stated[-1] = stated[-1].removesuffix(f" [{f.citation_id}]") + f"、{f.raw} [{f.citation_id}]"
+                continue
+            stated.append(f"{named(f.citation_id, sep)}{phrase}{f.raw} [{f.citation_id}]")
         lines.append(("Figures: " + "; ".join(stated)) if language == "en" else "；".join(stated))
     if total is not None:
         ops = "+".join(total.operands)

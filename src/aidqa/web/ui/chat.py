@@ -191,7 +191,7 @@ def chat_stream(
     messages.append({"role": "user", "content": md_escape(question.strip())})
     if loader is not None and loader.error:
         reply = f"索引加载失败，暂时无法回答：{loader.error}"
-        yield [*messages, {"role": "assistant", "content": md_escape(reply)}], False, None
+        yield [*messages, {"role": "assistant", "content": inert(reply)}], False, None
         return
     if not (loader.healthy() if loader is not None else assistant.is_ready):
         yield [*messages, {"role": "assistant", "content": NOT_READY_MESSAGE}], True, None
@@ -214,14 +214,15 @@ def chat_stream(
                 return
     except InvalidQuestion as exc:  # checked above; kept for a limit that changed meanwhile
         reply = str(exc)
-    except UnknownReports:  # the corpus changed since the page listed its reports
-        reply = "所选报告已不在索引中，请重新选择报告。"
+    except UnknownReports as exc:  # the corpus changed since the page listed its reports
+        names = "、".join([*exc.unknown, *exc.ambiguous])[:120]  # from the request: shown inert, bounded
+        reply = f"所选报告已不在索引中（{names}），请重新选择报告。"
     except Exception:  # a bug must not show up as a stack trace in the chat
         logger.exception("answering %r failed", question)
         reply = FAILED_MESSAGE
     else:
         reply = FAILED_MESSAGE  # the stream ended without a result
-    yield [*messages, {"role": "assistant", "content": md_escape(reply)}], False, None
+    yield [*messages, {"role": "assistant", "content": inert(reply)}], False, None
 
 
 def chat_turn(assistant: Assistant, question: Any, history: Any, loader: IndexLoader | None = None,

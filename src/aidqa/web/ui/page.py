@@ -127,7 +127,7 @@ details.aidqa-sources > summary { cursor: pointer; color: var(--body-text-color-
   #aidqa-title h1 { font-size: 1.25rem; }
   #aidqa-intro { display: none; }
   /* The figures table as a two-column list: 数字 (as written, with unit and qualifier) and 指标; the rest is in the
-     passage a tap opens. Eight columns at 390 px wrap "18.51亿元" one character per line. Gradio's table sets
+     passage a tap opens. Eight columns at 390 px wrap an amount like "1234.56亿元" one character per line. Gradio's table sets
      each cell's width inline (body cells data-col, header cells data-heading), hence !important. */
   #aidqa-figs-table [data-col]:not([data-col="0"]):not([data-col="4"]),
   #aidqa-figs-table th[data-heading]:not([data-heading="0"]):not([data-heading="4"]) { display: none !important; }
