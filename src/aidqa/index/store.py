@@ -3,8 +3,14 @@
 Layout (one folder per index name, i.e. per embedding model + chunking + text rules)::
 
     index/<index-name>/CURRENT          name of the build that serves (replaced atomically)
-    index/<index-name>/builds/<build>/  chroma/ (PersistentClient), chunks.json, documents.json, figures.json, manifest.json
+    index/<index-name>/builds/<build>/  chroma/ (PersistentClient), keywords/ (bm25s matrices), chunks.json,
+                                        documents.json, figures.json, manifest.json
     index/<index-name>/.lock            held while building, so two builders take turns (.lock.pid: by whom)
+
+With a Chroma server configured (``chroma.url``), a build's vectors are a collection of its own on the server
+instead of ``chroma/``; everything else stays in the build folder, which the indexer and the app processes share.
+The manifest's ``vector_store`` says which. App processes then never build a stale index (the indexer does), and
+``is_current`` lets them notice a new build and switch to it.
 
 A build is written beside the current one and made current by an atomic rename of CURRENT: a crash mid-build
 leaves the previous index serving. The manifest records the content hash of every corpus file; when the corpus
