@@ -68,6 +68,7 @@ CHUNKS = "chunks.json"
 DOCUMENTS = "documents.json"
 FIGURES = "figures.json"
 KEYWORDS = "keywords"
+TOKENS = "tokens.json"  # [words, bigrams] per chunk, in chunks.json order: only a later build reads them
 _KEEP_BUILDS = 2  # the current build and the one before it (a reader may still have it open)
 
 
@@ -149,6 +150,20 @@ def _chunk_from_record(record: dict[str, Any]) -> Chunk:
     """A chunk from its chunks.json record."""
     return Chunk(record["id"], record["source"], record["section"], record["start"], record["end"], record["text"],
                  record["ordinal"], record.get("page"))
+
+
+def _without_tokens(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in ("words", "bigrams")}
+
+
+def _with_tokens(records: list[dict[str, Any]], build: Path) -> list[dict[str, Any]]:
+    """Chunk records with their tokens from the build's tokens.json (builds before it kept them in chunks.json)."""
+    if not (build / TOKENS).is_file():
+        return records
+    tokens = json.loads((build / TOKENS).read_text(encoding="utf-8"))
+    if len(tokens) != len(records):
+        raise ValueError(f"{TOKENS} in {build} holds {len(tokens)} chunks, {CHUNKS} {len(records)}")
+    return [{**r, "words": words, "bigrams": bigrams} for r, (words, bigrams) in zip(records, tokens)]
 
 
 def _section_lookup(source: str, chunks: list[Chunk]):
@@ -318,7 +333,12 @@ class IndexStore:
                 progress("keyword index", 0, 1)
             KeywordIndex.from_tokens([r["words"] for r in chunk_records], [r["bigrams"] for r in chunk_records]
                                      ).save(tmp / KEYWORDS)
-            (tmp / CHUNKS).write_text(json.dumps(chunk_records, ensure_ascii=False), encoding="utf-8")
+            # The tokens go in a file of their own: loading reads the persisted keyword index instead, and only a
+            # later build reuses them (they are most of the chunk records' size).
+            (tmp / CHUNKS).write_text(json.dumps([_without_tokens(r) for r in chunk_records], ensure_ascii=False),
+                                      encoding="utf-8")
+            (tmp / TOKENS).write_text(json.dumps([[r["words"], r["bigrams"]] for r in chunk_records],
+                                                 ensure_ascii=False), encoding="utf-8")
             (tmp / DOCUMENTS).write_text(json.dumps(documents, ensure_ascii=False), encoding="utf-8")
             (tmp / FIGURES).write_text(json.dumps(figure_records, ensure_ascii=False), encoding="utf-8")
             manifest = {
@@ -399,7 +419,7 @@ class IndexStore:
                 raise ValueError(f"it was built as {manifest.get('index_name')} "
                                  f"({manifest.get('embedding_dimension')} dimensions)")
             documents = json.loads((path / DOCUMENTS).read_text(encoding="utf-8"))
-            chunk_records = json.loads((path / CHUNKS).read_text(encoding="utf-8"))
+            chunk_records = _with_tokens(json.loads((path / CHUNKS).read_text(encoding="utf-8")), path)
             figure_records = json.loads((path / FIGURES).read_text(encoding="utf-8"))
             record = self._stored_vector_record(path)
             self._check_vector_store(path, record)
@@ -572,9 +592,8 @@ class IndexStore:
         except FileNotFoundError:
             logger.warning("build %s has no persisted keyword index; building it in memory (rebuild the index to "
                            "load it in milliseconds)", build.name)
-            keywords = KeywordIndex.from_tokens([r["words"] for r in raw_chunks], [r["bigrams"] for r in raw_chunks])
-        if keywords.num_chunks != len(raw_chunks):
-            raise ValueError(f"keyword index covers {keywords.num_chunks} chunks, chunks.json holds {len(raw_chunks)}")
+            records = _with_tokens(raw_chunks, build)
+            keywords = KeywordIndex.from_tokens([r["words"] for r in records], [r["bigrams"] for r in records])
         return keywords
 
     def _open_collection(self, build: Path, collection: str, chroma_dir: Path | None) -> tuple[Chroma, Any, int]:
@@ -598,10 +617,11 @@ class IndexStore:
     def _checked(loaded: LoadedIndex, count: int) -> LoadedIndex:
         """``loaded`` if its vectors, chunks and manifest agree; else it is closed and ``IndexUnavailable`` raised."""
         chunks, manifest = len(loaded.chunks), loaded.manifest.get("chunk_count")
-        if count != chunks or manifest != chunks:
+        keywords = loaded.keywords.num_chunks
+        if count != chunks or manifest != chunks or keywords != chunks:
             loaded.close()
             raise IndexUnavailable(f"index in {loaded.path} is inconsistent: {count} vectors, {chunks} chunks, "
-                                   f"manifest says {manifest}")
+                                   f"manifest says {manifest}, keyword index covers {keywords}")
         return loaded
 
     def is_current(self, loaded: LoadedIndex) -> bool:
