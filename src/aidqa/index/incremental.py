@@ -15,12 +15,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from aidqa.index.vectorstore import chroma_client
 
 logger = logging.getLogger(__name__)
 
@@ -102,28 +99,19 @@ class PreviousBuild:
         return stored, self.chunks.get(name, []), self.figures.get(name, [])
 
 
-def read_vectors(chroma_dir: Path, collection_name: str, model: str, passage_prefix: str,
-                 dimension: int) -> dict[str, np.ndarray]:
-    """{passage_key: vector} of every passage in a build's vector store, read through Chroma's public API. The key
-    is computed from the stored passage text, which is exactly the text that was embedded (minus the prefix)."""
-    if not (chroma_dir / "chroma.sqlite3").is_file():
-        # A PersistentClient would create an empty store here; there is nothing to read.
-        raise FileNotFoundError(f"no vector store in {chroma_dir}")
-    client = chroma_client(chroma_dir)
-    try:
-        collection = client.get_collection(collection_name)
-        vectors: dict[str, np.ndarray] = {}
-        offset = 0
-        while True:
-            page = collection.get(include=["embeddings", "documents"], limit=_READ_PAGE, offset=offset)
-            ids = page["ids"]
-            for text, vector in zip(page["documents"], page["embeddings"]):
-                if len(vector) == dimension:  # a vector of another shape cannot be this model's
-                    # Chroma keeps float32, so this is exactly the stored vector.
-                    vectors[passage_key(model, passage_prefix, text)] = np.asarray(vector, dtype=np.float32)
-            if len(ids) < _READ_PAGE:
-                return vectors
-            offset += len(ids)
-    finally:
-        # Reference-counted: a reader of the same build in this process keeps its own handle open.
-        client.close()
+def read_vectors(collection, model: str, passage_prefix: str, dimension: int) -> dict[str, np.ndarray]:
+    """{passage_key: vector} of every passage in a build's Chroma collection (embedded or on a server), read
+    through Chroma's public API page by page. The key is computed from the stored passage text, which is exactly the
+    text that was embedded (minus the prefix)."""
+    vectors: dict[str, np.ndarray] = {}
+    offset = 0
+    while True:
+        page = collection.get(include=["embeddings", "documents"], limit=_READ_PAGE, offset=offset)
+        ids = page["ids"]
+        for text, vector in zip(page["documents"], page["embeddings"]):
+            if len(vector) == dimension:  # a vector of another shape cannot be this model's
+                # Chroma keeps float32, so this is exactly the stored vector.
+                vectors[passage_key(model, passage_prefix, text)] = np.asarray(vector, dtype=np.float32)
+        if len(ids) < _READ_PAGE:
+            return vectors
+        offset += len(ids)

@@ -3,8 +3,14 @@
 Layout (one folder per index name, i.e. per embedding model + chunking + text rules)::
 
     index/<index-name>/CURRENT          name of the build that serves (replaced atomically)
-    index/<index-name>/builds/<build>/  chroma/ (PersistentClient), chunks.json, documents.json, figures.json, manifest.json
+    index/<index-name>/builds/<build>/  chroma/ (PersistentClient), keywords/ (bm25s matrices), chunks.json,
+                                        documents.json, figures.json, manifest.json
     index/<index-name>/.lock            held while building, so two builders take turns (.lock.pid: by whom)
+
+With a Chroma server configured (``chroma.url``), a build's vectors are a collection of its own on the server
+instead of ``chroma/``; everything else stays in the build folder, which the indexer and the app processes share.
+The manifest's ``vector_store`` says which. App processes then never build a stale index (the indexer does), and
+``is_current`` lets them notice a new build and switch to it.
 
 A build is written beside the current one and made current by an atomic rename of CURRENT: a crash mid-build
 leaves the previous index serving. The manifest records the content hash of every corpus file; when the corpus
@@ -48,7 +54,7 @@ from aidqa.index.figures import FIGURE_RULES_VERSION, Figure, extract_figures
 from aidqa.index.incremental import IndexChanges, PreviousBuild, passage_key, read_vectors
 from aidqa.index.keyword import KeywordIndex
 from aidqa.index.naming import index_name
-from aidqa.index.vectorstore import chroma_client
+from aidqa.index.vectorstore import build_collection_name, chroma_client
 from aidqa.ingest import UNREADABLE, corpus_files, file_sha256, no_readable_report, read_document
 from aidqa.settings import Settings
 from aidqa.zh.normalize import TEXT_RULES_VERSION
@@ -61,6 +67,8 @@ MANIFEST = "manifest.json"
 CHUNKS = "chunks.json"
 DOCUMENTS = "documents.json"
 FIGURES = "figures.json"
+KEYWORDS = "keywords"
+TOKENS = "tokens.json"  # [words, bigrams] per chunk, in chunks.json order: only a later build reads them
 _KEEP_BUILDS = 2  # the current build and the one before it (a reader may still have it open)
 
 
@@ -144,6 +152,20 @@ def _chunk_from_record(record: dict[str, Any]) -> Chunk:
                  record["ordinal"], record.get("page"))
 
 
+def _without_tokens(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in ("words", "bigrams")}
+
+
+def _with_tokens(records: list[dict[str, Any]], build: Path) -> list[dict[str, Any]]:
+    """Chunk records with their tokens from the build's tokens.json (builds before it kept them in chunks.json)."""
+    if not (build / TOKENS).is_file():
+        return records
+    tokens = json.loads((build / TOKENS).read_text(encoding="utf-8"))
+    if len(tokens) != len(records):
+        raise ValueError(f"{TOKENS} in {build} holds {len(tokens)} chunks, {CHUNKS} {len(records)}")
+    return [{**r, "words": words, "bigrams": bigrams} for r, (words, bigrams) in zip(records, tokens)]
+
+
 def _section_lookup(source: str, chunks: list[Chunk]):
     """offset → the section heading of the chunk holding it (or the last chunk before it) in ``source``."""
     spans = sorted((c.start, c.end, c.section) for c in chunks if c.source == source)
@@ -167,6 +189,36 @@ class IndexStore:
         self.embeddings = embeddings
         self.name = index_name(settings)
         self.root = Path(settings.index_dir) / self.name
+
+    # ---- the vector store --------------------------------------------------------------------------------
+
+    @property
+    def server_mode(self) -> bool:
+        """Vectors on a Chroma server (``chroma.url`` set) rather than in each build folder."""
+        return bool(self.settings.chroma.url)
+
+    def _client(self, chroma_dir: Path | None):
+        """A client for the configured store: the server, or the embedded store in ``chroma_dir``."""
+        return chroma_client(chroma_dir, self.settings.chroma if self.server_mode else None)
+
+    def _vector_store_record(self, collection: str) -> dict[str, str]:
+        """Where a build's vectors are, for its manifest (no credentials)."""
+        if self.server_mode:
+            chroma = self.settings.chroma
+            return {"kind": "server", "url": chroma.url or "", "tenant": chroma.tenant, "database": chroma.database,
+                    "collection": collection}
+        return {"kind": "embedded", "collection": collection}
+
+    def _drop_server_collection(self, collection: str) -> None:
+        """Delete a build's collection from the server (a failed or pruned build); failures are only logged."""
+        try:
+            client = self._client(None)
+            try:
+                client.delete_collection(collection)
+            finally:
+                client.close()
+        except Exception as exc:  # gone already, or the server is down: the collection is only wasted space
+            logger.warning("could not delete collection %s from the Chroma server: %s", collection, exc)
 
     # ---- state -------------------------------------------------------------------------------------------
 
@@ -266,7 +318,7 @@ class IndexStore:
             tmp.mkdir()
         except OSError as exc:
             raise _open_error("build the index", builds, exc) from exc
-        final = None
+        final, collection = None, None
         try:
             previous = self._previous_build(previous_path) if incremental and previous_path else None
             if previous is not None:
@@ -274,9 +326,19 @@ class IndexStore:
             documents, chunk_records, figure_records = self._collect_reports(corpus_dir, fingerprint, previous)
             chunks = [_chunk_from_record(r) for r in chunk_records]
             logger.info("building index in %s: %d chunks from %d files", tmp, len(chunks), len(documents))
+            collection = build_collection_name(self.name, tmp.name) if self.server_mode else self.name
             changes.embedded_chunks, changes.reused_chunks = self._write_vectors(
-                tmp, chunks, progress, previous.vectors if previous else {})
-            (tmp / CHUNKS).write_text(json.dumps(chunk_records, ensure_ascii=False), encoding="utf-8")
+                tmp, chunks, progress, previous.vectors if previous else {}, collection)
+            if progress:
+                progress("keyword index", 0, 1)
+            KeywordIndex.from_tokens([r["words"] for r in chunk_records], [r["bigrams"] for r in chunk_records]
+                                     ).save(tmp / KEYWORDS)
+            # The tokens go in a file of their own: loading reads the persisted keyword index instead, and only a
+            # later build reuses them (they are most of the chunk records' size).
+            (tmp / CHUNKS).write_text(json.dumps([_without_tokens(r) for r in chunk_records], ensure_ascii=False),
+                                      encoding="utf-8")
+            (tmp / TOKENS).write_text(json.dumps([[r["words"], r["bigrams"]] for r in chunk_records],
+                                                 ensure_ascii=False), encoding="utf-8")
             (tmp / DOCUMENTS).write_text(json.dumps(documents, ensure_ascii=False), encoding="utf-8")
             (tmp / FIGURES).write_text(json.dumps(figure_records, ensure_ascii=False), encoding="utf-8")
             manifest = {
@@ -290,6 +352,7 @@ class IndexStore:
                 "documents": list(documents),
                 "skipped_files": sorted(set(fingerprint) - set(documents)),
                 "chunk_count": len(chunks),
+                "vector_store": self._vector_store_record(collection),
                 "figure_count": len(figure_records),
                 "figure_rules": FIGURE_RULES_VERSION,
                 "changes": changes.to_manifest(),
@@ -305,6 +368,8 @@ class IndexStore:
             shutil.rmtree(tmp, ignore_errors=True)
             if final is not None:
                 shutil.rmtree(final, ignore_errors=True)
+            if self.server_mode and collection is not None:
+                self._drop_server_collection(collection)
             if isinstance(exc, OSError):
                 raise _open_error("write the index build", builds, exc) from exc
             raise
@@ -314,6 +379,26 @@ class IndexStore:
         loaded = self.load()
         loaded.changes = changes
         return loaded
+
+    def _stored_vector_record(self, build: Path) -> dict[str, str]:
+        """The manifest's ``vector_store`` of ``build``; builds made before server mode existed are embedded."""
+        try:
+            record = self.read_manifest(build).get("vector_store")
+        except IndexUnavailable:
+            return {}
+        return record if isinstance(record, dict) else {"kind": "embedded", "collection": self.name}
+
+    def _check_vector_store(self, build: Path, record: dict[str, str]) -> None:
+        """Raise ``IndexUnavailable`` when ``build`` keeps its vectors where this configuration does not look."""
+        wanted = "server" if self.server_mode else "embedded"
+        if record.get("kind") != wanted:
+            raise IndexUnavailable(f"build {build.name} keeps its vectors in the {record.get('kind')} store, but "
+                                   f"the {wanted} store is configured (AIDQA_CHROMA_URL); build the index again")
+        if self.server_mode and (record.get("tenant"), record.get("database")) != (
+                self.settings.chroma.tenant, self.settings.chroma.database):
+            raise IndexUnavailable(f"build {build.name} is in tenant/database {record.get('tenant')}/"
+                                   f"{record.get('database')}, not the configured {self.settings.chroma.tenant}/"
+                                   f"{self.settings.chroma.database}; build the index again")
 
     def _previous_files(self, previous_path: Path | None) -> dict[str, str]:
         """The corpus files of the build being replaced ({} when there is none, or its manifest is unreadable)."""
@@ -334,10 +419,20 @@ class IndexStore:
                 raise ValueError(f"it was built as {manifest.get('index_name')} "
                                  f"({manifest.get('embedding_dimension')} dimensions)")
             documents = json.loads((path / DOCUMENTS).read_text(encoding="utf-8"))
-            chunk_records = json.loads((path / CHUNKS).read_text(encoding="utf-8"))
+            chunk_records = _with_tokens(json.loads((path / CHUNKS).read_text(encoding="utf-8")), path)
             figure_records = json.loads((path / FIGURES).read_text(encoding="utf-8"))
-            vectors = read_vectors(path / "chroma", self.name, self.settings.embedding_model,
-                                   self.embeddings.passage_prefix, self.embeddings.dimension)
+            record = self._stored_vector_record(path)
+            self._check_vector_store(path, record)
+            if not self.server_mode and not (path / "chroma" / "chroma.sqlite3").is_file():
+                # A PersistentClient would create an empty store here; there is nothing to read.
+                raise FileNotFoundError(f"no vector store in {path / 'chroma'}")
+            client = self._client(path / "chroma")
+            try:
+                vectors = read_vectors(client.get_collection(record["collection"]), self.settings.embedding_model,
+                                       self.embeddings.passage_prefix, self.embeddings.dimension)
+            finally:
+                # Reference-counted: a reader of the same build in this process keeps its own handle open.
+                client.close()
             previous = PreviousBuild.from_records(path.name, documents, chunk_records, figure_records, vectors)
         except Exception as exc:  # JSON, file and chromadb errors alike: a build must never fail for want of reuse
             logger.warning("not reusing the previous build %s (%s: %s); embedding every chunk", path.name,
@@ -380,7 +475,7 @@ class IndexStore:
         return documents, chunk_records, figure_records
 
     def _write_vectors(self, build: Path, chunks: list[Chunk], progress: ProgressCallback | None,
-                       reusable: dict[str, np.ndarray]) -> tuple[int, int]:
+                       reusable: dict[str, np.ndarray], collection_name: str) -> tuple[int, int]:
         """The build's vector store: a passage's vector is taken from ``reusable`` when its text was embedded
         before, the rest are embedded in batches. Returns (embedded, reused) chunk counts."""
         keys = [passage_key(self.settings.embedding_model, self.embeddings.passage_prefix, c.text) for c in chunks]
@@ -396,10 +491,10 @@ class IndexStore:
                 vectors[i] = vector
             if progress:
                 progress("embedding", min(start + batch, len(missing)), len(missing))
-        client = chroma_client(build / "chroma")
+        client = self._client(build / "chroma")
         try:
             collection = client.create_collection(
-                self.name,
+                collection_name,
                 metadata={"embedding_model": self.settings.embedding_model, "index_name": self.name,
                           "chunking": json.dumps(self.settings.chunking.model_dump())},
                 configuration={"hnsw": {"space": "cosine"}},
@@ -427,6 +522,9 @@ class IndexStore:
         finished = [p for p in builds if not p.name.startswith("tmp-")]
         for old in finished[:-_KEEP_BUILDS]:
             if old.name != keep:
+                record = self._stored_vector_record(old)
+                if record.get("kind") == "server" and self.server_mode:
+                    self._drop_server_collection(record["collection"])
                 shutil.rmtree(old, ignore_errors=True)
         for stale_tmp in (p for p in builds if p.name.startswith("tmp-")):
             # Left by a crashed build (we hold the lock, so no build is running).
@@ -444,12 +542,18 @@ class IndexStore:
         try:
             raw_chunks = json.loads((build / CHUNKS).read_text(encoding="utf-8"))
             chunks = [_chunk_from_record(r) for r in raw_chunks]
-            keywords = KeywordIndex.from_tokens([r["words"] for r in raw_chunks], [r["bigrams"] for r in raw_chunks])
+            keywords = self._load_keywords(build, raw_chunks)
             stored = json.loads((build / DOCUMENTS).read_text(encoding="utf-8"))
             documents = {name: StoredDocument(name=name, **d) for name, d in stored.items()}
             figures = [Figure.model_validate(f) for f in json.loads((build / FIGURES).read_text(encoding="utf-8"))]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexUnavailable(f"keyword index in {build} is unreadable: {exc}") from exc
+        record = self._stored_vector_record(build)
+        self._check_vector_store(build, record)
+        if self.server_mode:
+            vectorstore, client, count = self._open_collection(build, record["collection"], None)
+            return self._checked(LoadedIndex(self.name, build, manifest, chunks, documents, vectorstore, keywords,
+                                             figures, client, None), count)
         chroma_dir = build / "chroma"
         if not (chroma_dir / "chroma.sqlite3").is_file():
             raise IndexUnavailable(f"vector index in {build} is missing (no {chroma_dir.name}/chroma.sqlite3)")
@@ -469,23 +573,61 @@ class IndexStore:
                            build, private_copy)
             chroma_dir = private_copy / "chroma"
         try:
-            client = chroma_client(chroma_dir)
-            vectorstore = Chroma(collection_name=self.name, client=client, embedding_function=self.embeddings,
-                                 create_collection_if_not_exists=False)
-            count = vectorstore._collection.count()
-        except Exception as exc:  # chromadb raises its own and sqlite errors
+            vectorstore, client, count = self._open_collection(build, record["collection"], chroma_dir)
+            loaded = self._checked(LoadedIndex(self.name, build, manifest, chunks, documents, vectorstore, keywords,
+                                               figures, client, chroma_dir), count)
+        except IndexUnavailable:
             if private_copy:
                 shutil.rmtree(private_copy, ignore_errors=True)
-            raise IndexUnavailable(f"vector index in {build} is unreadable: {exc}") from exc
-        if count != len(chunks) or manifest.get("chunk_count") != len(chunks):
-            if private_copy:
-                shutil.rmtree(private_copy, ignore_errors=True)
-            raise IndexUnavailable(f"index in {build} is inconsistent: {count} vectors, {len(chunks)} chunks, manifest says {manifest.get('chunk_count')}")
-        loaded = LoadedIndex(self.name, build, manifest, chunks, documents, vectorstore, keywords, figures, client,
-                             chroma_dir)
+            raise
         if private_copy:
             weakref.finalize(loaded, shutil.rmtree, private_copy, True)
         return loaded
+
+    def _load_keywords(self, build: Path, raw_chunks: list[dict[str, Any]]) -> KeywordIndex:
+        """The build's persisted keyword index; a build made before it was persisted gets it built from the
+        chunks' tokens (slower, and only in memory: the build folder is not written to by readers)."""
+        try:
+            keywords = KeywordIndex.load(build / KEYWORDS)
+        except FileNotFoundError:
+            logger.warning("build %s has no persisted keyword index; building it in memory (rebuild the index to "
+                           "load it in milliseconds)", build.name)
+            records = _with_tokens(raw_chunks, build)
+            keywords = KeywordIndex.from_tokens([r["words"] for r in records], [r["bigrams"] for r in records])
+        return keywords
+
+    def _open_collection(self, build: Path, collection: str, chroma_dir: Path | None) -> tuple[Chroma, Any, int]:
+        """(LangChain vector store, client, vector count) of a build's collection; ``IndexUnavailable`` when it
+        cannot be read."""
+        client = None
+        try:
+            client = self._client(chroma_dir)
+            vectorstore = Chroma(collection_name=collection, client=client, embedding_function=self.embeddings,
+                                 create_collection_if_not_exists=False)
+            count = vectorstore._collection.count()
+        except Exception as exc:  # chromadb raises its own, sqlite and HTTP errors
+            if client is not None:
+                client.close()
+            where = f"collection {collection} on the Chroma server {self.settings.chroma.url}" if chroma_dir is None \
+                else f"vector index in {build}"
+            raise IndexUnavailable(f"{where} is unreadable: {type(exc).__name__}: {exc}") from exc
+        return vectorstore, client, count
+
+    @staticmethod
+    def _checked(loaded: LoadedIndex, count: int) -> LoadedIndex:
+        """``loaded`` if its vectors, chunks and manifest agree; else it is closed and ``IndexUnavailable`` raised."""
+        chunks, manifest = len(loaded.chunks), loaded.manifest.get("chunk_count")
+        keywords = loaded.keywords.num_chunks
+        if count != chunks or manifest != chunks or keywords != chunks:
+            loaded.close()
+            raise IndexUnavailable(f"index in {loaded.path} is inconsistent: {count} vectors, {chunks} chunks, "
+                                   f"manifest says {manifest}, keyword index covers {keywords}")
+        return loaded
+
+    def is_current(self, loaded: LoadedIndex) -> bool:
+        """Whether ``loaded`` is still the build CURRENT names (the indexer may have swapped in a newer one)."""
+        build = self.current_build()
+        return build is None or build.name == Path(loaded.path).name
 
     def ensure(self, progress: ProgressCallback | None = None) -> LoadedIndex:
         """The ready index: built when missing or stale, rebuilt (with a warning) when corrupt."""
@@ -496,6 +638,16 @@ class IndexStore:
             except IndexUnavailable as exc:
                 logger.warning("index unusable, rebuilding: %s", exc)
                 return self.build(progress, force=True)
+        if state == "stale" and self.server_mode:
+            # App processes share a server index: the indexer (`aidqa index`) refreshes it, and until it has, a
+            # reader serves the current build rather than write one of its own (it picks the new one up later).
+            try:
+                loaded = self.load()
+            except IndexUnavailable as exc:
+                logger.warning("index unusable, building it: %s", exc)
+            else:
+                logger.warning("%s; serving build %s until `aidqa index` builds a new one", reason, loaded.path.name)
+                return loaded
         if state == "corrupt":
             logger.warning("index unusable, rebuilding: %s", reason)
         else:

@@ -19,7 +19,7 @@ import numpy as np
 from aidqa.index.catalogue import ReportEntry, SkippedEntry, list_reports, list_skipped, resolve_reports
 from aidqa.index.embeddings import SentenceEmbeddings
 from aidqa.index.figures import Figure
-from aidqa.index.store import IndexStore, LoadedIndex, ProgressCallback
+from aidqa.index.store import IndexStore, IndexUnavailable, LoadedIndex, ProgressCallback
 from aidqa.models import Answer, RetrievedPassage
 from aidqa.qa.analysis import analyse, split_question
 from aidqa.qa.answerers.base import Answerer, Extraction, merged_provenance
@@ -97,6 +97,8 @@ def merge_extractions(results: list[Extraction], language: str) -> Extraction:
     return Extraction("\n".join(lines), False, citations, "; ".join(r.reason for r in results), figures,
                       **merged_provenance(results))
 
+_RETIRED_INDEX_GRACE_SECONDS = 30.0  # a replaced build stays open this long for questions already under way
+
 
 class Assistant:
     """``Assistant().ask("天津累计投入了多少资金？")`` → ``Answer``. Models and index load on first use (the index is
@@ -164,9 +166,37 @@ class Assistant:
         if index is not None:
             index.close()
 
+    def refresh(self) -> bool:
+        """Serve the build the index's CURRENT names now, if that is not the loaded one (an indexer, possibly in
+        another process, swapped in a new build). The new build is loaded beside the old one and then answers; the
+        old one is closed a little later, so that questions already under way finish on it. True when it switched."""
+        index = self._index
+        if index is None:
+            return False
+        store = self.store()
+        if store.is_current(index):
+            return False
+        try:
+            fresh = store.load()
+        except IndexUnavailable as exc:
+            logger.warning("a new index build is current but cannot be loaded; still serving %s: %s", index.path, exc)
+            return False
+        with self._lock:
+            if self._index is not index:  # another thread switched or unloaded meanwhile
+                fresh.close()
+                return False
+            self._serve(fresh)
+        logger.info("now serving index build %s (was %s)", Path(fresh.path).name, Path(index.path).name)
+        closer = threading.Timer(_RETIRED_INDEX_GRACE_SECONDS, index.close)
+        closer.daemon = True
+        closer.start()
+        return True
+
     def probe(self) -> str | None:
         """None when the loaded index can answer: its vector store's files are in place and a real one-row query
-        succeeds. Otherwise why not (for logs and the health check; no library internals)."""
+        succeeds. Otherwise why not (for logs and the health check; no library internals). A newer build made by an
+        indexer is picked up first (``refresh``), so a long-running server follows the index without a restart."""
+        self.refresh()
         index = self._index
         if index is None:
             return "the index is not loaded"

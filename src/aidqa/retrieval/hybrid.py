@@ -16,6 +16,7 @@ import numpy as np
 
 from aidqa.index.chunking import Chunk
 from aidqa.index.embeddings import SentenceEmbeddings
+from aidqa.index.keyword import BM25View
 from aidqa.index.store import LoadedIndex
 from aidqa.settings import RetrievalSettings
 from aidqa.zh.segment import char_bigrams, tokenize_words
@@ -58,14 +59,16 @@ class HybridSearcher:
             return None
         return np.isin(self._sources, list(sources))
 
-    def _bm25_ranking(self, bm25, tokens: list[str], mask: np.ndarray | None = None) -> list[int]:
+    def _bm25_ranking(self, bm25: BM25View, tokens: list[str], mask: np.ndarray | None = None) -> list[int]:
         if not tokens:
             return []
-        scores = np.asarray(bm25.get_scores(tokens))
+        scores = bm25.get_scores(tokens)
         if mask is not None:
             scores = np.where(mask, scores, 0.0)  # other reports' chunks never rank (only scores > 0 do)
-        order = np.argsort(-scores, kind="stable")
-        return [int(i) for i in order[: self.settings.candidates] if scores[i] > 0]
+        # Only chunks holding a query term score above 0: sort those, not the whole corpus (ties by position).
+        hits = np.flatnonzero(scores > 0)
+        order = hits[np.argsort(-scores[hits], kind="stable")]
+        return [int(i) for i in order[: self.settings.candidates]]
 
     def dense_ranking(self, query_vector: list[float], sources: Collection[str] | None = None) -> list[int]:
         if sources is None:

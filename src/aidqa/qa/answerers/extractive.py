@@ -19,6 +19,8 @@ from __future__ import annotations
 import bisect
 import logging
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,6 +49,11 @@ from aidqa.zh.structure import opens_topic
 from aidqa.zh.terms import query_term_groups
 
 logger = logging.getLogger(__name__)
+
+# Candidate sentences' vectors kept per loaded index (least recently used dropped first): answering embeds every
+# sentence of the top passages, most of an `ask`'s time, and questions keep landing on the same passages. 20k
+# vectors of 512 float32 are 40 MB (docs/scaling.md).
+SENTENCE_CACHE_SIZE = 20_000
 
 
 # Units that, when asked for, the answer must carry: a money question answered without an amount in 元 is a
@@ -142,6 +149,8 @@ class ExtractiveAnswerer:
         self.scope = scope or ReportScope(index, settings.report_cover_chars)
         self._weights = score_weights(settings)
         self._topic_cache: dict[tuple[str, str], bool] = {}
+        self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._sentence_lock = threading.Lock()  # the web service answers from several threads
         # Each report's passages (folded), for the per-report topic test; and where its passages start and on which
         # page, for the page of a quote.
         self._folded_chunks: dict[str, list[str]] = {}
@@ -159,6 +168,23 @@ class ExtractiveAnswerer:
         self._figure_starts = {source: [f.start for f in figs] for source, figs in self._figures.items()}
 
     # ---- candidates ---------------------------------------------------------------------------------------
+
+    def _sentence_embeddings(self, texts: list[str]) -> list[np.ndarray]:
+        """The passage vectors of ``texts``: from the cache, the rest embedded in one batch and cached."""
+        with self._sentence_lock:
+            found = {t: self._sentence_vectors.get(t) for t in texts}
+            for t, v in found.items():
+                if v is not None:
+                    self._sentence_vectors.move_to_end(t)
+        missing = [t for t, v in found.items() if v is None]
+        if missing:
+            fresh = dict(zip(missing, self.embeddings.embed_passages(missing)))
+            found.update(fresh)
+            with self._sentence_lock:
+                self._sentence_vectors.update(fresh)
+                while len(self._sentence_vectors) > SENTENCE_CACHE_SIZE:
+                    self._sentence_vectors.popitem(last=False)
+        return [found[t] for t in texts]
 
     def _candidates(self, hits: list[ScoredChunk]) -> list[Candidate]:
         seen: set[tuple[str, int, int]] = set()
@@ -197,7 +223,7 @@ class ExtractiveAnswerer:
                        if any(a in folded_text for a in alts) or (has_unit_figure and i in unit_words)) / total_w
 
         q_bigrams = q.bigrams
-        vectors = self.embeddings.embed_passages([c.text for c in cands]) if cands else np.zeros((0, 1))
+        vectors = self._sentence_embeddings([c.text for c in cands])
         for cand, vec in zip(cands, vectors):
             folded = fold_for_match(cand.text)
             cand.unit_match = has_number_with_unit(cand.text, unit)
