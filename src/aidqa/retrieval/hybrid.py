@@ -51,13 +51,19 @@ class HybridSearcher:
         self.embeddings = embeddings
         self.settings = settings
         self._position = {c.id: i for i, c in enumerate(index.chunks)}
-        self._sources = np.array([c.source for c in index.chunks], dtype=object)
+        # Each chunk's report as a small integer: a mask over the integers is a vectorised lookup, where np.isin
+        # over an object array of names compares strings one by one (seconds per question at 100k chunks).
+        self._source_code: dict[str, int] = {}
+        codes = [self._source_code.setdefault(c.source, len(self._source_code)) for c in index.chunks]
+        self._sources = np.array(codes, dtype=np.int32)
 
     def _mask(self, sources: Collection[str] | None) -> np.ndarray | None:
         """True for the chunks of ``sources``; None when the search is not restricted."""
         if sources is None:
             return None
-        return np.isin(self._sources, list(sources))
+        wanted = np.zeros(len(self._source_code) + 1, dtype=bool)
+        wanted[[self._source_code[s] for s in sources if s in self._source_code]] = True
+        return wanted[self._sources]
 
     def _bm25_ranking(self, bm25: BM25View, tokens: list[str], mask: np.ndarray | None = None) -> list[int]:
         if not tokens:
