@@ -139,7 +139,7 @@ def anchors(question: str, language: str, lexicon: QueryLexicon | None = None) -
 
 
 # What a how-much question measures is the run of nouns just before its question word (2025年四川城镇调查失业率
-# 是多少 → 城镇调查失业率; 旅游综合收入比上年增长了多少 → 旅游综合收入). Change verbs and filler between them are
+# 是多少 → 城镇调查失业率; 旅游综合收益比上年增长了多少 → 旅游综合收益). Change verbs and filler between them are
 # skipped; names are anchors, checked on their own; these words say "an amount" without saying of what.
 _MEASURE_CUE = re.compile(r"(?:是|有|为|达到|达|约|共|一共|总共|合计|累计)?(?:比上年|同比|较上年|比)?"
                           r"(?:增长|下降|提高|降低|减少|增加)?了?(?:多少|几)")
