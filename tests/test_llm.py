@@ -512,9 +512,9 @@ def shared_embedding_model(assistant):
     loaded = {(assistant.settings.embedding_model, assistant.settings.embedding_trust_remote_code):
               assistant.embeddings.model}
 
-    def load(name: str, trust_remote_code: bool = False):
+    def load(name: str, trust_remote_code: bool = False, threads: int = 1):
         if (name, trust_remote_code) not in loaded:
-            loaded[name, trust_remote_code] = real_load(name, trust_remote_code)
+            loaded[name, trust_remote_code] = real_load(name, trust_remote_code, threads)
         return loaded[name, trust_remote_code]
 
     with pytest.MonkeyPatch.context() as mp:

@@ -333,6 +333,8 @@ class IndexStore:
                 progress("keyword index", 0, 1)
             KeywordIndex.from_tokens([r["words"] for r in chunk_records], [r["bigrams"] for r in chunk_records]
                                      ).save(tmp / KEYWORDS)
+            if progress:
+                progress("keyword index", 1, 1)
             # The tokens go in a file of their own: loading reads the persisted keyword index instead, and only a
             # later build reuses them (they are most of the chunk records' size).
             (tmp / CHUNKS).write_text(json.dumps([_without_tokens(r) for r in chunk_records], ensure_ascii=False),
