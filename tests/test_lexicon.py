@@ -50,7 +50,7 @@ def test_english_question_terms_and_expansion():
     assert groups == [("产量",), ("周口",), ("2023",)]  # "grain" has no headword the corpus uses (粮食 is "cereals")
     assert query_term_groups("What is the per capita income?", lexicon) == [("人均",), ("收入",)]  # a phrase wins
     assert "周口" in expansion_text("GDP of Zhoukou", lexicon) and "GDP" not in expansion_text("GDP of Zhoukou", lexicon)
-    assert expansion_text("周口的粮食产量是多少？", lexicon) == ""  # Chinese questions are searched as written
+    assert expansion_text("周口的粮食产量是多少？", lexicon) == ""  # no synonym of its words in this corpus
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="needs ../shared/dev-reports")

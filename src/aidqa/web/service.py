@@ -35,6 +35,7 @@ from aidqa.web.schemas import (
     IndexInfo,
 )
 from aidqa.web.uploads import CorpusManager
+from aidqa.zh.lexicon import synonym_sets
 
 logger = logging.getLogger(__name__)
 
@@ -333,6 +334,12 @@ class IndexLoader:
         except Exception as exc:  # shown in the status line and as the reply to questions
             logger.exception("loading the index failed")
             self.error = public_error(exc)
+            return
+        try:
+            # Once serving: the synonym dictionary (~1.5 s to read) would otherwise land in the first question.
+            synonym_sets()
+        except Exception:  # a missing dictionary costs synonyms, and is reported by the first question instead
+            logger.exception("reading the synonym dictionary failed")
 
     @property
     def ready(self) -> bool:

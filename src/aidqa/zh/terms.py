@@ -52,12 +52,14 @@ def query_term_groups(question: str, lexicon: QueryLexicon | None = None) -> lis
         groups = english_groups(question, lexicon)
         groups.extend((n,) for n in numbers_in(question))
     else:
-        groups = [(tok,) for tok in tokenize_words(question)]
+        # A word the report may say otherwise (林子 ↔ 森林) counts as present when any of its synonyms is.
+        synonyms = (lexicon or _NO_CORPUS).synonyms
+        groups = [(tok, *synonyms(tok)) for tok in tokenize_words(question)]
     return list(dict.fromkeys(groups))
 
 
 def expansion_text(question: str, lexicon: QueryLexicon | None = None) -> str:
-    """The Chinese words an English question stands for, as extra text for keyword search ("" for Chinese)."""
-    if detect_language(question) != "en":
-        return ""
-    return " ".join(alt for group in english_groups(question, lexicon) for alt in group if alt.lower() not in question.lower())
+    """The corpus's words for the question's words that the question does not spell itself, as extra text for
+    keyword search: an English question's Chinese words, a Chinese question's synonyms."""
+    groups = english_groups(question, lexicon) if detect_language(question) == "en" else query_term_groups(question, lexicon)
+    return " ".join(dict.fromkeys(alt for group in groups for alt in group if alt.lower() not in question.lower()))

@@ -218,9 +218,17 @@ class ExtractiveAnswerer:
         unit_pattern = next((p for p, u in _UNIT_WORDS if u == unit), None)
         unit_words = {i for i, (alts, _) in enumerate(groups) if unit_pattern and unit_pattern.fullmatch(alts[0])}
 
+        # A Chinese term's group is (the word as asked, *its dictionary synonyms): a synonym alone counts for less.
+        synonym_share = self.settings.synonym_weight if q.language == "zh" else 1.0
+
         def coverage(folded_text: str, has_unit_figure: bool = False) -> float:
-            return sum(w for i, (alts, w) in enumerate(groups)
-                       if any(a in folded_text for a in alts) or (has_unit_figure and i in unit_words)) / total_w
+            covered = 0.0
+            for i, (alts, w) in enumerate(groups):
+                if alts[0] in folded_text or (has_unit_figure and i in unit_words):
+                    covered += w
+                elif any(a in folded_text for a in alts[1:]):
+                    covered += w * synonym_share
+            return covered / total_w
 
         q_bigrams = q.bigrams
         vectors = self._sentence_embeddings([c.text for c in cands])
@@ -290,7 +298,9 @@ class ExtractiveAnswerer:
             # A figure answers only for what it measures: 城镇调查失业率 asked, a sentence of 居民收入 growth in %
             # is a neighbouring fact, however well it scores (near misses of the shared communiques and work report).
             here = fold_for_match(f"{cand.text}\n{cand.section}")
-            absent = [w for w in q.measure if not _says(here, w) and not self._is_topic(w, cand.source)]
+            synonyms = self.index.keywords.lexicon.synonyms
+            absent = [w for w in q.measure if not any(_says(here, s) for s in (w, *synonyms(w)))
+                      and not self._is_topic(w, cand.source)]
             if absent:
                 return False, f"question asks about {absent} but the sentence does not say it", True
         unit = q.unit

