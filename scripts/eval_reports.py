@@ -29,6 +29,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "dev-reports")
     parser.add_argument("--set", action="append", default=[], help="a setting override, passed to aidqa eval")
+    parser.add_argument("--top-k", type=int, default=5, help="passages retrieved per question (aidqa eval --top-k)")
     parser.add_argument("--json-dir", type=Path, help="also keep each set's full `aidqa eval --json` output here")
     args = parser.parse_args()
     rows = []
@@ -43,7 +44,7 @@ def main() -> int:
             shutil.copy(reports[0], corpus / reports[0].name)
             env = {**os.environ, "AIDQA_CORPUS_DIR": str(corpus), "AIDQA_INDEX_DIR": str(corpus.parent / "index")}
             command = [sys.executable, "-m", "aidqa.cli", "eval", "--json", str(questions)]
-            command += [f"--set={s}" for s in args.set]
+            command += [f"--set={s}" for s in args.set] + [f"--top-k={args.top_k}"]
             done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
             if done.returncode not in (0, 3):
                 logger.error("%s: aidqa eval exited %d: %s", questions.stem, done.returncode, done.stderr[-500:])

@@ -72,7 +72,7 @@ class RetrievalSettings(BaseModel):
 class AnsweringSettings(BaseModel):
     """How the extractive answerer picks sentences and decides to refuse."""
 
-    passages: int = Field(4, ge=1, le=20, description="How many top passages the answerer reads sentences from.")
+    passages: int = Field(10, ge=1, le=20, description="How many top passages the answerer reads sentences from (retrieved even when fewer are shown). 10 was chosen over 4, 15 and 20 by scripts/eval_reports.py and aidqa eval --compare on dev 1-3 (docs/evaluation.md): 15 or more answered a near miss on dev 1.")
     max_sentences: int = Field(3, ge=1, le=10, description="The most sentences quoted in one answer.")
     min_term_coverage: float = Field(0.5, ge=0, le=1, description="Share of the question's key terms (weighted) that the cited text must contain, or the question is refused (Chinese questions).")
     synonym_weight: float = Field(0.5, ge=0, le=1, description="How much a Chinese key term counts when the sentence holds only a dictionary synonym of it (林子 asked, 森林 written; aidqa.zh.lexicon), as a share of the term's weight: a synonym may be another sense (天气 ↔ 气象 in 万千气象). Chosen by scripts/eval_reports.py runs (docs/evaluation.md).")
