@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import json
 import pickle
 import shutil
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 
 from aidqa.qa.assistant import Assistant
 from aidqa.settings import AnsweringSettings, Settings
+from aidqa.zh import lexicon as lexicon_module
 from aidqa.zh.lexicon import MAX_SYNONYM_SET, QueryLexicon, _DataOnly, synonym_sets
 from aidqa.zh.terms import expansion_text, query_term_groups
 
@@ -77,3 +79,45 @@ def test_a_colloquial_question_is_answered_through_synonyms_and_refused_without_
     # report, and is refused (what this answer rests on is the dictionary, not something else that changed).
     without = plan_settings.model_copy(update={"answering": AnsweringSettings(synonym_weight=0.0)})
     assert Assistant(without).ask(PARAPHRASE).refused
+
+
+def test_stored_tables_give_the_same_lexicon_and_other_versions_or_shapes_are_ignored(caplog):
+    vocabulary = ["森林", "整治", "受益", "成都", "重庆", "气象"]
+    computed = QueryLexicon(vocabulary)
+    tables = json.loads(json.dumps(computed.tables(), ensure_ascii=False))  # as stored: lists, not tuples
+    assert tables["synonyms"]["林子"] == ["森林"] and tables["names"]["chengdu"] == ["成都"]
+    stored = QueryLexicon(vocabulary, tables=tables)
+    for word in ("林子", "整顿", "沾光", "手机", "成都"):
+        assert stored.synonyms(word) == computed.synonyms(word), word
+    assert stored.names("Chengdu") == ("成都",) and stored.names("chongqing") == ("重庆",)
+    broken = [{**tables, "version": tables["version"] + 1}, {**tables, "max_synonyms": 99},
+              {**tables, "synonyms": {"林子": "森林"}}, {**tables, "names": ["chengdu"]}, ["not", "a", "table"]]
+    for bad in broken:
+        with caplog.at_level("WARNING", logger="aidqa.zh.lexicon"):
+            lexicon = QueryLexicon(vocabulary, tables=bad)
+        assert lexicon.synonyms("林子") == ("森林",) and lexicon.names("chengdu") == ("成都",)  # computed again
+    assert caplog.text.count("ignored") == len(broken)
+
+
+@pytest.mark.skipif(not (SHARED / PLAN).is_file(), reason=f"shared dev report {PLAN} not found")
+def test_the_index_stores_the_tables_so_questions_never_read_the_dictionary(plan_settings, monkeypatch, caplog):
+    lexicon_file = Assistant(plan_settings).ensure_ready().path / "keywords" / "lexicon.json"
+    stored = lexicon_file.read_text(encoding="utf-8")
+    assert json.loads(stored)["synonyms"]["沾光"] == ["受益"]
+
+    def no_dictionary():
+        raise AssertionError("the synonym dictionary was read while answering")
+
+    monkeypatch.setattr(lexicon_module, "synonym_sets", no_dictionary)
+    answer = Assistant(plan_settings).ask(PARAPHRASE)  # a new process's view: loads the build, reads its tables
+    assert not answer.refused and "1.2亿多" in answer.answer
+    # Unreadable tables cost time, never answers: the dictionary is read again (here: the patched one, which fails
+    # loudly if reached, so it is restored first).
+    monkeypatch.undo()
+    lexicon_file.write_text("{not json", encoding="utf-8")
+    try:
+        with caplog.at_level("WARNING"):
+            again = Assistant(plan_settings).ask(PARAPHRASE)
+    finally:
+        lexicon_file.write_text(stored, encoding="utf-8")
+    assert "unreadable" in caplog.text and again.answer == answer.answer

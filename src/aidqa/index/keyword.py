@@ -28,6 +28,7 @@ logger = logging.getLogger(__name__)
 K1, B, EPSILON = 1.5, 0.75, 0.25
 EMPTY = "\0"  # stands in for a chunk with no tokens, so every chunk keeps its position (and its length of 1)
 IDF_FILE = "idf.npy"
+LEXICON_FILE = "lexicon.json"
 FORMAT = {"format": "aidqa-bm25okapi", "version": 1}
 
 
@@ -115,6 +116,8 @@ class KeywordIndex:
 
     words: BM25View
     bigrams: BM25View
+    # The query lexicon's corpus tables as stored with the index (None: computed on first use).
+    lexicon_tables: dict | None = None
 
     @classmethod
     def from_tokens(cls, words: list[list[str]], bigrams: list[list[str]]) -> "KeywordIndex":
@@ -128,6 +131,9 @@ class KeywordIndex:
         for name, view in (("words", self.words), ("bigrams", self.bigrams)):
             (folder / name).mkdir(parents=True, exist_ok=True)
             view.save(folder / name)
+        # Built here, once per build, so that no question pays for reading the synonym dictionary or romanising
+        # the vocabulary.
+        (folder / LEXICON_FILE).write_text(json.dumps(self.lexicon.tables(), ensure_ascii=False), encoding="utf-8")
         (folder / "format.json").write_text(json.dumps(FORMAT), encoding="utf-8")
 
     @classmethod
@@ -140,7 +146,7 @@ class KeywordIndex:
             raise FileNotFoundError(f"no keyword index in {folder}") from None
         if found != FORMAT:
             raise ValueError(f"keyword index in {folder} is {found}, not {FORMAT}")
-        index = cls(BM25View.load(folder / "words"), BM25View.load(folder / "bigrams"))
+        index = cls(BM25View.load(folder / "words"), BM25View.load(folder / "bigrams"), _read_tables(folder))
         if index.words.num_docs != index.bigrams.num_docs:
             raise ValueError(f"keyword index in {folder} is inconsistent: {index.words.num_docs} chunks by words, "
                              f"{index.bigrams.num_docs} by bigrams")
@@ -157,9 +163,21 @@ class KeywordIndex:
     @cached_property
     def lexicon(self) -> QueryLexicon:
         """English → the corpus's Chinese words, over this index's vocabulary (built on first use)."""
-        return QueryLexicon(term for term in self.words.vocab if term != EMPTY)
+        return QueryLexicon((term for term in self.words.vocab if term != EMPTY), tables=self.lexicon_tables)
 
     def word_idf(self, term: str) -> float:
         """IDF of a word; a word the corpus never uses counts as the rarest (most informative)."""
         idf = self.words.idf(term)
         return max(self.word_idf_max if idf is None else idf, 0.05)
+
+
+def _read_tables(folder: Path) -> dict | None:
+    """The stored lexicon tables, or None when a build has none or they cannot be read (the lexicon then computes
+    them: slower, never wrong)."""
+    try:
+        return json.loads((folder / LEXICON_FILE).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        logger.warning("lexicon tables in %s are unreadable (%s); computing them instead", folder, exc)
+        return None

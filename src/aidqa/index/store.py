@@ -3,7 +3,7 @@
 Layout (one folder per index name, i.e. per embedding model + chunking + text rules)::
 
     index/<index-name>/CURRENT          name of the build that serves (replaced atomically)
-    index/<index-name>/builds/<build>/  chroma/ (PersistentClient), keywords/ (bm25s matrices), chunks.json,
+    index/<index-name>/builds/<build>/  chroma/ (PersistentClient), keywords/ (bm25s matrices, lexicon.json), chunks.json,
                                         documents.json, figures.json, manifest.json
     index/<index-name>/.lock            held while building, so two builders take turns (.lock.pid: by whom)
 

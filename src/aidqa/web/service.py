@@ -35,7 +35,6 @@ from aidqa.web.schemas import (
     IndexInfo,
 )
 from aidqa.web.uploads import CorpusManager
-from aidqa.zh.lexicon import synonym_sets
 
 logger = logging.getLogger(__name__)
 
@@ -336,10 +335,11 @@ class IndexLoader:
             self.error = public_error(exc)
             return
         try:
-            # Once serving: the synonym dictionary (~1.5 s to read) would otherwise land in the first question.
-            synonym_sets()
+            # Once serving: the query lexicon's tables (read from the index, or computed from the dictionaries for
+            # a build made before they were stored, ~1.5 s) would otherwise land in the first question.
+            index.keywords.lexicon.warm()
         except Exception:  # a missing dictionary costs synonyms, and is reported by the first question instead
-            logger.exception("reading the synonym dictionary failed")
+            logger.exception("preparing the query lexicon failed")
 
     @property
     def ready(self) -> bool:

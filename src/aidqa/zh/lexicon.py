@@ -18,10 +18,10 @@ import gzip
 import logging
 import pickle
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cached_property, lru_cache
 from importlib.resources import files
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from aidqa.zh.chars import is_han
 
@@ -97,15 +97,47 @@ def romanise(word: str) -> str:
     return "".join(lazy_pinyin(word)).lower()
 
 
+# The version of the tables ``QueryLexicon.tables`` writes: tables of another version (or made with other synonym
+# limits) are ignored and the lexicon computes what it needs from the dictionaries again.
+TABLES_VERSION = 1
+
+
 class QueryLexicon:
     """Translations of English query words into the corpus's own Chinese words. ``vocabulary`` is the corpus's
-    word list (the keyword index's terms); empty means no corpus, and then the dictionary alone answers."""
+    word list (the keyword index's terms); empty means no corpus, and then the dictionary alone answers.
 
-    def __init__(self, vocabulary: Iterable[str]) -> None:
+    ``tables`` are what ``tables()`` returned for the same vocabulary (the index stores them at build time): the
+    corpus's names by pinyin and its synonyms of every dictionary word, so answering a question never reads the
+    synonym dictionary (~1 s) or romanises the whole vocabulary (~0.5 ms a word)."""
+
+    def __init__(self, vocabulary: Iterable[str], tables: Mapping[str, Any] | None = None) -> None:
         self.vocabulary = frozenset(vocabulary)
+        self._tables = tables if tables is not None and _usable_tables(tables) else None
+        if tables is not None and self._tables is None:
+            logger.warning("lexicon tables of another version or shape are ignored; computing them instead")
+
+    def tables(self) -> dict[str, Any]:
+        """The corpus-dependent tables, as JSON-ready data (computed now if they were not given)."""
+        return {"version": TABLES_VERSION, "max_synonym_set": MAX_SYNONYM_SET, "max_synonyms": MAX_SYNONYMS,
+                "names": {k: list(v) for k, v in self._names.items()},
+                "synonyms": {k: list(v) for k, v in self._synonym_table.items()}}
+
+    def warm(self) -> None:
+        """Prepare the tables now (a server does, once its index is loaded, so that the first question does not)."""
+        _ = self._names, self._synonym_table
+
+    @cached_property
+    def _synonym_table(self) -> dict[str, tuple[str, ...]]:
+        if self._tables is not None:
+            return {k: tuple(v) for k, v in self._tables["synonyms"].items()}
+        if not self.vocabulary:
+            return {}
+        return {word: found for word in synonym_sets() if (found := self._dictionary_synonyms(word))}
 
     @cached_property
     def _names(self) -> dict[str, tuple[str, ...]]:
+        if self._tables is not None:
+            return {k: tuple(v) for k, v in self._tables["names"].items()}
         by_sound: dict[str, list[str]] = {}
         for word in self.vocabulary:
             if 2 <= len(word) <= 6 and all(is_han(c) for c in word):
@@ -133,11 +165,31 @@ class QueryLexicon:
     def synonyms(self, word: str) -> tuple[str, ...]:
         """Corpus words that a Chinese dictionary gives as synonyms of ``word`` (林子 → 森林 in a report that says
         森林): two characters or more on both sides, from tight synonym sets only. Empty without a corpus."""
+        if self._tables is not None or "_synonym_table" in self.__dict__:
+            return self._synonym_table.get(word, ())
+        return self._dictionary_synonyms(word)
+
+    def _dictionary_synonyms(self, word: str) -> tuple[str, ...]:
         if len(word) < 2 or not self.vocabulary or not all(is_han(c) for c in word):
             return ()
         found = [w for group in synonym_sets().get(word, ()) if len(group) <= MAX_SYNONYM_SET
                  for w in group if w != word and len(w) >= 2 and w in self.vocabulary]
         return tuple(dict.fromkeys(found))[:MAX_SYNONYMS]
+
+
+def _usable_tables(tables: Mapping[str, Any]) -> bool:
+    """Whether stored tables are of this version and these limits, and shaped as ``tables()`` writes them."""
+    if not isinstance(tables, Mapping) or tables.get("version") != TABLES_VERSION:
+        return False
+    if tables.get("max_synonym_set") != MAX_SYNONYM_SET or tables.get("max_synonyms") != MAX_SYNONYMS:
+        return False
+    for key in ("names", "synonyms"):
+        table = tables.get(key)
+        if not isinstance(table, Mapping) or not all(
+                isinstance(k, str) and isinstance(v, list) and all(isinstance(w, str) for w in v)
+                for k, v in table.items()):
+            return False
+    return True
 
 
 # ---- Chinese synonyms -------------------------------------------------------------------------------------------
