@@ -76,6 +76,7 @@ class AnsweringSettings(BaseModel):
     max_sentences: int = Field(3, ge=1, le=10, description="The most sentences quoted in one answer.")
     min_term_coverage: float = Field(0.5, ge=0, le=1, description="Share of the question's key terms (weighted) that the cited text must contain, or the question is refused (Chinese questions).")
     synonym_weight: float = Field(0.5, ge=0, le=1, description="How much a Chinese key term counts when the sentence holds only a dictionary synonym of it (林子 asked, 森林 written; aidqa.zh.lexicon), as a share of the term's weight: a synonym may be another sense (天气 ↔ 气象 in 万千气象). Chosen by scripts/eval_reports.py runs (docs/evaluation.md).")
+    min_new_chars: int = Field(2, ge=0, le=20, description="A sentence or heading is an answer only when at least this many of its letters, digits or Chinese characters are not in the question: a title that repeats what is asked (松平康忠 for 松平康忠什么时候被任命…) says nothing. Measured with scripts/eval_cmrc.py and scripts/eval_reports.py (docs/evaluation.md).")
     min_dense_similarity: float = Field(0.35, ge=-1, le=1, description="Cosine similarity between question and best sentence below which an English question is refused.")
     max_question_chars: int = Field(500, ge=10, description="Longer questions are rejected with a clear message, never silently truncated.")
     # Sentence scoring. Hand-tuned on the seed report's dev set and not yet fitted on other reports; here so that `aidqa eval --set answering.<name>=…` can sweep them.

@@ -112,6 +112,13 @@ def score_weights(settings: AnsweringSettings) -> np.ndarray:
                      settings.measure_phrase_bonus])
 
 
+def new_chars(question: str, sentence: str) -> int:
+    """How many of the sentence's letters, digits and Chinese characters the question does not hold: what the
+    sentence could tell the asker. A heading that only names what is asked has none."""
+    asked = set(fold_for_match(question))
+    return sum(1 for ch in fold_for_match(sentence) if ch.isalnum() and ch not in asked)
+
+
 def _says(folded_text: str, word: str) -> bool:
     """Whether ``folded_text`` holds ``word``, or its stem without a leading 总 or a trailing 额/量."""
     folded = fold_for_match(word)
@@ -334,8 +341,9 @@ class ExtractiveAnswerer:
 
     def ranked_candidates(self, q: QuestionAnalysis, hits: list[ScoredChunk], query_vector: np.ndarray,
                           context: str | None = None) -> list[Candidate]:
-        """The sentences (and headings) of the top passages, scored and best first; each keeps its features."""
-        cands = self._candidates(hits)
+        """The sentences (and headings) of the top passages that say something the question does not, scored and
+        best first; each keeps its features."""
+        cands = [c for c in self._candidates(hits) if new_chars(q.question, c.text) >= self.settings.min_new_chars]
         self._score(q, query_vector, cands, context)
         return sorted(cands, key=lambda c: -c.score)
 
