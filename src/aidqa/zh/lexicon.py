@@ -108,7 +108,7 @@ class QueryLexicon:
 
     ``tables`` are what ``tables()`` returned for the same vocabulary (the index stores them at build time): the
     corpus's names by pinyin and its synonyms of every dictionary word, so answering a question never reads the
-    synonym dictionary (~1 s) or romanises the whole vocabulary (~0.5 ms a word)."""
+    synonym dictionary (~1 s and ~300 MB) or romanises the whole vocabulary (~1 s per 20k words)."""
 
     def __init__(self, vocabulary: Iterable[str], tables: Mapping[str, Any] | None = None) -> None:
         self.vocabulary = frozenset(vocabulary)
