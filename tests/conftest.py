@@ -20,6 +20,17 @@ REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "docs_corpus"
 REPORT = CORPUS / "tianjin-huangnan-report.txt"
 DEV_SET = Path(__file__).parent / "data" / "dev.jsonl"
+SHARED_REPORTS = REPO.parent / "shared" / "dev-reports"
+
+
+def one_report_settings(tmp_path_factory, name: str):
+    """Settings over a corpus holding only the shared dev report ``name`` (copied at test time), with its own index."""
+    from aidqa.settings import Settings
+
+    corpus = tmp_path_factory.mktemp(Path(name).stem[:20]) / "corpus"
+    corpus.mkdir()
+    shutil.copy(SHARED_REPORTS / name, corpus / name)
+    return Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"))
 
 
 @pytest.fixture(scope="session")

@@ -5,16 +5,13 @@ not developed on (a DOCX standard whose table headings repeat the question)."""
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
+from conftest import SHARED_REPORTS, one_report_settings
 
 from aidqa.qa.answerers.extractive import new_chars
 from aidqa.qa.assistant import Assistant
 from aidqa.settings import AnsweringSettings, Settings
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "dev-reports"
 STANDARD = "nuclear-psr-part1-standard-draft-2023.docx"
 # tests/data/reports/nuclear-psr-part1-standard-draft-2023.jsonl, nuclearpsr-008: the answer is a table row the
 # retrieval does not reach; the heading 其他核电厂经验及研究成果的应用（SF9） repeats the question.
@@ -32,13 +29,10 @@ def test_new_chars_counts_what_the_sentence_adds():
 
 @pytest.fixture(scope="module")
 def standard_settings(tmp_path_factory) -> Settings:
-    corpus = tmp_path_factory.mktemp("standard") / "corpus"
-    corpus.mkdir()
-    shutil.copy(SHARED / STANDARD, corpus / STANDARD)
-    return Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("standard-index"))
+    return one_report_settings(tmp_path_factory, STANDARD)
 
 
-@pytest.mark.skipif(not (SHARED / STANDARD).is_file(), reason=f"shared dev report {STANDARD} not found")
+@pytest.mark.skipif(not (SHARED_REPORTS / STANDARD).is_file(), reason=f"shared dev report {STANDARD} not found")
 def test_a_heading_that_repeats_the_question_is_not_quoted_as_its_answer(standard_settings):
     answer = Assistant(standard_settings).ask(QUESTION)
     assert all(new_chars(QUESTION, c.quote) >= 2 for c in answer.citations), answer.answer

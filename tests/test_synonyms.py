@@ -8,10 +8,9 @@ import gzip
 import io
 import json
 import pickle
-import shutil
-from pathlib import Path
 
 import pytest
+from conftest import SHARED_REPORTS, one_report_settings
 
 from aidqa.qa.assistant import Assistant
 from aidqa.settings import AnsweringSettings, Settings
@@ -19,7 +18,6 @@ from aidqa.zh import lexicon as lexicon_module
 from aidqa.zh.lexicon import MAX_SYNONYM_SET, QueryLexicon, _DataOnly, synonym_sets
 from aidqa.zh.terms import expansion_text, query_term_groups
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "dev-reports"
 PLAN = "state-council-2016-eco-environment-plan.txt"
 # Written from the report alone (tests/data/reports/state-council-2016-eco-environment-plan.jsonl, ecoplan-016): the
 # report says 7.2万个村庄实施环境综合整治，1.2亿多农村人口直接受益.
@@ -63,13 +61,10 @@ def test_the_dictionary_file_may_not_run_code():
 
 @pytest.fixture(scope="module")
 def plan_settings(tmp_path_factory) -> Settings:
-    corpus = tmp_path_factory.mktemp("synonyms") / "corpus"
-    corpus.mkdir()
-    shutil.copy(SHARED / PLAN, corpus / PLAN)
-    return Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("synonyms-index"))
+    return one_report_settings(tmp_path_factory, PLAN)
 
 
-@pytest.mark.skipif(not (SHARED / PLAN).is_file(), reason=f"shared dev report {PLAN} not found")
+@pytest.mark.skipif(not (SHARED_REPORTS / PLAN).is_file(), reason=f"shared dev report {PLAN} not found")
 def test_a_colloquial_question_is_answered_through_synonyms_and_refused_without_them(plan_settings):
     answer = Assistant(plan_settings).ask(PARAPHRASE)
     assert not answer.refused, answer.answer
@@ -99,7 +94,7 @@ def test_stored_tables_give_the_same_lexicon_and_other_versions_or_shapes_are_ig
     assert caplog.text.count("ignored") == len(broken)
 
 
-@pytest.mark.skipif(not (SHARED / PLAN).is_file(), reason=f"shared dev report {PLAN} not found")
+@pytest.mark.skipif(not (SHARED_REPORTS / PLAN).is_file(), reason=f"shared dev report {PLAN} not found")
 def test_the_index_stores_the_tables_so_questions_never_read_the_dictionary(plan_settings, monkeypatch, caplog):
     lexicon_file = Assistant(plan_settings).ensure_ready().path / "keywords" / "lexicon.json"
     stored = lexicon_file.read_text(encoding="utf-8")
