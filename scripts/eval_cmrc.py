@@ -1,7 +1,7 @@
 """Measure the assistant on the CMRC 2018 trial set: is the answer span in the answer, and are questions refused when
 their passage is not in the corpus?
 
-    .venv/bin/python scripts/eval_cmrc.py [--work DIR] [--removed-every K] [--json FILE]
+    .venv/bin/python scripts/eval_cmrc.py [--work DIR] [--removed-every K] [--set KEY=VALUE ...] [--json FILE]
 
 CMRC 2018 (../shared/data/cmrc2018, CC BY-SA 4.0) holds 256 Wikipedia passages and 1,002 human questions, each
 answered by a span of its passage. Two corpora, each indexed like `aidqa index` would:
@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 sys.path.insert(0, str(REPO / "src"))
 
+from aidqa.eval.runner import settings_with_overrides  # noqa: E402
 from aidqa.eval.scoring import percentile  # noqa: E402
 from aidqa.qa.assistant import Assistant  # noqa: E402
 from aidqa.settings import Settings  # noqa: E402
@@ -82,6 +83,7 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/aidqa-cmrc"), help="corpora and indexes go here")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--removed-every", type=int, default=4, help="leave out every K-th passage (removed set)")
+    parser.add_argument("--set", action="append", default=[], help="a setting override KEY=VALUE (as aidqa eval --set)")
     parser.add_argument("--json", type=Path, help="also write every question's outcome here")
     args = parser.parse_args()
     if not args.data.is_file():
@@ -95,7 +97,8 @@ def main() -> int:
                               ("removed", [p for p in all_passages if p["id"] not in removed_ids], removed)):
         corpus = args.work / name / "corpus"
         write_corpus(corpus, kept)
-        assistant = Assistant(Settings(corpus_dir=corpus, index_dir=args.work / name / "index"))
+        settings, _ = settings_with_overrides(Settings(corpus_dir=corpus, index_dir=args.work / name / "index"), args.set)
+        assistant = Assistant(settings)
         assistant.ensure_ready()
         results[name] = ask_all(assistant, [qa for p in asked for qa in p["qas"]])
         logger.info("%s: %d passages indexed, %d questions asked", name, len(kept), len(results[name]))
@@ -103,7 +106,7 @@ def main() -> int:
     full, gone = results["full"], results["removed"]
     latencies = [r["ms"] for r in full]
     print(f"CMRC 2018 trial ({args.data.name}): {len(all_passages)} passages; removed set: every "
-          f"{args.removed_every}th passage ({len(removed)}) left out")
+          f"{args.removed_every}th passage ({len(removed)}) left out; overrides: {args.set or 'none'}")
     print("| corpus | measure | value | n |")
     print("|---|---|---|---|")
     print(f"| full | span in answer | {share(full, 'span_in_answer'):.3f} | {len(full)} |")
