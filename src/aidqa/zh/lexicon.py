@@ -165,6 +165,7 @@ class QueryLexicon:
     def synonyms(self, word: str) -> tuple[str, ...]:
         """Corpus words that a Chinese dictionary gives as synonyms of ``word`` (林子 → 森林 in a report that says
         森林): two characters or more on both sides, from tight synonym sets only. Empty without a corpus."""
+        # The whole table when it was stored or already computed (warm); otherwise one word's lookup is cheaper.
         if self._tables is not None or "_synonym_table" in self.__dict__:
             return self._synonym_table.get(word, ())
         return self._dictionary_synonyms(word)
