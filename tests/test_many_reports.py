@@ -28,10 +28,13 @@ from aidqa.qa.assistant import Assistant
 from aidqa.qa.examples import GENERIC_EXAMPLES
 from aidqa.qa.grounding import compute_total, ungrounded_numbers
 from aidqa.qa.rendering import render_answer
-from aidqa.settings import ChunkingSettings, Settings
+from aidqa.qa.scope import ReportScope
+from aidqa.retrieval.hybrid import HybridSearcher
+from aidqa.settings import ChunkingSettings, RetrievalSettings, Settings
 from aidqa.web.app import create_app
 from aidqa.web.ui.chat import build_ui, chat_turn, report_choices
 from aidqa.web.ui.render import render_message
+from aidqa.zh.chars import fold_for_match
 from aidqa.zh.segment import split_sentences
 
 REPO = Path(__file__).resolve().parent.parent
@@ -136,6 +139,36 @@ def test_retrieval_restricted_to_a_report_returns_only_its_passages(many):
     docs = retriever.invoke("粮食总产量")
     assert len(docs) == 10 and {d.metadata["source"] for d in docs} == {ZHOUKOU}
     assert any("dense" in d.metadata["ranks"] for d in docs)  # the dense search (a Chroma metadata filter) took part
+
+
+def test_the_scope_finds_every_report_holding_a_spelling_and_no_other(many):
+    """ReportScope looks spellings up in one string of all reports; the answer must be the per-report check's,
+    including at the first and last characters of a report (no match across two reports' boundary)."""
+    index = many.ensure_ready()
+    scope = ReportScope(index)
+    texts = {n: fold_for_match(f"{index.documents[n].title}\n{index.documents[n].text}") for n in scope.ids}
+    edges = [t[:3] for t in texts.values()] + [t[-3:] for t in texts.values()]
+    across = [texts[a][-2:] + texts[b][:2] for a, b in zip(scope.ids, scope.ids[1:])]
+    for spelling in ["周口", "黔东南", "黄南", "生产总值", "2023", "不存在的词语", *edges, *across]:
+        expected = {n for n, text in texts.items() if spelling in text}
+        assert scope.reports_holding(spelling) == expected, spelling
+        assert {n for n in scope.ids if scope.holds(n, spelling)} == expected, spelling
+    assert len(scope.reports_holding("生产总值")) == 2 and scope.reports_holding("不存在的词语") == frozenset()
+
+
+@pytest.mark.parametrize("question", ["粮食总产量", "全年居民人均可支配收入", "对口支援项目资金"])
+def test_a_restricted_dense_search_finds_the_same_passages_with_or_without_chroma_filter(many, question):
+    """Over-fetching without a filter and keeping one report's passages must give the filtered search's passages."""
+    index = many.ensure_ready()
+    vector = many.embeddings.embed_query(question)
+    filtered = HybridSearcher(index, many.embeddings, RetrievalSettings(dense_overfetch_max=0))
+    overfetched = HybridSearcher(index, many.embeddings, RetrievalSettings(dense_overfetch_max=5000))
+    for report in (ZHOUKOU, QIANDONGNAN, SEED, (ZHOUKOU, SEED)):
+        sources = {report} if isinstance(report, str) else set(report)
+        expected = filtered.dense_ranking(vector, sources)
+        assert len(expected) == RetrievalSettings().candidates
+        assert {index.chunks[i].source for i in expected} <= sources
+        assert overfetched.dense_ranking(vector, sources) == expected, report
 
 
 def test_unknown_or_ambiguous_reports_are_named(many):

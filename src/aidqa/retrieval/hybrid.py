@@ -2,9 +2,11 @@
 rank fusion. Dense search carries English and paraphrased questions; the two BM25 views carry exact names and
 figures; fusion by rank needs no score calibration between them.
 
-A search can be restricted to some reports of the corpus (``sources``): the dense search filters on the chunks'
-``source`` metadata inside Chroma and the BM25 views score only those reports' chunks, so each retriever still
-contributes its full number of candidates from the reports asked for.
+A search can be restricted to some reports of the corpus (``sources``): the BM25 views score only those reports'
+chunks, and the dense search keeps only their passages, so each retriever still contributes its full number of
+candidates from the reports asked for. When those reports hold a large share of the corpus, an unfiltered dense
+search over-fetching by the inverse of that share is cheaper than Chroma's metadata filter and returns the same
+passages (up to the approximation of Chroma's vector index); otherwise the filter runs inside Chroma.
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ def reciprocal_rank_fusion(rankings: dict[str, list[int]], weights: dict[str, fl
     return [(i, scores[i], ranks[i]) for i in ordered]
 
 
+def overfetch_size(n: int, allowed: int, total: int) -> int:
+    """How many passages of the whole corpus an unfiltered search fetches to expect ``n`` of ``allowed`` ones among
+    them: twice the inverse share, so that reports whose passages cluster below the others still usually make it."""
+    return min(total, -(-2 * n * total // max(allowed, 1)))
+
+
 class HybridSearcher:
     """Runs the three retrievers over one loaded index and fuses them."""
 
@@ -76,18 +84,28 @@ class HybridSearcher:
         order = hits[np.argsort(-scores[hits], kind="stable")]
         return [int(i) for i in order[: self.settings.candidates]]
 
+    def _dense_hits(self, query_vector: list[float], k: int, where: dict | None) -> list[int]:
+        hits = self.index.vectorstore.similarity_search_by_vector_with_relevance_scores(query_vector, k=k, filter=where)
+        return [self._position[doc.id] for doc, _distance in hits if doc.id in self._position]
+
     def dense_ranking(self, query_vector: list[float], sources: Collection[str] | None = None) -> list[int]:
         if sources is None:
-            n, where = min(self.settings.candidates, len(self.index.chunks)), None
-        else:
-            mask = self._mask(sources)
-            n = min(self.settings.candidates, int(mask.sum()))
-            # Chroma applies the metadata filter inside the search, so all n hits come from these reports.
-            where = {"source": {"$in": sorted(sources)}}
+            n = min(self.settings.candidates, len(self.index.chunks))
+            return self._dense_hits(query_vector, n, None) if n else []
+        mask = self._mask(sources)
+        allowed = int(mask.sum())
+        n = min(self.settings.candidates, allowed)
         if n == 0:
             return []
-        hits = self.index.vectorstore.similarity_search_by_vector_with_relevance_scores(query_vector, k=n, filter=where)
-        return [self._position[doc.id] for doc, _distance in hits if doc.id in self._position]
+        fetch = overfetch_size(n, allowed, len(self.index.chunks))
+        if fetch <= self.settings.dense_overfetch_max:
+            # The top `fetch` of the whole corpus, in order, then these reports' among them: when at least n are
+            # there, they are exactly the top n a filtered search returns.
+            kept = [i for i in self._dense_hits(query_vector, fetch, None) if mask[i]]
+            if len(kept) >= n:
+                return kept[:n]
+        # Chroma applies the metadata filter inside the search, so all n hits come from these reports.
+        return self._dense_hits(query_vector, n, {"source": {"$in": sorted(sources)}})
 
     def search(self, query: str, k: int, query_vector: list[float] | None = None,
                sources: Collection[str] | None = None) -> list[ScoredChunk]:
