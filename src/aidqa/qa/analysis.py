@@ -14,7 +14,8 @@ from aidqa.zh.segment import ZH_STOP_WORDS, char_bigrams
 from aidqa.zh.terms import expansion_text, query_term_groups
 
 _AMOUNT_RE = re.compile(
-    r"多少|几[个位名家场项次批所条座人万亿年]?|多大|多高|多长|多重|数量|金额|规模|比例|比率|百分之|"
+    # 哪几位 asks which (a list), 几乎 means almost: neither asks how many.
+    r"多少|(?<!哪)几(?!乎)[个位名家场项次批所条座人万亿年]?|多大|多高|多长|多重|数量|金额|规模|比例|比率|百分之|"
     r"\bhow (?:much|many)\b|\bwhat (?:percentage|share|amount|number|proportion)\b|\bnumber of\b|\bamount\b",
     re.IGNORECASE,
 )

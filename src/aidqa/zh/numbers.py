@@ -18,8 +18,6 @@ from aidqa.zh.chars import fold_width
 ARABIC = r"\d+(?:,\d{3})*(?:\.\d+)?"
 # A Chinese numeral that counts (三, 十二, 两百五十); 万/亿 are multipliers, written after it.
 CN_NUMERAL = r"[零〇一二两三四五六七八九十百千]+"
-# A digit-like Chinese numeral before a measure word (三批, 两个): a count written in words.
-CN_COUNT = r"[一二三四五六七八九十两]"
 # A year as reports write it (2010, 2023年): four digits from 1900 to 2099.
 YEAR = r"(?:19|20)\d{2}"
 YEAR_RE = re.compile(YEAR + "年?")
@@ -86,9 +84,19 @@ def has_number_with_unit(text: str, unit: str | None) -> bool:
     ) is not None
 
 
+# A count in words: a numeral before a measure word (四所, 两岁, 两类), an ordinal (第二位) or a half (一半以上).
+# The measure words are the common ones of Chinese grammar (量词), not of any one report.
+_MEASURE_WORDS = "个位名人次批项家所座条种类岁年月天日周届期户辆台套倍件本部只头张层级场篇首门支队组对份处间栋艘架枚株棵亩吨成"
+# A lone 一 is an article more often than a count (过去一年, 一个重要), as in aidqa.index.figures.
+_COUNT_IN_WORDS = re.compile(rf"(?!一[{_MEASURE_WORDS}]){CN_NUMERAL}[{_MEASURE_WORDS}]|第{CN_NUMERAL}|一半|半数|过半")
+
+# Numbers that state no amount: a year (2023年, 2019-2022年) and a footnote mark ([3]).
+_NOT_AMOUNTS = re.compile(rf"(?<![\d.]){YEAR}(?=年|\s*[-—–~～至到])|\[\d{{1,3}}\]")
+
+
 def has_count(text: str) -> bool:
     """Whether ``text`` states a number: an Arabic number or a count in words (三批, 两个)."""
-    return bool(numbers_in(text)) or bool(re.search(CN_COUNT + "[批个项名次]", text))
+    return bool(numbers_in(_NOT_AMOUNTS.sub(" ", fold_width(text)))) or bool(_COUNT_IN_WORDS.search(text))
 
 
 def parse_typed_amount(text: str) -> float | None:

@@ -330,6 +330,11 @@ class ExtractiveAnswerer:
             absent = [a[0] for a in specific if not any(fold_for_match(x) in here for x in a)]
             if absent:
                 return False, f"the figures in the sentence are not about {absent}", True
+        if q.amount and not cand.has_number:
+            # A how-much question is answered by a figure: a sentence without one is at best its neighbour (规模以上
+            # 工业企业多少家 → the definition of 规模以上; 预期增长目标是多少 → a heading; near misses of the shared
+            # communique, work report and standard draft).
+            return False, "question asks for an amount but the sentence states none", True
         if quotes_found:
             return True, f"sentence contains the quoted {quoted}", False
         if cand.context_coverage >= self.settings.min_term_coverage:

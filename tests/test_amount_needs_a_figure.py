@@ -1,0 +1,65 @@
+"""A how-much question is answered by a figure (issue 12, item 5: near misses). On two shared dev reports of different
+kinds (a standard's draft as DOCX, a provincial government work report as text), a question whose amount the report does not
+give is refused even though a neighbouring sentence shares its words, while a question whose figure is there is
+still answered with it. Uses the packaged model; the reports are copied from ``../shared/dev-reports/`` at test time.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from aidqa.qa.analysis import asks_amount
+from aidqa.zh.numbers import has_count
+from conftest import SHARED_REPORTS, one_report_settings
+
+NUCLEAR = "nuclear-psr-part1-standard-draft-2023.docx"
+SICHUAN = "sichuan-2026-government-work-report.txt"
+
+
+@pytest.fixture(scope="module", params=[NUCLEAR, SICHUAN])
+def report_assistant(request, tmp_path_factory):
+    if not (SHARED_REPORTS / request.param).is_file():
+        pytest.skip(f"shared dev report {request.param} not found")
+    from aidqa import Assistant
+
+    a = Assistant(one_report_settings(tmp_path_factory, request.param))
+    a.ensure_ready()
+    return request.param, a
+
+
+# (report, a near miss: the amount is not in the report, answerable question, figure its answer must quote)
+CASES = {
+    NUCLEAR: ("PSR总体评价报告需要在评价完成后多少天内报送国家核安全局？",
+              "HAD 103/11要求运行核电厂开展多少个要素的定期安全评价？", "14个"),
+    # The report gives no 2026 targets; its first heading (一、2025年工作回顾…过去一年…) shares the words but no figure.
+    SICHUAN: ("2026年四川地区生产总值的预期增长目标是多少？", "2025年全省城镇新增就业多少人？", "522万人"),
+}
+
+
+def test_an_amount_the_report_does_not_give_is_refused_and_one_it_gives_is_answered(report_assistant):
+    name, assistant = report_assistant
+    near_miss, answerable, figure = CASES[name]
+    refused = assistant.ask(near_miss)
+    assert refused.refused, refused.answer
+    answered = assistant.ask(answerable)
+    assert not answered.refused and figure in answered.answer, answered.answer
+    assert any(figure in c.quote for c in answered.citations)
+
+
+@pytest.mark.parametrize("text", ["全港共有四所高中书院", "高英是第二位皇后", "年仅两岁", "一半以上病人", "分为两类", "增长6.1%",
+                                  "2023年末常住人口390万人"])
+def test_counts_in_words_and_figures_are_amounts(text):
+    assert has_count(text)
+
+
+@pytest.mark.parametrize("text", ["2019-2022年地区生产总值数据为最终核实数，2023年为初步核算数。", "一、2025年工作回顾",
+                                  "[3]规模以上工业统计口径", "过去一年，面对复杂严峻形势",
+                                  "今天天气很好"])
+def test_years_and_footnote_marks_are_not_amounts(text):
+    assert not has_count(text)
+
+
+@pytest.mark.parametrize("question, amount", [("“鹿鸣课堂”是哪几位嘉宾上的课？", False), ("几乎所有村都通了路吗？", False),
+                                              ("共有几所学校？", True), ("投入了多少资金？", True)])
+def test_which_and_almost_do_not_ask_how_many(question, amount):
+    assert asks_amount(question) is amount
