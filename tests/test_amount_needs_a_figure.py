@@ -7,10 +7,10 @@ still answered with it. Uses the packaged model; the reports are copied from ``.
 from __future__ import annotations
 
 import pytest
+from conftest import SHARED_REPORTS, one_report_settings
 
 from aidqa.qa.analysis import asks_amount
 from aidqa.zh.numbers import has_count
-from conftest import SHARED_REPORTS, one_report_settings
 
 NUCLEAR = "nuclear-psr-part1-standard-draft-2023.docx"
 SICHUAN = "sichuan-2026-government-work-report.txt"
