@@ -157,18 +157,24 @@ def test_the_scope_finds_every_report_holding_a_spelling_and_no_other(many):
 
 
 @pytest.mark.parametrize("question", ["粮食总产量", "全年居民人均可支配收入", "对口支援项目资金"])
-def test_a_restricted_dense_search_finds_the_same_passages_with_or_without_chroma_filter(many, question):
-    """Over-fetching without a filter and keeping one report's passages must give the filtered search's passages."""
+def test_a_restricted_dense_search_finds_the_same_passages_every_way(many, question):
+    """Chroma's metadata filter, exact ranking from the stored vectors, and an unfiltered over-fetch kept to the
+    asked reports must all give the same passages in the same order."""
     index = many.ensure_ready()
     vector = many.embeddings.embed_query(question)
-    filtered = HybridSearcher(index, many.embeddings, RetrievalSettings(dense_overfetch_max=0))
-    overfetched = HybridSearcher(index, many.embeddings, RetrievalSettings(dense_overfetch_max=5000))
+    ways = {
+        "filter": RetrievalSettings(dense_exact_max=0, dense_overfetch_max=0),
+        "exact": RetrievalSettings(dense_exact_max=20000, dense_overfetch_max=0),
+        "overfetch": RetrievalSettings(dense_exact_max=0, dense_overfetch_max=5000),
+    }
+    searchers = {name: HybridSearcher(index, many.embeddings, s) for name, s in ways.items()}
     for report in (ZHOUKOU, QIANDONGNAN, SEED, (ZHOUKOU, SEED)):
         sources = {report} if isinstance(report, str) else set(report)
-        expected = filtered.dense_ranking(vector, sources)
+        expected = searchers["filter"].dense_ranking(vector, sources)
         assert len(expected) == RetrievalSettings().candidates
         assert {index.chunks[i].source for i in expected} <= sources
-        assert overfetched.dense_ranking(vector, sources) == expected, report
+        for name in ("exact", "overfetch"):
+            assert searchers[name].dense_ranking(vector, sources) == expected, (name, report)
 
 
 def test_unknown_or_ambiguous_reports_are_named(many):

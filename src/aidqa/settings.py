@@ -67,7 +67,8 @@ class RetrievalSettings(BaseModel):
     dense_weight: float = Field(1.0, ge=0, description="Weight of the embedding retriever in the fusion.")
     words_weight: float = Field(1.0, ge=0, description="Weight of BM25 over jieba words in the fusion.")
     bigrams_weight: float = Field(1.0, ge=0, description="Weight of BM25 over character bigrams in the fusion.")
-    dense_overfetch_max: int = Field(200, ge=0, le=5000, description="A dense search restricted to some reports first asks Chroma for this many passages at most without a filter and keeps those reports' passages; only when that cannot hold enough of them does it send Chroma's metadata filter, which cost ~0.6 s a question at 100k chunks when a question named hundreds of reports (docs/scaling.md). 0 always filters in Chroma. Only speed depends on it: both ways return the same passages.")
+    dense_exact_max: int = Field(500, ge=0, le=20000, description="A dense search restricted to reports holding at most this many passages ranks them exactly from their stored vectors (numpy) instead of sending Chroma a metadata filter. Measured at 100k chunks (scripts/scale.py corpus, docs/scaling.md): 1 ms for 27 passages, 7.5 ms for 238, 62 ms for 2,288, while Chroma's filter took 40-57 ms for up to 238 and 14 ms for 2,288. 0 never ranks exactly. Only speed depends on it.")
+    dense_overfetch_max: int = Field(1000, ge=0, le=5000, description="Otherwise, when twice the passages needed, scaled by the inverse of the asked reports' share of the corpus, come to at most this many, an unfiltered search for that many keeps the asked reports' passages; only when too few are among them does Chroma's metadata filter run. Measured at 100k chunks: 2 ms for 200 ids, 7 ms for 1,000, against 8-57 ms for the filter (docs/scaling.md). 0 always filters in Chroma. Only speed depends on it.")
 
 
 class AnsweringSettings(BaseModel):

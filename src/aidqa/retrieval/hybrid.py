@@ -4,9 +4,9 @@ figures; fusion by rank needs no score calibration between them.
 
 A search can be restricted to some reports of the corpus (``sources``): the BM25 views score only those reports'
 chunks, and the dense search keeps only their passages, so each retriever still contributes its full number of
-candidates from the reports asked for. When those reports hold a large share of the corpus, an unfiltered dense
-search over-fetching by the inverse of that share is cheaper than Chroma's metadata filter and returns the same
-passages (up to the approximation of Chroma's vector index); otherwise the filter runs inside Chroma.
+candidates from the reports asked for. Chroma's metadata filter is the slow way to do that at scale, so it is the
+last resort: a few hundred passages are ranked exactly from their stored vectors, and when the reports asked for
+hold a large share of the corpus an unfiltered search over-fetching by the inverse of that share holds them.
 """
 
 from __future__ import annotations
@@ -84,28 +84,46 @@ class HybridSearcher:
         order = hits[np.argsort(-scores[hits], kind="stable")]
         return [int(i) for i in order[: self.settings.candidates]]
 
-    def _dense_hits(self, query_vector: list[float], k: int, where: dict | None) -> list[int]:
-        hits = self.index.vectorstore.similarity_search_by_vector_with_relevance_scores(query_vector, k=k, filter=where)
-        return [self._position[doc.id] for doc, _distance in hits if doc.id in self._position]
+    def _nearest(self, query_vector: list[float], k: int, where: dict | None = None) -> list[int]:
+        """Chroma's top ``k`` as chunk positions. Asks for ids and distances only: the LangChain search also reads
+        every hit's text and metadata, which costs more than the search itself at a few hundred hits."""
+        collection = self.index.vectorstore._collection  # langchain-chroma's chromadb collection (no public accessor)
+        result = collection.query(query_embeddings=[query_vector], n_results=k, where=where, include=["distances"])
+        return [self._position[i] for i in result["ids"][0] if i in self._position]
+
+    def _exact(self, query_vector: list[float], positions: np.ndarray, k: int) -> list[int]:
+        """The top ``k`` of the chunks at ``positions`` by exact cosine similarity, from their stored vectors."""
+        stored = self.index.vectorstore.get(ids=[self.index.chunks[i].id for i in positions], include=["embeddings"])
+        found = [(self._position[i], v) for i, v in zip(stored["ids"], stored["embeddings"]) if i in self._position]
+        if not found:
+            return []
+        vectors = np.asarray([v for _, v in found], dtype=np.float32)
+        vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        similarity = vectors @ np.asarray(query_vector, dtype=np.float32)
+        order = sorted(range(len(found)), key=lambda j: (-similarity[j], found[j][0]))[:k]
+        return [found[j][0] for j in order]
 
     def dense_ranking(self, query_vector: list[float], sources: Collection[str] | None = None) -> list[int]:
         if sources is None:
             n = min(self.settings.candidates, len(self.index.chunks))
-            return self._dense_hits(query_vector, n, None) if n else []
+            return self._nearest(query_vector, n) if n else []
         mask = self._mask(sources)
         allowed = int(mask.sum())
         n = min(self.settings.candidates, allowed)
         if n == 0:
             return []
+        # Three ways to the same passages, cheapest first (docs/scaling.md has the measurements): Chroma's metadata
+        # filter costs tens of ms at 100k chunks whatever it keeps, more than either of the other two.
+        if allowed <= self.settings.dense_exact_max:
+            return self._exact(query_vector, np.flatnonzero(mask), n)
         fetch = overfetch_size(n, allowed, len(self.index.chunks))
         if fetch <= self.settings.dense_overfetch_max:
             # The top `fetch` of the whole corpus, in order, then these reports' among them: when at least n are
-            # there, they are exactly the top n a filtered search returns.
-            kept = [i for i in self._dense_hits(query_vector, fetch, None) if mask[i]]
+            # there, they are the top n a filtered search returns.
+            kept = [i for i in self._nearest(query_vector, fetch) if mask[i]]
             if len(kept) >= n:
                 return kept[:n]
-        # Chroma applies the metadata filter inside the search, so all n hits come from these reports.
-        return self._dense_hits(query_vector, n, {"source": {"$in": sorted(sources)}})
+        return self._nearest(query_vector, n, {"source": {"$in": sorted(sources)}})
 
     def search(self, query: str, k: int, query_vector: list[float] | None = None,
                sources: Collection[str] | None = None) -> list[ScoredChunk]:
