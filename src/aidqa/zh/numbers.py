@@ -28,10 +28,19 @@ MULTIPLIER = r"万亿|亿|万|千|百"
 UNITS = sorted(
     """元 人次 人 个 项 家 场 批次 批 次 % 平方米 平方公里 公里 米 例 名 所 座 条 届 期 位 支 辆 台 套 户 篇 部 种 类 倍 亩
     吨 公斤 千克 册 本 张 件 处 栋 间 组 班 天 小时 年 月 日 岁 余人 床 门 村 乡镇 万人
-    个百分点 百分点 ‰ 公顷 平方千米 千米 立方米 千瓦时 千瓦 兆瓦 吨公里 人公里 标准箱 美元 港元 欧元 头 只 羽 株 起""".split(),
+    个百分点 百分点 ‰ 公顷 平方千米 千米 立方米 千瓦时 千瓦 兆瓦 吨公里 人公里 标准箱 美元 港元 欧元 头 只 羽 株 起
+    km2 m2 km""".split(),
     key=len, reverse=True,
 )
 _UNIT_RE = "|".join(re.escape(u) for u in UNITS if u not in ("余人", "万人"))
+# What a unit measures. A unit not listed counts things (个, 家, 人, 项…): one dimension, since reports count the same
+# things with different measure words (企业123家 / 123个企业).
+_DIMENSIONS = {
+    "money": "元 美元 港元 欧元", "share": "% ‰ 个百分点 百分点", "weight": "吨 公斤 千克",
+    "area": "平方米 平方公里 平方千米 公顷 亩 km2 m2", "length": "公里 米 千米 km", "volume": "立方米", "energy": "千瓦时",
+    "power": "千瓦 兆瓦", "freight": "吨公里 人公里 标准箱", "time": "天 小时 年 月 日 岁",
+}
+UNIT_DIMENSION = {unit: dimension for dimension, units in _DIMENSIONS.items() for unit in units.split()}
 
 # ---- numbers ------------------------------------------------------------------------------------------------------
 
@@ -92,6 +101,35 @@ _COUNT_IN_WORDS = re.compile(rf"(?!一[{_MEASURE_WORDS}]){CN_NUMERAL}[{_MEASURE_
 
 # Numbers that state no amount: a year (2023年, 2019-2022年) and a footnote mark ([3]).
 _NOT_AMOUNTS = re.compile(rf"(?<![\d.]){YEAR}(?=年|\s*[-—–~～至到])|\[\d{{1,3}}\]")
+
+
+# A figure with a space before its unit (1.601 km²), as text from other languages writes it.
+_SPACED_FIGURE_RE = re.compile(rf"(?P<num>{ARABIC})\s+(?:{MULTIPLIER})?(?P<unit>{_UNIT_RE})")
+_STATED_UNIT_RE = re.compile(rf"(?:[（(]|单位\s*[：:]\s*)(?:{MULTIPLIER})?(?P<unit>{_UNIT_RE})(?:[）)]|[；;，,。]|$)")
+
+
+def unit_dimension(unit: str) -> str:
+    """What ``unit`` measures: money, share, weight, area, length, volume, energy, power, freight, time or count."""
+    return UNIT_DIMENSION.get(unit, "count")
+
+
+def figure_dimensions(text: str) -> set[str]:
+    """What the amounts in ``text`` measure (``unit_dimension`` of each figure's unit); "count" also for a number
+    written without a unit, which may count anything. Years and footnote marks are not amounts."""
+    folded = _NOT_AMOUNTS.sub(" ", fold_width(text))
+    dimensions: set[str] = set()
+    covered = [False] * len(folded)
+    for m in [*FIGURE_RE.finditer(folded), *TABLE_CELL_RE.finditer(folded), *_SPACED_FIGURE_RE.finditer(folded)]:
+        if m.group("num") or ("cn" in m.groupdict() and m.group("cn")):
+            dimensions.add(unit_dimension(m.group("unit")))
+            covered[m.start("num") if m.group("num") else m.start()] = True
+    if any(not covered[m.start()] for m in NUMBER_RE.finditer(folded)):
+        dimensions.add("count")
+    # Tables name a unit once for many numbers: in a column header, （万吨） or （%）, or in a 单位 column.
+    dimensions |= {unit_dimension(m.group("unit")) for m in _STATED_UNIT_RE.finditer(folded)}
+    if "%" in folded:
+        dimensions.add("share")
+    return dimensions
 
 
 def has_count(text: str) -> bool:

@@ -43,7 +43,7 @@ from aidqa.qa.scope import ReportScope
 from aidqa.retrieval.hybrid import ScoredChunk
 from aidqa.settings import AnsweringSettings
 from aidqa.zh.chars import fold_for_match
-from aidqa.zh.numbers import has_count, has_number_with_unit
+from aidqa.zh.numbers import figure_dimensions, has_count, has_number_with_unit, unit_dimension
 from aidqa.zh.segment import char_bigrams, split_sentences
 from aidqa.zh.structure import opens_topic
 from aidqa.zh.terms import query_term_groups
@@ -330,6 +330,13 @@ class ExtractiveAnswerer:
             absent = [a[0] for a in specific if not any(fold_for_match(x) in here for x in a)]
             if absent:
                 return False, f"the figures in the sentence are not about {absent}", True
+        if unit is not None and q.amount and cand.has_number:
+            # A figure in another dimension is a neighbour's: 多少家 (a count) is not answered by 2000万元, nor 多少个
+            #乡镇 by 1236公里 (near misses of the shared communique; aidqa.zh.numbers.unit_dimension).
+            asked = {unit_dimension(u) for u in (q.units or (unit,))}
+            found = figure_dimensions(cand.text)
+            if found and not asked & found:
+                return False, f"question asks for {sorted(asked)} but the sentence's figures measure {sorted(found)}", True
         if q.amount and not cand.has_number:
             # A how-much question is answered by a figure: a sentence without one is at best its neighbour (规模以上
             # 工业企业多少家 → the definition of 规模以上; 预期增长目标是多少 → a heading; near misses of the shared
