@@ -228,21 +228,27 @@ class ExtractiveAnswerer:
         # A Chinese term's group is (the word as asked, *its dictionary synonyms): a synonym alone counts for less.
         synonym_share = self.settings.synonym_weight if q.language == "zh" else 1.0
 
-        def coverage(folded_text: str, has_unit_figure: bool = False) -> float:
+        def coverage(folded_text: str, has_unit_figure: bool = False, implied: frozenset[int] = frozenset()) -> float:
             covered = 0.0
             for i, (alts, w) in enumerate(groups):
-                if alts[0] in folded_text or (has_unit_figure and i in unit_words):
+                if alts[0] in folded_text or (has_unit_figure and i in unit_words) or i in implied:
                     covered += w
                 elif any(a in folded_text for a in alts[1:]):
                     covered += w * synonym_share
             return covered / total_w
 
         q_bigrams = q.bigrams
+        implied_by_source: dict[str, frozenset[int]] = {}
         vectors = self._sentence_embeddings([c.text for c in cands])
         for cand, vec in zip(cands, vectors):
             folded = fold_for_match(cand.text)
             cand.unit_match = has_number_with_unit(cand.text, unit)
-            cand.coverage = coverage(folded, cand.unit_match)
+            # For ranking, a term the report is about (its place and year, in its cover) holds in every sentence of
+            # it: otherwise the cover sentence, which spells them out, outranks the sentence that answers.
+            if cand.source not in implied_by_source:
+                implied_by_source[cand.source] = frozenset(
+                    i for i, (alts, _) in enumerate(groups) if self._is_topic(alts[0], cand.source))
+            cand.coverage = coverage(folded, cand.unit_match, implied_by_source[cand.source])
             # Support (whether to answer at all) takes no unit credit: it must rest on the question's own words.
             cand.context_coverage = coverage(fold_for_match(self._context(cand)))
             cand.bigram_coverage = len(q_bigrams & set(char_bigrams(cand.text))) / len(q_bigrams) if q_bigrams else 0.0
