@@ -14,8 +14,9 @@ answered by a span of its passage. Two corpora, each indexed like `aidqa index` 
   answer. "refused" is the share refused; anything else states something that is not the answer.
 
 Two trial questions are empty strings and are left out (the assistant refuses an empty question with an error).
-Not a test and not a report set: Wikipedia passages with one-sentence answers, few figures. The project's answerer
-was not tuned on it. Prints one row per measure with its n.
+Not a test and not a report set: Wikipedia passages with one-sentence answers, few figures. Answer rules have been
+measured on it since 2026-12-06 (docs/evaluation.md), so it is a dev set like the others. Prints one row per measure
+with its n.
 """
 
 from __future__ import annotations
