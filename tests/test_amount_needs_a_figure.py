@@ -88,3 +88,25 @@ def test_what_the_figures_of_a_sentence_measure(text, dimensions):
         assert figure_dimensions(text) == set()
     if dimensions == {"money"}:
         assert figure_dimensions(text) == {"money"}  # so a 多少家 (count) question is not answered by it
+
+
+FUXIANG = "fuxiang-pharma-2024-esg-report.md"
+
+
+@pytest.fixture(scope="module")
+def fuxiang(tmp_path_factory):
+    if not (SHARED_REPORTS / FUXIANG).is_file():
+        pytest.skip(f"shared dev report {FUXIANG} not found")
+    from aidqa import Assistant
+
+    a = Assistant(one_report_settings(tmp_path_factory, FUXIANG))
+    a.ensure_ready()
+    return a
+
+
+def test_how_many_is_answered_with_a_count_not_the_sentences_money(fuxiang):
+    """The ESG report's key-figures table is one line of many figures (people, money, suppliers, a rate): "how many
+    suppliers" must state the count of suppliers, not an amount of money that a bigram happens to match."""
+    answer = fuxiang.ask("How many suppliers signed the sunshine cooperation agreement (or pledge) with the company?")
+    assert not answer.refused and answer.figures, answer.answer
+    assert {f.raw for f in answer.figures} == {"454家"}, answer.answer

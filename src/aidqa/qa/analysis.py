@@ -95,6 +95,15 @@ def asks_when(question: str) -> bool:
     return bool(_WHEN_RE.search(question))
 
 
+_COUNT_RE = re.compile(r"\bhow many\b", re.IGNORECASE)
+
+
+def asks_count(question: str) -> bool:
+    """Whether the question asks how many things (how many suppliers): its answer is a count, not money or a share.
+    (A Chinese question says so with its measure word, 多少家/几个, which ``asked_units`` reads.)"""
+    return bool(_COUNT_RE.search(question))
+
+
 def asks_list(question: str) -> bool:
     return bool(_LIST_RE.search(question))
 

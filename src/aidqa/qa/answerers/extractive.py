@@ -35,6 +35,7 @@ from aidqa.qa.analysis import (
     QuestionAnalysis,
     _common_run,
     analyse,
+    asks_count,
 )
 from aidqa.qa.answerers.base import Extraction
 from aidqa.qa.grounding import compute_total
@@ -472,6 +473,9 @@ class ExtractiveAnswerer:
         if len(units) > 1:  # 几批次、多少人次: one best figure per asked unit
             return [f for u in units for f in self._answering_figures(q, cand, [u])[:1]
                     if f.unit == u or f.unit in _UNIT_FAMILIES.get(u, ())]
+        if not units and asks_count(q.question):
+            # How many suppliers: a count answers, not the sentence's money or share figures.
+            figs = [f for f in figs if unit_dimension(f.unit) == "count"] or figs
         bigrams = q.bigrams
 
         def match(f: Figure) -> int:
