@@ -24,6 +24,10 @@ SETS = REPO / "tests" / "data" / "reports"
 logger = logging.getLogger("eval_reports")
 
 
+def _rate(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -54,8 +58,9 @@ def main() -> int:
                 args.json_dir.mkdir(parents=True, exist_ok=True)
                 (args.json_dir / f"{questions.stem}.json").write_text(done.stdout, encoding="utf-8")
             rows.append((questions.stem, reports[0].suffix, run["overall"], run["per_type"]))
-    header = "| set | format | n | answerable | answer | citation | refusal P / R | ungrounded | R@5 |"
-    lines = [header, "|" + "---|" * 9]
+    header = ("| set | format | n | answerable | answer | citation | refusal P / R | ungrounded | stated figure (n) "
+              "| R@5 |")
+    lines = [header, "|" + "---|" * 10]
     by_type: dict[str, list[int]] = {}
     for stem, suffix, o, per_type in rows:
         for kind, m in per_type.items():
@@ -65,7 +70,8 @@ def main() -> int:
                 counts[1] += m["answerable"]
         lines.append(f"| {stem} | {suffix} | {o['n']} | {o['answerable']} | {o['answer_accuracy']:.2f} | "
                      f"{o['citation_accuracy']:.2f} | {o['refusal_precision']:.2f} / {o['refusal_recall']:.2f} | "
-                     f"{o['ungrounded_rate']:.2f} | {o['recall_at_5']:.2f} |")
+                     f"{o['ungrounded_rate']:.2f} | {_rate(o.get('figure_stated_accuracy'))} ({o.get('figures_stated', 0)}) | "
+                     f"{o['recall_at_5']:.2f} |")
     lines += ["", "| type (all sets) | answered correctly | n answerable |", "|---|---|---|"]
     lines += [f"| {kind} | {ok / n:.2f} | {n} |" for kind, (ok, n) in sorted(by_type.items()) if n]
     sys.stdout.write("\n".join(lines) + "\n")

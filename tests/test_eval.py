@@ -22,7 +22,7 @@ from aidqa.eval.reports import check_thresholds, failing_lines, render_compariso
 from aidqa.eval.runner import EvalRun, config_summary, evaluate, settings_with_overrides
 from aidqa.eval.scoring import compute_metrics, metrics_by_type, percentile, score_item
 from aidqa.index.naming import index_name
-from aidqa.models import Answer, Citation, RetrievedPassage
+from aidqa.models import Answer, Citation, CitedFigure, RetrievedPassage
 from aidqa.settings import Settings
 
 REFUSAL = "报告中没有找到这个问题的答案。"
@@ -130,6 +130,30 @@ def test_ungrounded_number_is_counted():
     # A refusal is never "ungrounded", even if its text has a number and it cites nothing.
     r = score_item(item(), answer("报告中没有2015年的数据。", refused=True), 1)
     assert r.ungrounded == [] and r.reasons == ["refused but answerable"]
+
+
+def _stating(*raws: str) -> Answer:
+    figures = [CitedFigure(raw=raw, value=0, unit="", qualifier="none", measures="", citation_id=1, start=0, end=len(raw))
+               for raw in raws]
+    return Answer(question="q", answer=f"{'；'.join(raws)} [1]\n{EVIDENCE} [1]", refused=False, citations=[cite(EVIDENCE)],
+                  figures=figures)
+
+
+def test_a_short_answer_stating_another_figure_fails_though_the_quote_holds_the_right_one():
+    right = score_item(item(), _stating("18.51亿元"), 1)
+    assert (right.answer_correct, right.figure_stated_correct, right.reasons) == (True, True, [])
+    wrong = score_item(item(), _stating("567个"), 1)  # 18.51亿元 is in the quote, so the must string is found
+    assert (wrong.answer_correct, wrong.figure_stated_correct) == (True, False)
+    assert wrong.reasons == ["short answer states 567个, not the asked figure"]
+    both = score_item(item(), _stating("567个", "18.51亿元"), 1)
+    assert both.figure_stated_correct is True
+    # Numbers compare by value as written: 1,200 is 1200; a must string without a number, or no stated figure,
+    # is not scored.
+    assert score_item(item(must=("1,200吨",)), _stating("1200吨/年"), 1).figure_stated_correct is True
+    assert score_item(item(must=("天津",)), _stating("567个"), 1).figure_stated_correct is None
+    assert score_item(item(), GOOD, 1).figure_stated_correct is None
+    m = compute_metrics([right, wrong, both, score_item(item(), GOOD, 1), score_item(item(), refusal(), 1)])
+    assert (m.figures_stated, m.figure_stated_accuracy) == (3, 2 / 3)
 
 
 def test_refusal_precision_and_recall_are_exact():
@@ -449,8 +473,8 @@ def test_json_shape_and_rounding():
     assert run["overall"]["mrr"] == round((1 / 2 + 0) / 2, 4)
     assert run["per_type"]["figure"]["citation_accuracy"] == 0.5
     assert set(run["items"][1]) == {"id", "type", "question", "expected_refusal", "answer_correct", "citation_correct",
-                                    "refused", "answer", "citations", "ungrounded", "retrieval_rank", "latency_ms",
-                                    "error", "reasons"}
+                                    "refused", "answer", "citations", "ungrounded", "figure_stated_correct",
+                                    "retrieval_rank", "latency_ms", "error", "reasons"}
     assert set(run["items"][1]["citations"][0]) >= {"id", "source", "quote", "start", "end"}
     single = json.loads(to_json([a]))
     assert len(single["runs"]) == 1 and single["passed"] is True and single["failures"] == []
@@ -587,7 +611,8 @@ def test_cli_eval_threshold_not_met_exits_3(index_env, dev_items, tmp_path):
     assert not any(line.startswith("FAIL citation") for line in r.stderr.splitlines())  # both quote the evidence
     assert not ANSI.search(r.stdout)
     assert re.search(r"^all\s+2\s+0\.500\s+1\.000", r.stdout, re.MULTILINE)
-    assert re.search(r"^  impossible\s+figure\s+missing 不存在的数字999亿元$", r.stdout, re.MULTILINE)
+    assert re.search(r"^  impossible\s+figure\s+missing 不存在的数字999亿元; short answer states 18.51亿元, not the asked "
+                     r"figure$", r.stdout, re.MULTILINE)
 
 
 def test_cli_eval_bad_line_exits_2(tmp_path):

@@ -84,6 +84,7 @@ def _item_json(r: ItemResult) -> dict[str, Any]:
             for c in (a.citations if a is not None else [])
         ],
         "ungrounded": r.ungrounded,
+        "figure_stated_correct": r.figure_stated_correct,
         "retrieval_rank": r.retrieval_rank,
         "latency_ms": r.latency_ms,
         "error": r.error,
@@ -132,6 +133,7 @@ _COLUMNS: list[tuple[str, Callable[[Metrics], str]]] = [  # (header, formatter) 
     ("citation", lambda m: _f(m.citation_accuracy)),
     ("refusal P/R", lambda m: f"{_f(m.refusal_precision, 2)}/{_f(m.refusal_recall, 2)}"),
     ("ungrounded", lambda m: _f(m.ungrounded_rate)),
+    ("stated fig", lambda m: _f(m.figure_stated_accuracy)),
     ("R@1", lambda m: _f(m.recall_at_1)),
     ("R@3", lambda m: _f(m.recall_at_3)),
     ("R@5", lambda m: _f(m.recall_at_5)),
@@ -212,7 +214,8 @@ def render_table(run: EvalRun, show_failures: bool = True) -> str:
         table.add_row(name, *(fmt(m) for _, fmt in _COLUMNS))
     lines = [*_run_header(run), "", *_plain(table)]
     lines += ["", (f"{DASH} = not applicable (no such items). answer = must strings in answer; citation = evidence "
-                   "in cited quotes; ungrounded = answers with a number not in their quotes.")]
+                   "in cited quotes; ungrounded = answers with a number not in their quotes; stated fig = the "
+                   "figures an answer states first include the asked one.")]
     if show_failures:
         lines += ["", *failing_lines(run)]
     return "\n".join(lines)
@@ -224,6 +227,7 @@ _KEY_METRICS = [
     ("refusal precision", "refusal_precision"),
     ("refusal recall", "refusal_recall"),
     ("ungrounded rate", "ungrounded_rate"),
+    ("stated figure accuracy", "figure_stated_accuracy"),
     ("recall@1", "recall_at_1"),
     ("recall@3", "recall_at_3"),
     ("recall@5", "recall_at_5"),
@@ -320,6 +324,7 @@ _CARDS: list[tuple[str, str, Callable[[Metrics], str]]] = [  # (title, metric, n
     ("refusal precision", "refusal_precision", lambda m: f"of {m.refused} refused"),
     ("refusal recall", "refusal_recall", lambda m: f"of {m.expected_refusals} to refuse"),
     ("ungrounded answers", "ungrounded_rate", lambda m: f"of {m.answered} answered"),
+    ("stated figure", "figure_stated_accuracy", lambda m: f"short answer is the asked figure, of {m.figures_stated}"),
     ("recall@1", "recall_at_1", lambda m: f"evidence in top 1, of {m.retrieval_scored}"),
     ("recall@3", "recall_at_3", lambda m: f"evidence in top 3, of {m.retrieval_scored}"),
     ("recall@5", "recall_at_5", lambda m: f"evidence in top 5, of {m.retrieval_scored}"),

@@ -11,7 +11,8 @@ from pydantic import BaseModel, Field
 
 from aidqa.eval.dataset import EvalItem
 from aidqa.models import Answer, Citation
-from aidqa.zh.chars import fold_for_match
+from aidqa.zh.chars import fold_for_match, fold_width
+from aidqa.zh.numbers import numbers_in
 
 if TYPE_CHECKING:  # the assistant pulls in torch and chroma; import it only where it is used
     pass
@@ -40,6 +41,9 @@ class ItemResult(BaseModel):
     answer_correct: bool
     citation_correct: bool | None = None
     ungrounded: list[str] = Field(default_factory=list)
+    # The figures the answer states first (its short answer): does one of them carry a number of the must strings?
+    # None when the answer states no figure, or no must string holds a number.
+    figure_stated_correct: bool | None = None
     retrieval_rank: int | None = None
     latency_ms: float
     reasons: list[str] = Field(default_factory=list)
@@ -78,6 +82,11 @@ def retrieval_rank(evidence: str, answer: Answer) -> int | None:
     return next((i for i, p in enumerate(answer.retrieved, start=1) if needle in fold_for_match(p.text)), None)
 
 
+def _plain_number(number: str) -> str:
+    """A number compared by value as written: 1,200 and 1200 are one number, 12.9% and 12.9 too."""
+    return number.replace(",", "").rstrip("%")
+
+
 def score_item(item: EvalItem, answer: Answer | None, latency_ms: float, error: str | None = None) -> ItemResult:
     """Score ``answer`` (None when asking raised ``error``) against ``item``. No model needed.
 
@@ -85,6 +94,9 @@ def score_item(item: EvalItem, answer: Answer | None, latency_ms: float, error: 
       (``[n]`` markers removed); expected refusal: refused.
     * citation_correct — None without evidence or for an expected refusal; else ``evidence_cited``.
     * ungrounded — numbers in a non-refused answer that no cited quote contains.
+    * figure_stated_correct — for an answered item whose ``must`` strings hold numbers and whose answer states
+      figures first (``Answer.figures``, the short answer): whether one of those figures is one of the numbers. A
+      wrong short answer fails the item even when the right figure is further down in a quote.
     * retrieval_rank — see ``retrieval_rank``; None without evidence.
     An item with an error is wrong wherever it is scored (answer False, citation False, rank None).
     """
@@ -92,6 +104,7 @@ def score_item(item: EvalItem, answer: Answer | None, latency_ms: float, error: 
     citation_correct: bool | None = None
     rank: int | None = None
     ungrounded: list[str] = []
+    figure_stated_correct: bool | None = None
     if answer is None or error is not None:
         answer = None
         answer_correct = False
@@ -121,10 +134,17 @@ def score_item(item: EvalItem, answer: Answer | None, latency_ms: float, error: 
             ungrounded = _ungrounded_numbers(answer.answer, answer.citations)
             if ungrounded:
                 reasons.append(f"ungrounded numbers: {', '.join(ungrounded)}")
+            expected = {_plain_number(n) for m in item.must for n in numbers_in(fold_width(m))}
+            if answer.figures and expected and not item.expected_refusal:
+                figure_stated_correct = any(_plain_number(n) in expected
+                                            for f in answer.figures for n in numbers_in(fold_width(f.raw)))
+                if not figure_stated_correct:
+                    reasons.append(f"short answer states {', '.join(f.raw for f in answer.figures)}, not the asked figure")
     return ItemResult(
         id=item.id, type=item.type, question=item.question, must=item.must, evidence=item.evidence,
         history=item.history, expected_refusal=item.expected_refusal, answer=answer, error=error,
-        answer_correct=answer_correct, citation_correct=citation_correct, ungrounded=ungrounded, retrieval_rank=rank,
+        answer_correct=answer_correct, citation_correct=citation_correct, ungrounded=ungrounded,
+        figure_stated_correct=figure_stated_correct, retrieval_rank=rank,
         latency_ms=round(latency_ms, 2), reasons=reasons,
     )
 
@@ -149,6 +169,10 @@ class Metrics(BaseModel):
     refusal_recall: float | None
     answered: int = Field(description="Items answered (not refused, no error): denominator of ungrounded_rate.")
     ungrounded_rate: float | None
+    figures_stated: int = Field(0, description="Answered items whose answer states figures first and whose must "
+                                "strings hold numbers: denominator of figure_stated_accuracy.")
+    figure_stated_accuracy: float | None = Field(None, description="Share of those whose stated figures include an "
+                                                 "expected number (the short answer is the asked figure).")
     retrieval_scored: int = Field(description="Items with evidence, not expected to be refused.")
     recall_at_1: float | None
     recall_at_3: float | None
@@ -185,6 +209,7 @@ def compute_metrics(results: Sequence[ItemResult]) -> Metrics:
     * citation_accuracy = citation_correct / items whose citation_correct is not None.
     * refusal_precision = refused ∧ expected / refused; refusal_recall = refused ∧ expected / expected.
     * ungrounded_rate = answered items with ≥1 ungrounded number / answered items.
+    * figure_stated_accuracy = figure_stated_correct / answered items where it is not None (figures_stated).
     * recall_at_k = rank ≤ k, mrr = mean(1/rank, 0 when not found), over items with evidence not expected to be
       refused.
     * latency_p50_ms / latency_p95_ms: linear interpolation (see ``percentile``) over items without error.
@@ -198,6 +223,7 @@ def compute_metrics(results: Sequence[ItemResult]) -> Metrics:
     refused = [r for r in results if r.refused]
     expected = [r for r in results if r.expected_refusal]
     answered = [r for r in results if r.answered]
+    stated = [r for r in answered if r.figure_stated_correct is not None]
     scored = [r for r in answerable if r.evidence is not None]
     ranks = [r.retrieval_rank for r in scored]
     latencies = [r.latency_ms for r in results if r.error is None]
@@ -217,6 +243,8 @@ def compute_metrics(results: Sequence[ItemResult]) -> Metrics:
         refusal_recall=_ratio(sum(r.refused for r in expected), len(expected)),
         answered=len(answered),
         ungrounded_rate=_ratio(sum(1 for r in answered if r.ungrounded), len(answered)),
+        figures_stated=len(stated),
+        figure_stated_accuracy=_ratio(sum(1 for r in stated if r.figure_stated_correct), len(stated)),
         retrieval_scored=len(scored),
         recall_at_1=recall(1),
         recall_at_3=recall(3),
