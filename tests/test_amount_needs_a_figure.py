@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from conftest import SHARED_REPORTS, one_report_settings
 
-from aidqa.qa.analysis import asks_amount
+from aidqa.qa.analysis import asked_units, asks_amount
 from aidqa.zh.numbers import figure_dimensions, has_count
 
 NUCLEAR = "nuclear-psr-part1-standard-draft-2023.docx"
@@ -110,3 +110,14 @@ def test_how_many_is_answered_with_a_count_not_the_sentences_money(fuxiang):
     answer = fuxiang.ask("How many suppliers signed the sunshine cooperation agreement (or pledge) with the company?")
     assert not answer.refused and answer.figures, answer.answer
     assert {f.raw for f in answer.figures} == {"454家"}, answer.answer
+
+
+@pytest.mark.parametrize("question, units", [
+    # what is counted follows "how many"; investment names the team, not the unit
+    ("How many data companies did the green computing investment team get in touch with?", ["家"]),
+    ("How many projects were funded?", ["个"]),
+    ("How many suppliers signed the agreement?", []),  # a count the table does not name: no unit
+    ("How much money did Tianjin invest?", ["元"]),
+])
+def test_an_english_how_many_asks_for_what_follows_it(question, units):
+    assert asked_units(question, "en") == units

@@ -1,7 +1,7 @@
-"""分别 lists (issue 12: a wrong figure is the worst failure). In "甲、乙分别增长x、y" the short answer for 乙 must be y, not
-the first figure of the list, which is what the words before 分别 would pick. Checked on the extraction itself and
-end to end on a shared dev report (the State Council's 2016 eco-environment plan, text) as a follow-up question, and
-on the seed report's own lists. Uses the packaged model.
+"""The short answer states the asked figure (issue 12: a wrong figure is the worst failure). In "甲、乙分别增长x、y" the
+short answer for 乙 must be y, not the first figure of the list, which is what the words before 分别 would pick; and a
+figure the question itself states is not its answer. Checked on the extraction itself and end to end on a shared dev
+report (the State Council's 2016 eco-environment plan, text). Uses the packaged model.
 """
 
 from __future__ import annotations
@@ -58,3 +58,11 @@ def test_the_short_answer_gives_the_asked_items_figure(ecoplan, history, questio
     lead = answer.answer.splitlines()[0]
     assert right in lead and wrong not in lead, answer.answer
     assert [f.raw for f in answer.figures] == [right]
+
+
+
+def test_the_short_answer_is_not_a_figure_the_question_states(ecoplan):
+    """338个 is in the question (which cities); it was stated as the answer to how high their PM2.5 was."""
+    answer = ecoplan.ask("2015年全国338个地级及以上城市PM2.5年均浓度是多少？")
+    assert not answer.refused and "50微克/立方米" in answer.answer, answer.answer
+    assert "338个" not in [f.raw for f in answer.figures], answer.answer

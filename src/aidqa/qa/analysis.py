@@ -71,6 +71,12 @@ def asked_units(question: str, language: str) -> list[str]:
     not say."""
     if language == "en":
         q = question.lower()
+        # "how many data companies … investment team": what is counted follows "how many"; a word elsewhere in the
+        # question (investment) names the topic, not the unit. Without a known word there, a count (no unit).
+        counted = re.search(r"\bhow many\s+((?:[a-z\-]+\s+){0,2}[a-z\-]+)", q)
+        if counted:
+            found = sorted((counted.group(1).find(word), unit) for word, unit in _EN_UNIT if word in counted.group(1))
+            return [found[0][1]] if found else []
         return [unit for word, unit in _EN_UNIT if word in q][:1]
     units: list[str] = []
     for m in re.finditer(r"(?:多少|几)(?=(.{0,4}))", question):

@@ -43,8 +43,8 @@ from aidqa.qa.rendering import REFUSAL, render_answer
 from aidqa.qa.scope import ReportScope
 from aidqa.retrieval.hybrid import ScoredChunk
 from aidqa.settings import AnsweringSettings
-from aidqa.zh.chars import fold_for_match
-from aidqa.zh.numbers import figure_dimensions, has_count, has_number_with_unit, unit_dimension
+from aidqa.zh.chars import fold_for_match, fold_width
+from aidqa.zh.numbers import figure_dimensions, has_count, has_number_with_unit, numbers_in, unit_dimension
 from aidqa.zh.segment import char_bigrams, split_sentences
 from aidqa.zh.structure import opens_topic
 from aidqa.zh.terms import query_term_groups
@@ -244,11 +244,11 @@ class ExtractiveAnswerer:
         for cand, vec in zip(cands, vectors):
             folded = fold_for_match(cand.text)
             cand.unit_match = has_number_with_unit(cand.text, unit)
-            # For ranking, a term the report is about (its place and year, in its cover) holds in every sentence of
-            # it: otherwise the cover sentence, which spells them out, outranks the sentence that answers.
+            # For ranking, a term the report is about (in its title or cover: its place, year or subject) holds in
+            # every sentence of it: otherwise the cover sentence, which spells it out, outranks the one that answers.
             if cand.source not in implied_by_source:
                 implied_by_source[cand.source] = frozenset(
-                    i for i, (alts, _) in enumerate(groups) if self._is_topic(alts[0], cand.source))
+                    i for i, (alts, _) in enumerate(groups) if self.scope.about(cand.source, alts[0]))
             cand.coverage = coverage(folded, cand.unit_match, implied_by_source[cand.source])
             # Support (whether to answer at all) takes no unit credit: it must rest on the question's own words.
             cand.context_coverage = coverage(fold_for_match(self._context(cand)))
@@ -465,11 +465,19 @@ class ExtractiveAnswerer:
     def _answering_figures(self, q: QuestionAnalysis, cand: Candidate, units: list[str]) -> list[Figure]:
         """The figures of the sentence that answer the question: in the asked units, and among several in one
         unit, those whose own words (what they measure) best match the question."""
-        figs = self._figures_in(cand, units)
+        # A figure the question itself states (2015年全国338个城市PM2.5浓度是多少 → 338个) is what it asks about, not
+        # the answer.
+        asked_numbers = set(numbers_in(fold_width(q.question)))
+
+        def echoes(f: Figure) -> bool:
+            numbers = set(numbers_in(fold_width(f.raw)))
+            return bool(numbers) and numbers <= asked_numbers
+
+        figs = [f for f in self._figures_in(cand, units) if not echoes(f)]
         relatives = [r for u in units for r in _UNIT_FAMILIES.get(u, ())]
         if relatives and figs and not any(f.unit in relatives for f in figs):
             # A near relative wins only when it plainly fits better (观众人数 → 超10万人次, not 百人规模).
-            figs += [f for f in self._figures_in(cand, relatives) if f.unit in relatives]
+            figs += [f for f in self._figures_in(cand, relatives) if f.unit in relatives and not echoes(f)]
         if len(units) > 1:  # 几批次、多少人次: one best figure per asked unit
             return [f for u in units for f in self._answering_figures(q, cand, [u])[:1]
                     if f.unit == u or f.unit in _UNIT_FAMILIES.get(u, ())]
