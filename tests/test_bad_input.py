@@ -105,3 +105,13 @@ def test_any_question_gets_an_answer_or_a_clear_message(assistant, text):
         return
     assert answer.refused or answer.citations
     json.loads(answer.model_dump_json())
+
+
+@pytest.mark.parametrize("question, cleaned", [
+    ("天津 累计\t投入了\n多少资金？", "天津累计投入了多少资金？"),  # Chinese does not space its words
+    ("Gitee 上 大家 干得最多的是什么？", "Gitee 上大家干得最多的是什么？"),  # a space next to Latin stays
+    ("What is GDP  growth？", "What is GDP growth？"),
+    ("天津累计投入了多少资金？ 的", "天津累计投入了多少资金？ 的"),  # only between two Chinese characters
+])
+def test_spaces_between_chinese_words_are_dropped(question, cleaned):
+    assert clean_question(question, 500) == cleaned

@@ -44,6 +44,9 @@ class InvalidQuestion(ValueError):
     """The question cannot be answered as given (empty, too long); the message says why."""
 
 
+_SPACE_BETWEEN_HAN = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+
+
 def clean_question(question: object, max_chars: int) -> str:
     """Validate and tidy a question; raise InvalidQuestion with a message a user can act on."""
     if not isinstance(question, str):
@@ -54,6 +57,9 @@ def clean_question(question: object, max_chars: int) -> str:
         for ch in question
     )
     cleaned = " ".join(cleaned.split())
+    # Chinese does not space its words: 天津 累计 投入了 is 天津累计投入了 (a space would split a phrase the analysis
+    # reads whole, such as 投入了多少).
+    cleaned = _SPACE_BETWEEN_HAN.sub("", cleaned)
     if not cleaned:
         raise InvalidQuestion("the question is empty; please type a question about the reports (请输入问题)")
     if len(cleaned) > max_chars:
