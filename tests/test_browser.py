@@ -29,6 +29,8 @@ from urllib.parse import urlparse
 import pytest
 from conftest import serve_app
 
+from aidqa.qa.examples import GENERIC_EXAMPLES
+
 try:
     from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 except ImportError:  # reported by the `browser` fixture, with how to install it
@@ -437,14 +439,23 @@ def test_empty_and_over_long_questions_get_clear_messages_and_keep_the_text(page
 
 
 def test_clicking_an_example_asks_it(page):
-    example = page.locator("#aidqa-examples button").first
-    example.wait_for()
-    # Read the label and click in one step inside the page: the examples are re-rendered once the reports are
-    # loaded, and a label read before that re-render named another example than the one clicked (a CI flake).
-    text = example.evaluate("button => { const label = button.innerText; button.click(); return label; }").strip()
+    page.locator("#aidqa-examples button").first.wait_for()
+    # The page shows generic examples until the loaded report's own (made from its figures) arrive, and again for a
+    # moment whenever the index is being swapped. The generic overview questions are refused today (issue 12:
+    # overview answers are not built yet); a report's own example must be answered. Pick and click one in one step
+    # inside the page, so the label read is the one clicked.
+    generic = json.dumps(GENERIC_EXAMPLES, ensure_ascii=False)
+    page.wait_for_function(f"() => [...document.querySelectorAll('#aidqa-examples button')]"
+                           f".some(b => !{generic}.includes(b.innerText.trim()))", timeout=READY)
+    text = page.evaluate(f"""() => {{
+        const button = [...document.querySelectorAll('#aidqa-examples button')]
+            .find(b => !{generic}.includes(b.innerText.trim()));
+        button.click();
+        return button.innerText.trim();
+    }}""")
     reply = wait_for_answer(page, 0)
     expect(user_messages(page).last).to_contain_text(text)
-    expect(reply).to_contain_text("[1]")
+    expect(reply, f"the example {text!r} was not answered").to_contain_text("[1]")
 
 
 def test_the_examples_are_on_a_phones_first_screen(browser, base_url, watch, request):

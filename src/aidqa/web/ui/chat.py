@@ -56,6 +56,14 @@ MAX_KEPT_ANSWERS = MAX_HISTORY_TURNS  # answers of a session kept for feedback (
 
 Messages = list[dict[str, str]]
 
+# One page of examples, so the n-th button in the page is the n-th example (the click gives the index).
+EXAMPLES_PER_PAGE = 50
+EXAMPLE_LABEL_JS = """(index) => {
+  const buttons = document.querySelectorAll('#aidqa-examples button');
+  const button = Number.isInteger(index) ? buttons[index] : null;
+  return button ? button.innerText.trim() : '';
+}"""
+
 
 # ---- status and messages ------------------------------------------------------------------------------------------
 
@@ -336,11 +344,6 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
         """Ask a question about the reports in a chat; returns the chat's messages with the answer."""
         return chat_turn(assistant, question, history, loader)
 
-    def example_text(index: Any) -> Any:
-        """The question of the clicked example (the examples are the loaded reports' at the time of the click)."""
-        questions = assistant.example_questions()
-        return questions[index] if isinstance(index, int) and 0 <= index < len(questions) else gr.skip()
-
     def corpus_controls() -> tuple[Any, Any]:
         """The report picker's choices and the example questions, for the reports now loaded."""
         return (gr.Dropdown(choices=report_choices(assistant)),
@@ -395,7 +398,8 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
                     send = gr.Button("发送", variant="primary", scale=1, min_width=70, elem_id="aidqa-send")
                 counter = gr.Markdown("", elem_id="aidqa-counter")
                 examples = gr.Dataset(components=[question], samples=[[q] for q in GENERIC_EXAMPLES],
-                                      type="index", label="示例问题（点击即提问）", elem_id="aidqa-examples")
+                                      type="index", label="示例问题（点击即提问）", elem_id="aidqa-examples",
+                                      samples_per_page=EXAMPLES_PER_PAGE)
                 with gr.Group(visible=False, elem_id="aidqa-feedback") as feedback_box:
                     feedback_note = gr.Markdown("", elem_id="aidqa-feedback-note")
                     with gr.Row(equal_height=True):
@@ -500,9 +504,12 @@ def build_ui(assistant: Assistant, loader: IndexLoader | None = None) -> gr.Bloc
         ask_inputs, ask_outputs = [question, chatbot, picked, answers], [chatbot, question, answers]
         gr.on(triggers=[question.submit, send.click], fn=respond, inputs=ask_inputs, outputs=ask_outputs,
               api_visibility="private", show_progress="minimal")
-        # Clicking an example asks it: the box is filled, then the same turn as a typed question.
-        examples.click(example_text, examples, question, api_visibility="private", show_progress="hidden").then(
-            respond, ask_inputs, ask_outputs, api_visibility="private", show_progress="minimal")
+        # Clicking an example asks it: the box is filled with the label the user clicked, then the same turn as a
+        # typed question. The label is read in the page: mapping the clicked index to the server's current examples
+        # asked another question when the examples changed (the reports finished loading) before the page showed it.
+        examples.click(None, examples, question, js=EXAMPLE_LABEL_JS, api_visibility="private",
+                       show_progress="hidden").then(respond, ask_inputs, ask_outputs, api_visibility="private",
+                                                    show_progress="minimal")
         question.change(None, question, counter, js=counter_js(max_chars), show_progress="hidden")
         chatbot.like(on_like, answers, [feedback_box, feedback_note, pending], api_visibility="private",
                      show_progress="hidden")
