@@ -33,6 +33,18 @@ def one_report_settings(tmp_path_factory, name: str):
     return Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"))
 
 
+def one_report_assistant(tmp_path_factory, name: str):
+    """A ready Assistant over the shared dev report ``name`` alone (``one_report_settings``); skips the test when
+    the shared reports are not there."""
+    if not (SHARED_REPORTS / name).is_file():
+        pytest.skip(f"shared dev report {name} not found")
+    from aidqa import Assistant
+
+    a = Assistant(one_report_settings(tmp_path_factory, name))
+    a.ensure_ready()
+    return a
+
+
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory):
     from aidqa.settings import Settings

@@ -8,7 +8,7 @@ still answered with it; a figure in another dimension than the one asked (money 
 from __future__ import annotations
 
 import pytest
-from conftest import SHARED_REPORTS, one_report_settings
+from conftest import one_report_assistant
 
 from aidqa.qa.analysis import asked_units, asks_amount
 from aidqa.zh.numbers import figure_dimensions, has_count
@@ -21,13 +21,7 @@ ZHOUKOU = "zhoukou-2023-statistical-communique.pdf"
 
 @pytest.fixture(scope="module", params=[NUCLEAR, SICHUAN, QIANDONGNAN, ZHOUKOU])
 def report_assistant(request, tmp_path_factory):
-    if not (SHARED_REPORTS / request.param).is_file():
-        pytest.skip(f"shared dev report {request.param} not found")
-    from aidqa import Assistant
-
-    a = Assistant(one_report_settings(tmp_path_factory, request.param))
-    a.ensure_ready()
-    return request.param, a
+    return request.param, one_report_assistant(tmp_path_factory, request.param)
 
 
 # (report, a near miss: the amount is not in the report, answerable question, figure its answer must quote)
@@ -95,13 +89,7 @@ FUXIANG = "fuxiang-pharma-2024-esg-report.md"
 
 @pytest.fixture(scope="module")
 def fuxiang(tmp_path_factory):
-    if not (SHARED_REPORTS / FUXIANG).is_file():
-        pytest.skip(f"shared dev report {FUXIANG} not found")
-    from aidqa import Assistant
-
-    a = Assistant(one_report_settings(tmp_path_factory, FUXIANG))
-    a.ensure_ready()
-    return a
+    return one_report_assistant(tmp_path_factory, FUXIANG)
 
 
 def test_how_many_is_answered_with_a_count_not_the_sentences_money(fuxiang):

@@ -7,7 +7,7 @@ report (the State Council's 2016 eco-environment plan, text). Uses the packaged 
 from __future__ import annotations
 
 import pytest
-from conftest import SHARED_REPORTS, one_report_settings
+from conftest import one_report_assistant
 
 from aidqa.index.figures import extract_figures
 
@@ -39,13 +39,7 @@ def test_lists_that_cannot_be_counted_off_keep_their_words(text, expected):
 
 @pytest.fixture(scope="module")
 def ecoplan(tmp_path_factory):
-    if not (SHARED_REPORTS / ECOPLAN).is_file():
-        pytest.skip(f"shared dev report {ECOPLAN} not found")
-    from aidqa import Assistant
-
-    a = Assistant(one_report_settings(tmp_path_factory, ECOPLAN))
-    a.ensure_ready()
-    return a
+    return one_report_assistant(tmp_path_factory, ECOPLAN)
 
 
 @pytest.mark.parametrize("history, question, right, wrong", [

@@ -205,7 +205,7 @@ def _respectively(text: str, figures: list[Figure]) -> list[Figure]:
     """Figures of a 分别 list measure their own item: in 化学需氧量和氨氮、二氧化硫、氮氧化物排放总量分别下降12.9%、
     13%、18%、18.6%, the 18.6% is 氮氧化物排放总量's, not what the words before the first figure say. Lists whose
     items cannot be counted off one to one (城乡居民收入分别增长5.3%、7.1%: one written item) are left alone."""
-    out = sorted(figures, key=lambda f: f.start)
+    out = list(figures)  # in text order, as FIGURE_RE found them
     starts = [f.start for f in out]
     at = 0
     while (at := text.find("分别", at)) >= 0:
