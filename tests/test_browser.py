@@ -441,9 +441,9 @@ def test_empty_and_over_long_questions_get_clear_messages_and_keep_the_text(page
 def test_clicking_an_example_asks_it(page):
     page.locator("#aidqa-examples button").first.wait_for()
     # The page shows generic examples until the loaded report's own (made from its figures) arrive, and again for a
-    # moment whenever the index is being swapped. The generic overview questions are refused today (issue 12:
-    # overview answers are not built yet); a report's own example must be answered. Pick and click one in one step
-    # inside the page, so the label read is the one clicked.
+    # moment whenever the index is being swapped (the generic ones are overview questions, tests/test_overview.py).
+    # A report's own example, a figure question, must be answered with its figure's passage. Pick and click one in
+    # one step inside the page, so the label read is the one clicked.
     generic = json.dumps(GENERIC_EXAMPLES, ensure_ascii=False)
     page.wait_for_function(f"() => [...document.querySelectorAll('#aidqa-examples button')]"
                            f".some(b => !{generic}.includes(b.innerText.trim()))", timeout=READY)

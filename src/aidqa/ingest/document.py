@@ -21,7 +21,7 @@ from typing import Literal
 from aidqa.zh.chars import is_cjk
 from aidqa.zh.normalize import Block as TextBlock
 from aidqa.zh.normalize import NormalisedText, normalise
-from aidqa.zh.structure import looks_like_heading
+from aidqa.zh.structure import NUMBERED_HEADINGS, looks_like_heading
 
 BlockKind = Literal["heading", "paragraph", "table_row"]
 
@@ -187,29 +187,21 @@ def ends_sentence(text: str) -> bool:
 # Headings: one function for every format
 # ---------------------------------------------------------------------------------------------------------------
 
-_CN_NUM = "一二三四五六七八九十百零〇两"
 _MAX_HEADING = 40
-# (pattern, level): the numbering styles of Chinese reports and standards, outermost first.
-_NUMBERED = [
-    (re.compile(rf"^第[{_CN_NUM}\d]+(?:部分|篇|编)"), 1),
-    (re.compile(rf"^第[{_CN_NUM}\d]+章"), 1),
-    (re.compile(rf"^第[{_CN_NUM}\d]+节"), 2),
-    (re.compile(rf"^[{_CN_NUM}]+[、．.]"), 2),
-    (re.compile(rf"^[（(][{_CN_NUM}]+[）)]"), 3),
-    # 6.1.3 / 1.2 + space: a section number (1.25亿元 is a figure: one dot and no space after it).
-    (re.compile(r"^\d{1,2}(?:\.\d{1,2}){2,3}(?![\d.])\s*(?=\D)|^\d{1,2}\.\d{1,2}\s+(?=\D)"), 4),
-    (re.compile(r"^\d{1,2}[、．.](?![\d])"), 4),
-    (re.compile(r"^[（(]\d{1,2}[）)]"), 5),
-]
 # Captions: 表1 / 表 2 / 表A.1 / 图3 / Table 4 — a caption stays a heading over its table or figure.
 _CAPTION = re.compile(r"^(?:表|图|附表|附图|Table|Figure)\s*[A-Z]?\d{1,3}(?:[.\-－]\d{1,3})?(?![\d.])", re.IGNORECASE)
 _SENTENCE_INSIDE = re.compile(r"[。！？；!?;]")
 
 
+def is_caption(line: str) -> bool:
+    """True when ``line`` is a table's or figure's caption (表1 …, 图 2 …, Table 4 …)."""
+    return bool(_CAPTION.match(tidy_inline(line)))
+
+
 def is_numbered(line: str) -> bool:
     """True when ``line`` opens with section numbering or a caption label (一、 （一） 1.2 第三章 表1 …)."""
     s = tidy_inline(line)
-    return bool(_CAPTION.match(s)) or any(p.match(s) for p, _ in _NUMBERED)
+    return bool(_CAPTION.match(s)) or any(p.match(s) for p, _ in NUMBERED_HEADINGS)
 
 
 def heading_level(line: str, marked: int | None = None, *, loose: bool = False) -> int | None:
@@ -233,9 +225,10 @@ def heading_level(line: str, marked: int | None = None, *, loose: bool = False) 
     body = s[:-1] if s[-1] in "。." else s
     if _CAPTION.match(s) and not _SENTENCE_INSIDE.search(body):
         return 4
-    for pattern, level in _NUMBERED:
+    for pattern, level in NUMBERED_HEADINGS:
         m = pattern.match(s)
-        if m and s[m.end():].strip() and not _SENTENCE_INSIDE.search(s) and "，" not in s and "," not in s:
+        # A comma says "paragraph" (（一）加强监管，…), except in a chapter's title (第三章 强化源头防控，夯实…).
+        if m and s[m.end():].strip() and not _SENTENCE_INSIDE.search(s) and (level == 1 or ("，" not in s and "," not in s)):
             return level
     if loose and looks_like_heading(s):
         return 1

@@ -214,6 +214,48 @@ _UNIT_FAMILIES = {"人": ("名", "人次", "位"), "名": ("人",), "人次": ("
 _TOTAL_RE = re.compile(r"一共|总共|合计|总计|加起来|共计|总额|总数|\bin total\b|\baltogether\b|\btotal\b", re.IGNORECASE)
 
 
+# An overview question asks what a report is about, or for its main figures, and names nothing else: once the cue,
+# the words for "the report" and filler are taken out, what is left (if anything) must be words of the reports'
+# titles (``aidqa.qa.overview`` checks that), or the question is about a topic (教育方面的主要内容是什么？).
+_OVERVIEW_FIGURES = re.compile(
+    r"(?:主要|关键|重要|核心)的?(?:数据|指标|数字)|\b(?:main|key|important|headline)\s+(?:figures|numbers|data|statistics|indicators)\b",
+    re.IGNORECASE)
+_OVERVIEW_OUTLINE = re.compile(
+    r"主要内容|主要讲|讲了些?什么|讲的?是?什么|讲啥|说了些?什么|写了些?什么|内容是什么|(?:有|包括|包含)(?:哪些|什么)内容|概述|概要|"
+    r"概括|总结|摘要|大意|主旨|要点|梗概|简介|介绍一下|主要(?:说|谈|介绍|涉及|关于)|关于什么|(?:分为|分成|分|有|包括)哪几?些?个?(?:部分|章节)|"
+    r"\bwhat(?:'s| is| are)\s+(?:this|the|these)\s+(?:reports?|documents?)\s+about\b|\bsummar(?:y|ise|ize)\b|\boverview\b|"
+    r"\b(?:main|key)\s+(?:points|topics|contents?|findings|sections|parts)\b|\boutline\b",
+    re.IGNORECASE)
+_OVERVIEW_FILLER = re.compile(
+    r"报告|这篇|这份|分为|分成|文章|文件|文档|全文|公报|一下|请问|请|帮我|给我|能否|能不能|可以|简要|简单|主要|内容|部分|方面|介绍|"
+    r"什么|哪些|当中|里面|[这那此本该其它他它的地了是有都里中吗呢啊吧下个份篇些和与及说讲谈写]|"
+    r"\b(?:what|is|are|was|the|this|these|that|a|an|of|in|on|about|report|reports|document|documents|give|me|us|"
+    r"please|can|could|you|tell|show|list|its|their|brief|briefly|short|main|key|and|do|does|say|says|contain|contains)\b",
+    re.IGNORECASE)
+
+
+def asks_overview(question: str) -> str | None:
+    """"outline" when the question asks what a report says as a whole (这篇报告主要讲了什么？ / What is this report
+    about?), "figures" when it asks for its main figures (报告中有哪些主要数据？); None otherwise. Whether what is
+    left of the question names a topic is for the caller to check (``overview_residue``)."""
+    if _OVERVIEW_FIGURES.search(question):
+        return "figures"
+    if _OVERVIEW_OUTLINE.search(question):
+        return "outline"
+    return None
+
+
+def overview_residue(question: str) -> tuple[str, ...]:
+    """What an overview question names besides the overview itself: its words once the cue, the words for "the
+    report", filler and punctuation are taken out (Chinese runs of two or more characters, English words of three or
+    more letters). A title in 《》 stays: it may name a report, or a work a passage is about (《鳄鱼泪》主要内容是什么？)."""
+    rest = _OVERVIEW_FIGURES.sub(" ", question)
+    rest = _OVERVIEW_OUTLINE.sub(" ", rest)
+    rest = _OVERVIEW_FILLER.sub(" ", rest)
+    words = re.findall(r"[\u4e00-\u9fff]{2,}|[A-Za-z]{3,}", rest)
+    return tuple(words)
+
+
 def asks_total(question: str) -> bool:
     return bool(_TOTAL_RE.search(question))
 

@@ -28,6 +28,7 @@ from aidqa.qa.answerers.llm import make_answerer
 from aidqa.qa.conversation import Rewrite, condense
 from aidqa.qa.examples import GENERIC_EXAMPLES, Example, examples_from
 from aidqa.qa.grounding import ungrounded_numbers
+from aidqa.qa.overview import Overviewer
 from aidqa.qa.rendering import REFUSAL, cites_several_reports, render_answer
 from aidqa.qa.scope import ReportScope
 from aidqa.qa.streaming import AnswerStream
@@ -118,6 +119,7 @@ class Assistant:
         self._searcher: HybridSearcher | None = None
         self._answerer: Answerer | None = None
         self._scope: ReportScope | None = None
+        self._overviewer: Overviewer | None = None
         # The report listing of the loaded index (it reads the corpus folder, so it is made once per index).
         self._listing: tuple[LoadedIndex, list[ReportEntry], list[SkippedEntry]] | None = None
         self._examples: tuple[LoadedIndex, list[Example]] | None = None
@@ -158,6 +160,7 @@ class Assistant:
         self._scope = ReportScope(index, self.settings.answering.report_cover_chars)
         self._searcher = HybridSearcher(index, self.embeddings, self.settings.retrieval)
         self._answerer = self._new_answerer(index, self._scope)
+        self._overviewer = Overviewer(index, self.settings.answering)
         self._index = index
 
     def _new_answerer(self, index: LoadedIndex, scope: ReportScope) -> Answerer:
@@ -169,6 +172,7 @@ class Assistant:
         """Drop the loaded index (questions then wait for ``ensure_ready``), closing its vector store."""
         with self._lock:
             index, self._index, self._searcher, self._answerer, self._scope = self._index, None, None, None, None
+            self._overviewer = None
         if index is not None:
             index.close()
 
@@ -283,6 +287,9 @@ class Assistant:
             return Answer(question=q, answer=REFUSAL[language], refused=True, language=language,
                           timings_ms={"total": round((time.perf_counter() - t0) * 1000, 2)})
         self.ensure_ready()
+        if (overview := self._overview(q, allowed)) is not None:
+            return overview.model_copy(update={"timings_ms": {
+                "overview": round((time.perf_counter() - t0) * 1000, 2), "total": round((time.perf_counter() - t0) * 1000, 2)}})
         k = top_k or self.settings.top_k
         n = max(k, self.settings.answering.passages)
         rewrite = condense(q, turns, self._term_similarity, self.settings.conversation)
@@ -316,6 +323,26 @@ class Assistant:
                         "total": round((time.perf_counter() - t0) * 1000, 2)},
             answered_by=result.answered_by, grounding=result.grounding,
         )
+
+    def _overview(self, q: str, allowed: frozenset[str] | None) -> Answer | None:
+        """The overview answer when ``q`` asks what the reports (or the ones it names) say as a whole, or for their
+        main figures (``aidqa.qa.overview``); None for any other question. Answered as asked, never as a follow-up:
+        "这篇报告主要讲了什么？" after another question is still about the whole report. Both answerers give the
+        same overview (it quotes the reports' own lead sentences; there is nothing for a language model to add)."""
+        assert self._overviewer is not None
+        if len(split_question(q)) > 1:
+            return None
+        language = detect_language(q)
+        sources = self._sources_for(q, language, allowed)
+        kind = self._overviewer.kind(q, sources)
+        if kind is None:
+            return None
+        result = self._overviewer.answer(kind, language, sources)
+        if not result.refused and (bad := ungrounded_numbers(result.answer, result.citations)):
+            logger.error("refusing the overview %r: numbers %s not in cited quotes", q, bad)
+            result = Extraction(REFUSAL[language], True, [], "ungrounded overview")
+        return Answer(question=q, answer=result.answer, refused=result.refused, citations=result.citations,
+                      language=language)
 
     def ask_stream(self, question: str, history: Sequence[tuple[str, str]] | None = None, top_k: int | None = None,
                    on_done: Callable[[], None] | None = None, documents: Sequence[str] | None = None) -> AnswerStream:

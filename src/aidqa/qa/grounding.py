@@ -45,11 +45,15 @@ def report_label(citation: Citation) -> str:
 def ungrounded_numbers(answer: str, citations: list[Citation], total: ComputedTotal | None = None) -> list[str]:
     """Numbers in the answer that no cited quote contains (must be empty for any answer we return). A computed
     total is exempt only if it checks out: its operands are in the cited quotes of one report and add up to it. The
-    names of the cited reports (《2023年…公报》) are not figures of the answer."""
+    names of the cited reports (《2023年…公报》) and the headings of the cited sections are not figures of the answer."""
     quoted = " ".join(c.quote for c in citations)
     body = re.sub(r"\[\d+\]", "", answer)
     for label in sorted({report_label(c) for c in citations}, key=len, reverse=True):
         body = body.replace(label, "")
+    # Nor are the headings of the cited quotes' sections (an overview names each part: 一、2023年工作回顾).
+    headings = {c.section.lstrip("#").strip() for c in citations}
+    for heading in sorted((h for h in headings if len(h) >= 4), key=len, reverse=True):  # never a bare 2023
+        body = body.replace(heading, "")
     if total is not None and _total_checks_out(total, citations):
         body = body.replace(total.text, "")
     return [n for n in numbers_in(body) if n not in numbers_in(quoted)]

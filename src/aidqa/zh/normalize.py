@@ -10,7 +10,7 @@ from aidqa.zh.structure import _continues, looks_like_heading
 
 # Bump when normalisation, sentence splitting or chunking rules change: it is part of the index name, so stale chunks
 # (whose offsets were computed by older rules) are never reused.
-TEXT_RULES_VERSION = "3"
+TEXT_RULES_VERSION = "4"  # 4: numbered plain-text headings with 、 or a chapter's comma
 
 
 # ASCII punctuation written inside Chinese text becomes its full-width form (PDF extraction mixes the two).

@@ -9,17 +9,39 @@ from aidqa.zh.chars import CLOSING, SENTENCE_END, is_han
 _HEADING_PUNCT = set("。！？；;!?，,：:、")
 _MAX_HEADING_CHARS = 40
 
+_CN_NUM = "一二三四五六七八九十百零〇两"
+# (pattern, level): the numbering styles of Chinese reports and standards, outermost first. The one definition of
+# section numbering: plain text (``looks_like_heading``) and every loader (``aidqa.ingest.document.heading_level``).
+NUMBERED_HEADINGS = [
+    (re.compile(rf"^第[{_CN_NUM}\d]+(?:部分|篇|编)"), 1),
+    (re.compile(rf"^第[{_CN_NUM}\d]+章"), 1),
+    (re.compile(rf"^第[{_CN_NUM}\d]+节"), 2),
+    (re.compile(rf"^[{_CN_NUM}]+[、．.]"), 2),
+    (re.compile(rf"^[（(][{_CN_NUM}]+[）)]"), 3),
+    # 6.1.3 / 1.2 + space: a section number (1.25亿元 is a figure: one dot and no space after it).
+    (re.compile(r"^\d{1,2}(?:\.\d{1,2}){2,3}(?![\d.])\s*(?=\D)|^\d{1,2}\.\d{1,2}\s+(?=\D)"), 4),
+    (re.compile(r"^\d{1,2}[、．.](?![\d])"), 4),
+    (re.compile(r"^[（(]\d{1,2}[）)]"), 5),
+]
+
 
 def looks_like_heading(line: str) -> bool:
-    """A short line with no sentence punctuation stands alone as a section heading."""
+    """A short line with no sentence punctuation stands alone as a section heading. A line numbered in Chinese
+    (第三章 / 一、 / （一）) may hold the punctuation of a title after its number: a 、 or “” in any, a comma in a
+    chapter's (第三章 强化源头防控，夯实绿色发展基础); without this, plain text glued such a heading onto the
+    paragraph after it."""
     s = line.strip()
     if s.startswith("#"):
         return True
-    if not s or len(s) > _MAX_HEADING_CHARS:
+    if not s or len(s) > _MAX_HEADING_CHARS or s[-1].isdigit() or not any(is_han(c) for c in s):
         return False
-    if any(c in _HEADING_PUNCT for c in s):
-        return False
-    return any(is_han(c) for c in s) and not s[-1].isdigit()
+    for pattern, level in NUMBERED_HEADINGS[:5]:
+        m = pattern.match(s)
+        if m:
+            rest = s[m.end():].strip()
+            allowed_inside = {"、", "，", ","} if level == 1 else {"、"}
+            return bool(rest) and not any(c in _HEADING_PUNCT - allowed_inside for c in rest)
+    return not any(c in _HEADING_PUNCT for c in s)
 
 
 # A paragraph in these reports typically opens with 在…方面，/ 在…上，/ 在…中，: a line break in front of one is
