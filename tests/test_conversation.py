@@ -20,6 +20,8 @@ def _no_similarity(term: str, candidates: list[str]) -> np.ndarray:
         ("河南县呢？", "河南县"),
         ("那么医疗方面怎么样？", "医疗"),
         ("还有河南县呢?", "河南县"),
+        ("合成生物那块呢？", "合成生物"),
+        ("那用木兰许可证的呢？", "木兰许可证"),
         ("What about Zeku County?", "Zeku County"),
         ("and education?", "education"),
     ],
@@ -46,6 +48,22 @@ def test_independent_questions(question):
 def test_substitution_prefers_a_term_with_the_same_place_suffix():
     # With no embedding signal at all, the county still replaces the county (not 天津 or 医院).
     assert substitute_topic("天津给尖扎县医院投入了多少援青资金？", "泽库县", _no_similarity) == "天津给泽库县医院投入了多少援青资金？"
+
+
+def test_a_replacement_the_reports_write_comes_first():
+    # Without the corpus, 货邮 replaces whichever term is most alike; with it, the one whose neighbour the reports
+    # write next to 货邮 (货邮吞吐量), not 航空 (四川货邮 / 货邮旅客 are written nowhere).
+    written = "旅客吞吐量突破9000万人次、居全国第3位，货邮吞吐量达到117万吨"
+    assert substitute_topic("2025年四川航空旅客吞吐量是多少？", "货邮", _no_similarity,
+                            corpus_holds=lambda text: text in written) == "2025年四川航空货邮吞吐量是多少？"
+
+
+def test_a_topic_may_stand_in_for_a_run_of_words():
+    # The report writes 使用木兰许可证: the run MIT许可证 after 使用 is replaced (replacing one word would give
+    # 使用MIT木兰许可证 or 使用木兰许可证许可证).
+    written = "我们观测了GitHub中使用木兰许可证的活跃仓库"
+    assert (substitute_topic("2023年使用MIT许可证的活跃仓库有多少？", "木兰许可证", _no_similarity,
+                             corpus_holds=lambda text: text in written) == "2023年使用木兰许可证的活跃仓库有多少？")
 
 
 def test_substitution_refuses_when_the_topic_is_already_there():
@@ -102,3 +120,13 @@ def test_follow_up_about_something_the_report_lacks_is_refused(assistant):
 def test_malformed_history_turns_are_ignored_not_fatal(assistant):
     answer = assistant.ask("天津对口支援黄南州累计投入了多少资金？", history=[("", "x"), ("only one",), None, ("  ", "")])
     assert "18.51亿元" in answer.answer
+
+
+def test_a_follow_up_states_the_figure_of_its_own_measure(tmp_path_factory):
+    from conftest import one_report_assistant
+
+    a = one_report_assistant(tmp_path_factory, "sichuan-2026-government-work-report.txt")
+    first = a.ask("2025年四川航空旅客吞吐量是多少？")
+    answer = a.ask("货邮呢？", history=[(first.question, first.answer)])
+    assert answer.standalone_question == "2025年四川航空货邮吞吐量是多少？"
+    assert [f.raw for f in answer.figures] == ["117万吨"]

@@ -35,7 +35,7 @@ from aidqa.qa.streaming import AnswerStream
 from aidqa.retrieval.hybrid import HybridSearcher, ScoredChunk
 from aidqa.retrieval.langchain import HybridRetriever
 from aidqa.settings import Settings
-from aidqa.zh.chars import has_question_words
+from aidqa.zh.chars import fold_for_match, has_question_words
 from aidqa.zh.segment import detect_language
 
 logger = logging.getLogger(__name__)
@@ -292,7 +292,7 @@ class Assistant:
                 "overview": round((time.perf_counter() - t0) * 1000, 2), "total": round((time.perf_counter() - t0) * 1000, 2)}})
         k = top_k or self.settings.top_k
         n = max(k, self.settings.answering.passages)
-        rewrite = condense(q, turns, self._term_similarity, self.settings.conversation)
+        rewrite = condense(q, turns, self._term_similarity, self.settings.conversation, self._corpus_holds)
         language = detect_language(rewrite.question)
         timings = {"retrieval": 0.0, "answer": 0.0}
         result, hits = self._extract(rewrite, language, n, timings, allowed)
@@ -401,6 +401,11 @@ class Assistant:
         if named is None and previous:
             named = self._scope.named_reports(analyse(previous, detect_language(previous)), allowed)
         return named if named is not None else allowed
+
+    def _corpus_holds(self, text: str) -> bool:
+        """Whether some report of the loaded index holds ``text`` (folded)."""
+        assert self._scope is not None
+        return bool(self._scope.reports_holding(fold_for_match(text)))
 
     def _term_similarity(self, term: str, candidates: list[str]) -> np.ndarray:
         vectors = self.embeddings.embed_queries([term, *candidates])

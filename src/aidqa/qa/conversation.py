@@ -27,7 +27,7 @@ import numpy as np
 
 from aidqa.settings import ConversationSettings
 from aidqa.zh.chars import is_han
-from aidqa.zh.segment import ZH_STOP_WORDS, detect_language, tokenize_words
+from aidqa.zh.segment import ZH_STOP_WORDS, detect_language, tokenize_all
 
 logger = logging.getLogger(__name__)
 
@@ -35,8 +35,10 @@ logger = logging.getLogger(__name__)
 # 那武侯区呢？ 那么教育方面呢？ 还有郫都区呢？ 教育方面怎么样？
 _ZH_ELLIPSIS = re.compile(
     r"^(?:那么?|还有|另外|那关于|关于|换成|如果是)?[，,\s]*(?P<topic>[^，,。？?！!呢]{1,16}?)"
-    r"(?:方面|这块|这一块|这边|的情况|情况)?(?:呢|怎么样|如何|又如何|又怎么样|又是多少|是多少呢)[？?。!！\s]*$"
+    r"(?:方面|这块|这一块|那块|那一块|这边|那边|的情况|情况)?(?:呢|怎么样|如何|又如何|又怎么样|又是多少|是多少呢)[？?。!！\s]*$"
 )
+# What frames a topic without being part of it: 那用木兰许可证的呢？ asks about 木兰许可证.
+_TOPIC_FRAME = re.compile(r"^(?:用|使用|在|对|是)(?=.{2})|的$")
 _EN_ELLIPSIS = re.compile(r"^(?:and|so)?\s*(?:what|how)\s+about\s+(?P<topic>.+?)\s*[?.!]*$|^and\s+(?P<topic2>.+?)\s*\?+$",
                           re.IGNORECASE)
 # Words that make a question lean on the previous turn: pronouns, "also / in total / of those" connectives.
@@ -65,7 +67,7 @@ def _ellipsis_topic(question: str) -> str | None:
     q = question.strip()
     m = _ZH_ELLIPSIS.match(q)
     if m:
-        topic = _TOPIC_SUFFIX.sub("", m.group("topic").strip())
+        topic = _TOPIC_FRAME.sub("", _TOPIC_SUFFIX.sub("", m.group("topic").strip()))
         return topic if topic and topic not in ZH_STOP_WORDS else None
     m = _EN_ELLIPSIS.match(q)
     if m:
@@ -80,46 +82,88 @@ def _is_dependent(question: str) -> bool:
     return bool(_ZH_DEPENDENT.search(question))
 
 
-def _replaceable_terms(question: str) -> list[str]:
-    """Content terms of the previous question that a new topic could stand in for: jieba words, plus a word
-    joined to a following one-character place suffix (武侯 + 区) so the whole name is replaced."""
-    words = tokenize_words(question)
-    terms = list(words)
-    for a, b in itertools.pairwise(words):
-        if len(b) == 1 and a + b in question:
-            terms.append(a + b)
-    return [t for t in dict.fromkeys(terms) if t in question and t not in ZH_STOP_WORDS and (len(t) >= 2 or not is_han(t))]
+@dataclass(frozen=True)
+class _Term:
+    """A run of the previous question's words that a new topic could stand in for, with its neighbours."""
+
+    text: str
+    start: int
+    end: int
+    before: str  # the word just before it ("" at the start or after punctuation)
+    after: str  # the word just after it
+
+
+_MAX_TERM_WORDS = 3  # 锂电池 电解液 添加剂: a topic may stand in for a run of words
+
+
+def _replaceable_terms(question: str) -> list[_Term]:
+    """Runs of one to three content words of the previous question (jieba, in order), each with the words around
+    it: a topic may replace one word (尖扎县 → 泽库县) or a run (MIT许可证 → 木兰许可证)."""
+    words = tokenize_all(question)
+    offsets = list(itertools.accumulate((len(w) for w in words), initial=0))
+
+    def content(w: str) -> bool:
+        return bool(w.strip()) and w not in ZH_STOP_WORDS and (len(w) >= 2 or not is_han(w)) and any(
+            is_han(c) or c.isalnum() for c in w)
+
+    terms: list[_Term] = []
+    for i in range(len(words)):
+        for j in range(i + 1, min(i + _MAX_TERM_WORDS, len(words)) + 1):
+            if not content(words[j - 1]) and not (j - 1 > i and words[j - 1] in "省市州县区乡镇村"):
+                break
+            before = words[i - 1] if i > 0 else ""
+            after = words[j] if j < len(words) else ""
+            terms.append(_Term("".join(words[i:j]), offsets[i], offsets[j], before, after))
+    seen: set[str] = set()
+    return [t for t in terms if content(t.text) and not (t.text in seen or seen.add(t.text))]
 
 
 def substitute_topic(previous: str, topic: str, similarity: Callable[[str, list[str]], np.ndarray],
-                     settings: ConversationSettings | None = None) -> str | None:
+                     settings: ConversationSettings | None = None,
+                     corpus_holds: Callable[[str], bool] | None = None) -> str | None:
     """``previous`` with the term most like ``topic`` replaced by it, or None when nothing fits.
 
     Similarity is the embedding cosine, plus a bonus when both end in the same place suffix (县/市/州) — a county
-    stands in for a county."""
+    stands in for a county. With ``corpus_holds`` (does some report hold this text?), a replacement the reports
+    support comes first: the topic next to the word beside the replaced term is written in a report (货邮 after
+    2025年四川航空旅客吞吐量是多少？ replaces 旅客, since 货邮吞吐量 is written, not 航空: 货邮旅客 is not)."""
     settings = settings or ConversationSettings()
-    terms = [t for t in _replaceable_terms(previous) if t != topic]
+    # A topic that ends (starts) with the word after (before) a term would repeat it: 木兰许可证 for MIT in
+    # 使用MIT许可证 gives 使用木兰许可证许可证; it stands in for MIT许可证.
+    terms = [t for t in _replaceable_terms(previous) if t.text != topic and not (t.after and topic.endswith(t.after))
+             and not (t.before and topic.startswith(t.before))]
     if not terms or topic in previous:
         return None
-    scores = similarity(topic, terms)
-    best_i, best = -1, -1.0
-    for i, (term, score) in enumerate(zip(terms, scores)):
+    scores = similarity(topic, [t.text for t in terms])
+    best: tuple[bool, float] | None = None
+    chosen: _Term | None = None
+    for term, score in zip(terms, scores):
         s = float(score)
-        if term[-1] == topic[-1] and term[-1] in "省市州县区乡镇村":
+        if term.text[-1] == topic[-1] and term.text[-1] in "省市州县区乡镇村":
             s += settings.place_suffix_bonus
-        if len(term) > 1 and len(term) == len(topic):
+        if len(term.text) > 1 and len(term.text) == len(topic):
             s += settings.same_length_bonus
-        if s > best:
-            best_i, best = i, s
-    if best_i < 0:
+        supported = corpus_holds is not None and any(
+            corpus_holds(joined) for joined in (f"{topic}{term.after}" if _is_word(term.after) else "",
+                                                f"{term.before}{topic}" if _is_word(term.before) else "") if joined)
+        key = (supported, s)
+        if best is None or key > best:
+            best, chosen = key, term
+    if chosen is None:
         return None
-    term = terms[best_i]
-    return previous.replace(term, topic, 1)
+    return previous[: chosen.start] + topic + previous[chosen.end :]
+
+
+def _is_word(word: str) -> bool:
+    """A content word a topic can be read next to (not a particle, punctuation or a lone character)."""
+    return len(word) >= 2 and word not in ZH_STOP_WORDS and all(is_han(c) or c.isalnum() for c in word)
 
 
 def condense(question: str, history: Sequence[tuple[str, str]] | None,
-             similarity: Callable[[str, list[str]], np.ndarray], settings: ConversationSettings | None = None) -> Rewrite:
-    """The standalone form of ``question`` given the earlier (user, assistant) turns."""
+             similarity: Callable[[str, list[str]], np.ndarray], settings: ConversationSettings | None = None,
+             corpus_holds: Callable[[str], bool] | None = None) -> Rewrite:
+    """The standalone form of ``question`` given the earlier (user, assistant) turns (``corpus_holds``: see
+    ``substitute_topic``)."""
     settings = settings or ConversationSettings()
     turns = [str(user).strip() for user, _ in (history or [])[-settings.history_turns:] if str(user).strip()]
     if not turns:
@@ -127,10 +171,10 @@ def condense(question: str, history: Sequence[tuple[str, str]] | None,
     # Earlier questions may themselves be follow-ups: make each standalone in order.
     previous = turns[0]
     for turn in turns[1:]:
-        previous = condense(turn, [(previous, "")], similarity, settings).question
+        previous = condense(turn, [(previous, "")], similarity, settings, corpus_holds).question
     topic = _ellipsis_topic(question)
     if topic is not None and detect_language(topic) == detect_language(previous):
-        rewritten = substitute_topic(previous, topic, similarity, settings)
+        rewritten = substitute_topic(previous, topic, similarity, settings, corpus_holds)
         if rewritten is not None:
             logger.info("follow-up %r rewritten as %r", question, rewritten)
             return Rewrite(rewritten, rewritten, "ellipsis", previous)
