@@ -131,3 +131,39 @@ def test_the_figure_whose_own_words_the_question_repeats_wins(assistant):
     # and never 资金 (while two other sentences hold 天津…投入…资金 with smaller sums).
     answer = assistant.ask("天津累计投入了多少资金？")
     assert [f.raw for f in answer.figures] == ["18.51亿元"]
+
+
+# ---- a key-figure panel glued into one line (an ESG report) ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def esg(tmp_path_factory):
+    from conftest import one_report_assistant
+
+    return one_report_assistant(tmp_path_factory, "fuxiang-pharma-2024-esg-report.md")
+
+
+@pytest.mark.parametrize("question, stated", [
+    # …经营性现金流金额18,763.99万元研发投入7,465.92万元丝状真菌蛋白产能达1,200吨/年研发投入占比6.34%…: the words
+    # after a money figure that run into the next number are the next item's label, and 吨/年's 年 is a unit.
+    ("富祥药业2024年研发投入是多少？", ["7,465.92万元"]),
+    ("2024年研发投入占比是多少？", ["6.34%"]),
+])
+def test_a_panel_figure_is_the_one_after_its_own_label(esg, question, stated):
+    assert [f.raw for f in esg.ask(question).figures] == stated
+
+
+def test_the_next_figures_rate_unit_is_not_what_a_figure_measures(esg):
+    figure = next(f for f in esg.figures() if f.raw == "6.34%")
+    assert not figure.measures.startswith("/"), figure.measures
+
+
+def test_what_a_count_or_an_area_figure_counts_still_follows_it(assistant, tmp_path_factory):
+    # 搭建800平方米天津主宾城市展区: the area's object is the 展区 (prose, not a panel).
+    assert [f.raw for f in assistant.ask("青洽会上天津搭建的展区有多大？").figures] == ["800平方米"]
+    from conftest import one_report_assistant
+
+    sichuan = one_report_assistant(tmp_path_factory, "sichuan-2026-government-work-report.txt")
+    # 116个国家和地区近4000名运动员: a count's object runs on into the next number in prose too.
+    answer = sichuan.ask("How many countries and regions took part in the Chengdu World Games?")
+    assert [f.raw for f in answer.figures] == ["116个"]

@@ -19,7 +19,7 @@ from aidqa.zh.numbers import FIGURE_RE, TABLE_CELL_RE, YEAR, figure_value
 from aidqa.zh.segment import split_sentences, tokenize_all
 from aidqa.zh.structure import topic_phrase
 
-FIGURE_RULES_VERSION = "5"  # bump when extraction changes: it is part of the index name
+FIGURE_RULES_VERSION = "6"  # bump when extraction changes: it is part of the index name
 
 Qualifier = Literal["none", "approx", "more_than", "at_least"]
 Kind = Literal["amount", "ordinal", "year", "date"]
@@ -87,12 +87,16 @@ def _clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return a, b
 
 
+_RATE_TAIL = re.compile(r"^/(?:小时|[年月日天周人次户台辆吨])")
+
+
 def _measures(text: str, start: int, end: int, previous_end: int) -> tuple[str, str]:
     """(words before, words after) the figure inside its clause, at most 8 characters each, not reaching back
     over the previous figure."""
     a, b = _clause_bounds(text, start, end)
-    before = _whole_words(text[max(a, previous_end) : start], from_end=True, limit=12)
-    after = text[end:b]
+    # The previous figure's rate unit (1,200吨/年) is not what this one measures, nor what this one counts.
+    before = _whole_words(_RATE_TAIL.sub("", text[max(a, previous_end) : start]), from_end=True, limit=12)
+    after = _RATE_TAIL.sub("", text[end:b])
     m = FIGURE_RE.search(after)
     if m:
         after = after[: m.start()]

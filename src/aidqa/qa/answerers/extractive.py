@@ -141,6 +141,25 @@ def _figure_windows(sentence: str, unit: str) -> list[str]:
     return windows
 
 
+# Words up to the next number, within the clause.
+_WORDS_TO_NUMBER = re.compile(r"([^\d，,。；;、（）()]{1,16})\d")
+
+
+def _labels_next_figure(f: Figure) -> bool:
+    """Whether the words after a figure are the next figure's label, not what it counts: a unit that goes on
+    (1,200吨/年), or, after a figure that counts nothing, words that run into another number (7,465.92万元丝状真菌
+    蛋白产能达1,200吨: an ESG report's key-figure panel glued into one line)."""
+    after = f.sentence[f.end - f.sentence_start:]
+    if after.startswith("/"):
+        return True
+    # A count's object runs on into the next number in prose too (116个国家和地区近4000名运动员): only a figure
+    # in a unit that counts nothing (money, weight, a share) is then read as a panel item.
+    if not f.object or unit_dimension(f.unit) == "count":
+        return False
+    m = _WORDS_TO_NUMBER.match(after)
+    return m is not None and f.object.rstrip("0123456789.,") in m.group(1)
+
+
 def _paragraph(text: str, start: int, end: int) -> str:
     """The paragraph around text[start:end] (paragraphs are separated by blank lines in stored text)."""
     a = text.rfind("\n\n", 0, start)
@@ -487,8 +506,9 @@ class ExtractiveAnswerer:
         bigrams = q.bigrams
 
         def match(f: Figure) -> int:
-            # What a number counts follows it (15场讲座): the object weighs double.
-            return len(bigrams & set(char_bigrams(f.measures))) + 2 * len(bigrams & set(char_bigrams(f.object)))
+            # What a number counts follows it (15场讲座, 800平方米天津主宾城市展区): the object weighs double.
+            obj = "" if _labels_next_figure(f) else f.object
+            return len(bigrams & set(char_bigrams(f.measures))) + 2 * len(bigrams & set(char_bigrams(obj)))
 
         if len(figs) <= 1:
             return figs
@@ -500,7 +520,11 @@ class ExtractiveAnswerer:
         if best_exact > 0:
             figs = exact
             best = best_exact
-        return [f for f in figs if match(f) == best]
+        tied = [f for f in figs if match(f) == best]
+        # Between equal matches, the figure whose own words add least to the question: 研发投入 asked, 研发投入
+        # 7,465.92万元 rather than 研发投入占比6.34% (占比 was not asked).
+        extra = {id(f): len(set(char_bigrams(f.measures)) - bigrams) for f in tied}
+        return [f for f in tied if extra[id(f)] == min(extra.values())]
 
     def _continuation(self, first: Candidate) -> list[Candidate]:
         """The sentences after ``first`` in its ；-chain: same paragraph, up to the sentence that ends the chain or
