@@ -167,3 +167,11 @@ def test_what_a_count_or_an_area_figure_counts_still_follows_it(assistant, tmp_p
     # 116个国家和地区近4000名运动员: a count's object runs on into the next number in prose too.
     answer = sichuan.ask("How many countries and regions took part in the Chengdu World Games?")
     assert [f.raw for f in answer.figures] == ["116个"]
+
+
+def test_a_part_of_a_total_is_not_answered_with_the_total(tmp_path_factory):
+    from conftest import one_report_assistant
+
+    communique = one_report_assistant(tmp_path_factory, "qiandongnan-2023-statistical-communique.md")
+    answer = communique.ask("黔东南州2023年一般公共预算支出里，教育支出是多少亿元？")
+    assert "492.40亿元" not in [f.raw for f in answer.figures], answer.answer

@@ -217,6 +217,9 @@ def test_units_a_question_asks_for(question, units):
     ("展区面积是多少平方米？", ()),  # a dimension the unit says is no measure of its own
     ("累计投入了多少资金？", ()),  # a verb asks: the measure follows the question word
     ("全州建设了多少个教室？", ()),
+    # A verb between a noun and 是多少 is the measure's head (支出/v): the general budget's total does not answer.
+    ("一般公共预算支出里，教育支出是多少亿元？", ("教育", "支出")),
+    ("高学历、高职称人员的占比是多少？", ()),  # after 的 it is not
 ])
 def test_what_a_how_much_question_measures(question, measure):
     assert asked_measure(question) == measure

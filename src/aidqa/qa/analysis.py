@@ -179,9 +179,14 @@ def asked_measure(question: str) -> tuple[str, ...]:
     while tagged and (tagged[-1].flag[:1] in ("u", "y", "x") or tagged[-1].word in ("的", "之")):
         tagged.pop()  # 累计诊疗的人次是多少: 的 joins the measure to what comes before it
     words: list[str] = []
-    for word, flag in reversed(tagged):
+    # A verb right before 是/为/有多少 and right after a noun is a noun (教育支出是多少 asks about 教育 and 支出, 支出
+    # tagged v); after 的 or alone it is left out (人员的占比是多少).
+    verb_as_subject = (m.group()[:1] in ("是", "为", "有") and len(tagged) >= 2 and tagged[-1].flag == "v"
+                       and len(tagged[-1].word) >= 2 and tagged[-2].flag in ("n", "vn", "nz", "j"))
+    for i, (word, flag) in enumerate(reversed(tagged)):
         # Nouns only (jieba's tags; a measure it tags as a verb, 收入/v, ends the run: the check then asks less).
-        content = (flag.startswith("n") and flag[:2] not in ("ns", "nr", "nt")) or flag in ("vn", "j")
+        content = ((flag.startswith("n") and flag[:2] not in ("ns", "nr", "nt")) or flag in ("vn", "j")
+                   or (i == 0 and verb_as_subject))
         if not content or not all(is_han(c) for c in word) or word.endswith(_PLACE_SUFFIXES) or _generic_place(word):
             break
         if len(word) >= 2 and word not in _MEASURE_FILLER and word not in ZH_STOP_WORDS:
