@@ -175,3 +175,15 @@ def test_a_part_of_a_total_is_not_answered_with_the_total(tmp_path_factory):
     communique = one_report_assistant(tmp_path_factory, "qiandongnan-2023-statistical-communique.md")
     answer = communique.ask("黔东南州2023年一般公共预算支出里，教育支出是多少亿元？")
     assert "492.40亿元" not in [f.raw for f in answer.figures], answer.answer
+
+
+@pytest.mark.parametrize("question, stated", [
+    # 高速公路通车里程新增3000公里、突破1.1万公里: both measure the same road length; the verb tells them apart.
+    ("“十四五”期间四川高速公路通车里程突破了多少？", ["1.1万公里"]),
+    ("“十四五”期间四川高速公路通车里程新增了多少？", ["3000公里"]),
+])
+def test_the_figure_with_the_questions_own_verb_answers(tmp_path_factory, question, stated):
+    from conftest import one_report_assistant
+
+    sichuan = one_report_assistant(tmp_path_factory, "sichuan-2026-government-work-report.txt")
+    assert [f.raw for f in sichuan.ask(question).figures] == stated

@@ -22,6 +22,7 @@ import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -34,6 +35,7 @@ from aidqa.qa.analysis import (
     _UNIT_WORDS,
     QuestionAnalysis,
     _common_run,
+    _posseg,
     analyse,
     asks_count,
 )
@@ -139,6 +141,14 @@ def _figure_windows(sentence: str, unit: str) -> list[str]:
         if has_number_with_unit(clause, unit):
             windows.append(fold_for_match("".join(clauses[max(0, i - 1) : i + 2])))
     return windows
+
+
+@lru_cache(maxsize=4096)
+def _own_verb(measures: str) -> str:
+    """The verb a figure's measured words end with (高速公路通车里程新增 → 新增), if the last word is one."""
+    words = _posseg().lcut(measures) if measures else []
+    last = words[-1] if words else None
+    return last.word if last is not None and last.flag.startswith("v") and len(last.word) >= 2 else ""
 
 
 # Words up to the next number, within the clause.
@@ -512,6 +522,14 @@ class ExtractiveAnswerer:
 
         if len(figs) <= 1:
             return figs
+        # The verb right before a figure is its own (新增3000公里、突破1.1万公里): when the question uses one figure's
+        # verb and another figure has a verb it does not use, the figures with the question's verb answer.
+        verbs = {id(f): _own_verb(f.measures) for f in figs}
+        used = [f for f in figs if verbs[id(f)] and verbs[id(f)] in q.question]
+        if used and any(verbs[id(f)] and verbs[id(f)] not in q.question for f in figs):
+            figs = used
+            if len(figs) == 1:
+                return figs
         exact = [f for f in figs if f.unit in units] or figs
         best_exact = max(match(f) for f in exact)
         best = max(match(f) for f in figs)
