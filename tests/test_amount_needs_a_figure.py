@@ -49,14 +49,17 @@ def test_an_amount_the_report_does_not_give_is_refused_and_one_it_gives_is_answe
 
 
 @pytest.mark.parametrize("text", ["全港共有四所高中书院", "高英是第二位皇后", "年仅两岁", "一半以上病人", "分为两类", "增长6.1%",
-                                  "2023年末常住人口390万人"])
+                                  "2023年末常住人口390万人", "地图3张", "表中美国总人数（40.9万）"])
 def test_counts_in_words_and_figures_are_amounts(text):
     assert has_count(text)
 
 
 @pytest.mark.parametrize("text", ["2019-2022年地区生产总值数据为最终核实数，2023年为初步核算数。", "一、2025年工作回顾",
                                   "[3]规模以上工业统计口径", "过去一年，面对复杂严峻形势",
-                                  "今天天气很好"])
+                                  "今天天气很好",
+                                  # a table's or figure's label (an English how-much question quoted a caption)
+                                  "表2 2023年农林牧渔业总产值及其增长速度", "图 1.16 使用木兰系列许可证的活跃仓库数量累加图",
+                                  "如表1.2所示"])
 def test_years_and_footnote_marks_are_not_amounts(text):
     assert not has_count(text)
 

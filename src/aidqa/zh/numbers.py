@@ -100,7 +100,10 @@ _MEASURE_WORDS = "个位名人次批项家所座条种类岁年月天日周届�
 _COUNT_IN_WORDS = re.compile(rf"(?!一[{_MEASURE_WORDS}]){CN_NUMERAL}[{_MEASURE_WORDS}]|第{CN_NUMERAL}|一半|半数|过半")
 
 # Numbers that state no amount: a year (2023年, 2019-2022年) and a footnote mark ([3]).
-_NOT_AMOUNTS = re.compile(rf"(?<![\d.]){YEAR}(?=年|\s*[-—–~～至到])|\[\d{{1,3}}\]")
+# Not amounts: years, footnote marks ([3]) and the label of a table or figure (表2, 图1.16, Table 4).
+_NOT_AMOUNTS = re.compile(rf"(?<![\d.]){YEAR}(?=年|\s*[-—–~～至到])|\[\d{{1,3}}\]|"
+                          r"(?:^|(?<=[\s（(，,、:：如见按据自从在即和与]))(?:附表|附图|表|图|Table|Figure)\s*[A-Z]?\d{1,3}"
+                          r"(?:[.\-－]\d{1,3})*(?![\d.])")
 
 
 # A figure with a space before its unit (1.601 km²), as text from other languages writes it.
