@@ -113,7 +113,9 @@ def test_year_questions_state_the_year(assistant):
 
 def test_near_misses_are_refused_not_answered_with_a_neighbouring_figure(assistant):
     for question in ["2015年天津对口支援黄南州投入了多少资金？", "同仁市的县域连通工程让多少人直接受益？",
-                     "中科曙光投资了多少钱？", "第24届青洽会签约额是多少？"]:
+                     "中科曙光投资了多少钱？", "第24届青洽会签约额是多少？",
+                     # a person the report never names (the report's 30余项 is its doctors' as a group)
+                     "张伟医生开展了多少项新技术新项目？"]:
         answer = assistant.ask(question)
         assert answer.refused and answer.figures == [] and answer.total is None, question
 
@@ -187,3 +189,13 @@ def test_the_figure_with_the_questions_own_verb_answers(tmp_path_factory, questi
 
     sichuan = one_report_assistant(tmp_path_factory, "sichuan-2026-government-work-report.txt")
     assert [f.raw for f in sichuan.ask(question).figures] == stated
+
+
+@pytest.mark.parametrize("question, names", [
+    ("占旭刚什么时候入选中国国家举重队？", [("占旭刚", "占旭刚"), ("中国", "中国")]),  # a person is an anchor
+    ("医疗帮扶开展了多少项新技术新项目？", []),  # 多少项新 is cut 项新/nr: a measure word, no name
+])
+def test_people_named_are_anchors_but_a_glued_measure_word_is_not(question, names):
+    from aidqa.qa.analysis import anchors
+
+    assert anchors(question, "zh") == names

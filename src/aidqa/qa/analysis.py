@@ -66,6 +66,16 @@ def _posseg():
     return posseg
 
 
+_CLASSIFIERS = "项个位名家场次批所条座件台辆户例张"
+
+
+def _classifier_glued(tagged, i: int) -> bool:
+    """Whether jieba's word ``i`` starts with a measure word right after a number or 多少/几: 多少项新技术 is cut
+    项新/nr, a person's name to jieba, and no name at all."""
+    word = tagged[i].word
+    return word[0] in _CLASSIFIERS and i > 0 and (tagged[i - 1].word in ("多少", "几") or tagged[i - 1].flag == "m")
+
+
 def asked_units(question: str, language: str) -> list[str]:
     """The units a 多少/几/how-much question asks for, in order (几批次、多少人次 → 批次, 人次); empty if it does
     not say."""
@@ -138,8 +148,10 @@ def anchors(question: str, language: str, lexicon: QueryLexicon | None = None) -
                 continue  # 各市县, 全州: every place, not a named one
             if nxt in _PLACE_SUFFIXES:
                 found.append((word + nxt, word))  # 成都 + 市
-            elif flag in ("ns", "nt") and word not in _NOT_NAMES:
-                # Places and organisations only: jieba's person tag fires on ordinary words (项新).
+            elif (flag in ("ns", "nt") or (flag == "nr" and not _classifier_glued(tagged, i))) and word not in _NOT_NAMES:
+                # Places, organisations and people: a name the passage does not hold is a near miss (占旭刚 asked, a
+                # passage on another weightlifter answers). jieba's person tag also fires on a measure word glued to
+                # the next character (多少项新技术 → 项新), which is no name.
                 short = word[:-1] if word.endswith(_PLACE_SUFFIXES) and len(word) > 2 else word
                 found.append((word, short))
     else:
