@@ -130,3 +130,25 @@ def test_a_follow_up_states_the_figure_of_its_own_measure(tmp_path_factory):
     answer = a.ask("货邮呢？", history=[(first.question, first.answer)])
     assert answer.standalone_question == "2025年四川航空货邮吞吐量是多少？"
     assert [f.raw for f in answer.figures] == ["117万吨"]
+
+
+def test_a_rank_is_answered_by_a_rank(tmp_path_factory):
+    # 在全国排第几？ shares 排 with 治理排危4968处; only a sentence stating a rank answers it, and the previous question
+    # says of what (地区生产总值: 总量和增速均居全国第5位).
+    from conftest import one_report_assistant
+
+    a = one_report_assistant(tmp_path_factory, "sichuan-2026-government-work-report.txt")
+    first = a.ask("2025年四川地区生产总值是多少？")
+    answer = a.ask("在全国排第几？", history=[(first.question, first.answer)])
+    assert [f.raw for f in answer.figures] == ["第5位"]
+    assert "排危" not in answer.answer
+
+
+@pytest.mark.parametrize("question, rank", [
+    ("在全国排第几？", True), ("四川GDP排名如何？", True), ("How did Sichuan rank nationally?", True),
+    ("2023年OpenRank排行榜中排名第一的中国开源项目是哪个？", False),  # asks for a name
+])
+def test_what_asks_for_a_rank(question, rank):
+    from aidqa.qa.analysis import asks_rank
+
+    assert asks_rank(question) is rank

@@ -120,6 +120,16 @@ def asks_count(question: str) -> bool:
     return bool(_COUNT_RE.search(question))
 
 
+# Asks for a rank, not for what holds one (排名第一的项目是哪个 asks for a name).
+_RANK_RE = re.compile(r"第几|(?:排名|名次)(?:是|为)?(?:多少|如何|怎样|怎么样)|\bwhat (?:rank|place)\b|\bwhich place\b|"
+                      r"\bhow (?:did|does|do) .{1,60} rank\b", re.IGNORECASE)
+
+
+def asks_rank(question: str) -> bool:
+    """Whether the question asks for a rank (在全国排第几？): its answer is an ordinal (居全国第5位)."""
+    return bool(_RANK_RE.search(question))
+
+
 def asks_list(question: str) -> bool:
     return bool(_LIST_RE.search(question))
 
@@ -301,6 +311,7 @@ class QuestionAnalysis:
     unit: str | None  # the unit such an answer carries (元, 人, %…), when it is an amount question
     units: tuple[str, ...]  # every unit asked for (几批次、多少人次 asks two)
     when: bool  # 哪一年/when: the answer is a year or date
+    rank: bool  # 第几/排名: the answer is an ordinal (第5位)
     is_list: bool  # 哪些/which: the answer may be several sentences
     total: bool  # 一共/in total: a computed sum may be offered
     anchors: tuple[tuple[str, ...], ...]  # specific things named (years, numbers, places, organisations)
@@ -321,6 +332,7 @@ def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -
         unit=asked_unit(question, language) if amount else None,
         units=tuple(asked_units(question, language)),
         when=asks_when(question),
+        rank=asks_rank(question),
         is_list=asks_list(question),
         total=asks_total(question),
         anchors=tuple(anchors(question, language, lexicon)),

@@ -151,6 +151,9 @@ def _own_verb(measures: str) -> str:
     return last.word if last is not None and last.flag.startswith("v") and len(last.word) >= 2 else ""
 
 
+# A rank written in words: 季军, 居首位, 第一名, 前列.
+_RANK_IN_WORDS = re.compile(r"冠军|亚军|季军|首位|榜首|前列|第[一二三四五六七八九十]+[名位]?")
+
 # Words up to the next number, within the clause.
 _WORDS_TO_NUMBER = re.compile(r"([^\d，,。；;、（）()]{1,16})\d")
 
@@ -373,6 +376,10 @@ class ExtractiveAnswerer:
             found = figure_dimensions(cand.text)
             if found and not asked & found:
                 return False, f"question asks for {sorted(asked)} but the sentence's figures measure {sorted(found)}", True
+        if q.rank and not (self._figures_between(cand.source, cand.start, cand.end, ("ordinal",))
+                           or _RANK_IN_WORDS.search(cand.text)):
+            # 在全国排第几？ is answered by a rank (居全国第5位), not by a sentence sharing its words (治理排危4968处).
+            return False, "question asks for a rank but the sentence states none", True
         if q.amount and not cand.has_number:
             # A how-much question is answered by a figure: a sentence without one is at best its neighbour (规模以上
             # 工业企业多少家 → the definition of 规模以上; 预期增长目标是多少 → a heading; near misses of the shared
@@ -503,6 +510,8 @@ class ExtractiveAnswerer:
             return bool(numbers) and numbers <= asked_numbers
 
         figs = [f for f in self._figures_in(cand, units) if not echoes(f)]
+        if q.rank:
+            figs = [f for f in figs if f.kind == "ordinal"] or figs
         relatives = [r for u in units for r in _UNIT_FAMILIES.get(u, ())]
         if relatives and figs and not any(f.unit in relatives for f in figs):
             # A near relative wins only when it plainly fits better (观众人数 → 超10万人次, not 百人规模).
