@@ -176,3 +176,12 @@ def test_a_work_reports_numbered_heading_is_not_glued_to_its_first_paragraph(tmp
     index = a.ensure_ready()
     assert "一、2025年工作回顾和“十四五”发展主要成绩" in {c.section for c in index.chunks}
     assert not any("发展主要成绩过去一年" in c.text for c in index.chunks)
+
+
+def test_the_first_example_is_an_overview_of_the_first_report(plan, two_reports):
+    example = plan.examples()[0]
+    assert example.question == "这份报告主要讲了什么？"
+    assert "各部分的首句" in plan.ask(example.question).answer
+    first = two_reports.examples()[0]
+    assert first.question == f"《{two_reports.ensure_ready().documents[first.report].title}》主要讲了什么？"
+    assert {c.source for c in two_reports.ask(first.question).citations} == {first.report}

@@ -1,8 +1,9 @@
 """Example questions made from the loaded corpus, for the UI's example list and the API's OpenAPI examples.
 
 Hard-coded examples would only fit the reports they were written for; these are made at run time from what the
-index holds: each report's title and the phrases its figures measure (《title》中{what it measures}是多少？). When
-no index is loaded, generic questions stand in.
+index holds: an overview question on the first report (《title》主要讲了什么？), then each report's title and the
+phrases its figures measure (《title》中{what it measures}是多少？). When no index is loaded, generic questions stand
+in.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ GENERIC_EXAMPLES = [
     "报告中有哪些主要数据？",
     "What are the main figures in the reports?",
 ]
+OVERVIEW_QUESTION = "这份报告主要讲了什么？"
 # What a figure measures makes a question when it is a plain phrase of a few words ending in a word for a quantity
 # (…总额, …产量, …人口): other phrases are often a verb or a fragment (…共派出, …比上年).
 _MIN_PHRASE, _MAX_PHRASE = 4, 10
@@ -47,7 +49,7 @@ def _phrase(figure: Figure) -> str | None:
 
 def examples_from(index: LoadedIndex, per_report: int = 2, limit: int = 6) -> list[Example]:
     """Up to ``per_report`` examples per report, taking the reports in turn (those with a title of their own first),
-    at most ``limit``; empty when no figure makes a clear question."""
+    at most ``limit``, after an overview question on the first report; empty when the index holds no report."""
     several = len(index.documents) > 1
 
     def untitled(name: str) -> bool:  # its title is its file name: a poor name for a report in a question
@@ -68,6 +70,11 @@ def examples_from(index: LoadedIndex, per_report: int = 2, limit: int = 6) -> li
             for p in phrases[::step][:per_report]
         ]
     examples: list[Example] = []
+    if by_report:
+        # First, what the (first) report says as a whole: an overview question (aidqa.qa.overview).
+        first = next(iter(by_report))
+        title = index.documents[first].title
+        examples.append(Example(f"《{title}》主要讲了什么？" if several else OVERVIEW_QUESTION, OVERVIEW_QUESTION, first))
     for turn in range(per_report):
         examples += [found[turn] for found in by_report.values() if turn < len(found)]
     return examples[:limit]
