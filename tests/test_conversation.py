@@ -66,6 +66,18 @@ def test_a_topic_may_stand_in_for_a_run_of_words():
                              corpus_holds=lambda text: text in written) == "2023年使用木兰许可证的活跃仓库有多少？")
 
 
+def test_an_english_name_of_two_words_is_replaced_whole():
+    def shared_words(term: str, candidates: list[str]) -> np.ndarray:
+        return np.array([len(set(term.split()) & set(c.split())) for c in candidates], dtype=float)
+
+    assert (substitute_topic("How much did Tianjin invest in Zeku County hospital?", "Henan County", shared_words)
+            == "How much did Tianjin invest in Henan County hospital?")
+
+
+def test_a_year_replaces_a_year_with_its_character():
+    assert substitute_topic("2025年四川航空旅客吞吐量是多少？", "2022年", _no_similarity) == "2022年四川航空旅客吞吐量是多少？"
+
+
 def test_substitution_refuses_when_the_topic_is_already_there():
     assert substitute_topic("泽库县投入了多少？", "泽库县", _no_similarity) is None
 

@@ -27,7 +27,7 @@ import numpy as np
 
 from aidqa.settings import ConversationSettings
 from aidqa.zh.chars import is_han
-from aidqa.zh.segment import ZH_STOP_WORDS, detect_language, tokenize_all
+from aidqa.zh.segment import EN_STOP_WORDS, ZH_STOP_WORDS, detect_language, tokenize_all
 
 logger = logging.getLogger(__name__)
 
@@ -99,21 +99,33 @@ _MAX_TERM_WORDS = 3  # 锂电池 电解液 添加剂: a topic may stand in for a
 def _replaceable_terms(question: str) -> list[_Term]:
     """Runs of one to three content words of the previous question (jieba, in order), each with the words around
     it: a topic may replace one word (尖扎县 → 泽库县) or a run (MIT许可证 → 木兰许可证)."""
-    words = tokenize_all(question)
-    offsets = list(itertools.accumulate((len(w) for w in words), initial=0))
+    if detect_language(question) == "en":
+        # English words with the text between them (Zeku County is one run, with its space).
+        spans = [(m.start(), m.end()) for m in re.finditer(r"[A-Za-z0-9][A-Za-z0-9'\-]*", question)]
+    else:
+        words = tokenize_all(question)
+        offsets = list(itertools.accumulate((len(w) for w in words), initial=0))
+        spans = [(offsets[k], offsets[k + 1]) for k in range(len(words)) if words[k].strip()]
 
     def content(w: str) -> bool:
-        return bool(w.strip()) and w not in ZH_STOP_WORDS and (len(w) >= 2 or not is_han(w)) and any(
-            is_han(c) or c.isalnum() for c in w)
+        return (w not in ZH_STOP_WORDS and w.lower() not in EN_STOP_WORDS and (len(w) >= 2 or not is_han(w))
+                and any(is_han(c) or c.isalnum() for c in w))
 
+    def joined(a: int, b: int) -> bool:  # nothing but spaces between two words
+        return not question[spans[a][1]:spans[b][0]].strip()
+
+    words = [question[a:b] for a, b in spans]
     terms: list[_Term] = []
     for i in range(len(words)):
         for j in range(i + 1, min(i + _MAX_TERM_WORDS, len(words)) + 1):
-            if not content(words[j - 1]) and not (j - 1 > i and words[j - 1] in "省市州县区乡镇村"):
+            last = words[j - 1]
+            # A one-character place suffix or a date's 年/月 stays with the word before it (尖扎 + 县, 2025 + 年).
+            suffix = j - 1 > i and (last in "省市州县区乡镇村" or (last in "年月" and words[j - 2].isdigit()))
+            if (j - 1 > i and not joined(j - 2, j - 1)) or (not content(last) and not suffix):
                 break
-            before = words[i - 1] if i > 0 else ""
-            after = words[j] if j < len(words) else ""
-            terms.append(_Term("".join(words[i:j]), offsets[i], offsets[j], before, after))
+            before = words[i - 1] if i > 0 and joined(i - 1, i) else ""
+            after = words[j] if j < len(words) and joined(j - 1, j) else ""
+            terms.append(_Term(question[spans[i][0]:spans[j - 1][1]], spans[i][0], spans[j - 1][1], before, after))
     seen: set[str] = set()
     return [t for t in terms if content(t.text) and not (t.text in seen or seen.add(t.text))]
 
