@@ -199,3 +199,23 @@ def test_people_named_are_anchors_but_a_glued_measure_word_is_not(question, name
     from aidqa.qa.analysis import anchors
 
     assert anchors(question, "zh") == names
+
+
+@pytest.fixture(scope="module")
+def zhoukou(tmp_path_factory):
+    from conftest import one_report_assistant
+
+    return one_report_assistant(tmp_path_factory, "zhoukou-2023-statistical-communique.pdf")
+
+
+def test_a_number_the_question_names_is_matched_whole(zhoukou):
+    # 60周岁及以上: the 60 of 866.60 is not the asked 60; the answer is the 60周岁及以上 row, not the total.
+    answer = zhoukou.ask("2023年末周口60周岁及以上常住人口有多少万人？")
+    assert not any("866.60" in f.raw for f in answer.figures), answer.answer
+    assert "190.90" in answer.answer
+
+
+def test_a_tables_sub_row_is_read_with_the_row_it_is_part_of(zhoukou):
+    # #铁路 · 单位：万人；绝对数：148.62 stands under 旅客运输总量: it answers for 铁路旅客运输量.
+    answer = zhoukou.ask("2023年周口铁路旅客运输量是多少万人？")
+    assert not answer.refused and "148.62" in answer.citations[0].quote

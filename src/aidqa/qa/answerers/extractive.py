@@ -151,6 +151,16 @@ def _own_verb(measures: str) -> str:
     return last.word if last is not None and last.flag.startswith("v") and len(last.word) >= 2 else ""
 
 
+_MAX_SUB_ROWS = 20  # how far back a table's sub-row (#…) looks for the row it is part of
+
+
+def _holds(text: str, spelling: str) -> bool:
+    """Whether ``text`` holds ``spelling``; a number only as a whole number (60 is not in 866.60 or 1600)."""
+    if spelling.replace(".", "", 1).isdigit():
+        return re.search(rf"(?<![\d.]){re.escape(spelling)}(?!\d|\.\d)", text) is not None
+    return spelling in text
+
+
 # A rank written in words: 季军, 居首位, 第一名, 前列.
 _RANK_IN_WORDS = re.compile(r"冠军|亚军|季军|首位|榜首|前列|第[一二三四五六七八九十]+[名位]?")
 
@@ -303,7 +313,26 @@ class ExtractiveAnswerer:
 
     def _context(self, cand: Candidate) -> str:
         doc = self.index.documents[cand.source]
-        return _paragraph(doc.text, cand.start, cand.end) + "\n" + cand.section
+        return _paragraph(doc.text, cand.start, cand.end) + "\n" + cand.section + self._parent_row(cand)
+
+    def _parent_row(self, cand: Candidate) -> str:
+        """For a table's sub-row (#铁路 · 单位：万人；… under 旅客运输总量 · …), "\n" and the label of the row it is
+        part of; "" otherwise."""
+        if not cand.text.startswith("#"):
+            return ""
+        text = self.index.documents[cand.source].text
+        end = cand.start
+        for _ in range(_MAX_SUB_ROWS):
+            start = text.rfind("\n\n", 0, max(0, end - 2))
+            block = text[start + 2 if start >= 0 else 0 : end].strip()
+            if not block or "·" not in block:
+                return ""
+            if not block.startswith("#"):
+                return "\n" + block.split("·", 1)[0].strip()
+            if start < 0:
+                return ""
+            end = start
+        return ""
 
     def _is_topic(self, spelling: str, source: str) -> bool:
         """A name report ``source`` is about (in its title, cover or romanised file name, or in many of its
@@ -333,7 +362,7 @@ class ExtractiveAnswerer:
             required = [a for a in required if a[0].isdigit()]
         missing = [
             a[0] for a in required
-            if not any(fold_for_match(s) in context for s in a) and not any(self._is_topic(s, cand.source) for s in a)
+            if not any(_holds(context, fold_for_match(s)) for s in a) and not any(self._is_topic(s, cand.source) for s in a)
         ]
         if missing:
             return False, f"question names {missing} but the passage does not", True
@@ -343,7 +372,7 @@ class ExtractiveAnswerer:
         if q.measure:
             # A figure answers only for what it measures: 城镇调查失业率 asked, a sentence of 居民收入 growth in %
             # is a neighbouring fact, however well it scores (near misses of the shared communiques and work report).
-            here = fold_for_match(f"{cand.text}\n{cand.section}")
+            here = fold_for_match(f"{cand.text}\n{cand.section}{self._parent_row(cand)}")
             synonyms = self.index.keywords.lexicon.synonyms
             absent = [w for w in q.measure if not any(_says(here, s) for s in (w, *synonyms(w)))
                       and not self._is_topic(w, cand.source)]
@@ -365,7 +394,7 @@ class ExtractiveAnswerer:
             # Any figure answers only for the thing it stands beside: 泽库县's 近2.5万人 is not 同仁市's, even when
             # 同仁市 appears elsewhere in the paragraph.
             specific = [a for a in required if not a[0].isdigit() and not any(self._is_topic(x, cand.source) for x in a)]
-            here = fold_for_match(f"{cand.text}\n{cand.section}")
+            here = fold_for_match(f"{cand.text}\n{cand.section}{self._parent_row(cand)}")
             absent = [a[0] for a in specific if not any(fold_for_match(x) in here for x in a)]
             if absent:
                 return False, f"the figures in the sentence are not about {absent}", True
