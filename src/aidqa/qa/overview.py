@@ -7,8 +7,9 @@ gets each section's first sentence that states an amount. A report without headi
 by the lead sentences of its paragraphs. A question over several reports gets each report's lead sentence.
 
 Which sections are top-level is read from the headings' numbering (一、 above （一）, 第一章 above 第一节;
-``aidqa.ingest.document.heading_level``): the highest level that numbers at least two sections. Nothing here is
-fitted: the limits are presentation settings (``answering.overview_*``).
+``aidqa.ingest.document.heading_level``): the outermost level, and the next levels in while the parts stay within
+``answering.overview_max_sections``. Nothing here is fitted: the limits are presentation settings
+(``answering.overview_*``).
 """
 
 from __future__ import annotations
@@ -46,9 +47,9 @@ def _plain(text: str) -> str:
 
 @dataclass(frozen=True)
 class Lead:
-    """The sentence that opens a part of a report (``text[start:end]``), in the passage ``chunk``."""
+    """The sentence that opens a part of a report (``text[start:end]``), in the passage ``chunk``; it is shown under
+    the heading of the section it stands in (``chunk.section``), which the citation carries."""
 
-    heading: str
     chunk: Chunk
     start: int
     end: int
@@ -108,9 +109,9 @@ def outline(text: str, chunks: list[Chunk], min_chars: int, max_parts: int, want
     left out). With fewer than two sections holding one, the report's paragraphs stand in: the first qualifying
     sentence of each paragraph."""
     leads: list[Lead] = []
-    for heading, group in top_sections(chunks, max_parts):
+    for _heading, group in top_sections(chunks, max_parts):
         first = lead_sentences(text, group, min_chars, wanted)[:1]
-        leads += [Lead(heading, chunk, s, e) for chunk, s, e in first]
+        leads += [Lead(chunk, s, e) for chunk, s, e in first]
     if len(leads) >= 2:
         return leads
     paragraphs: list[Lead] = []
@@ -119,7 +120,7 @@ def outline(text: str, chunks: list[Chunk], min_chars: int, max_parts: int, want
         paragraph = text.rfind("\n\n", 0, s)
         if paragraph not in seen_paragraphs:
             seen_paragraphs.add(paragraph)
-            paragraphs.append(Lead(chunk.section, chunk, s, e))
+            paragraphs.append(Lead(chunk, s, e))
     return paragraphs if len(paragraphs) > len(leads) else leads
 
 

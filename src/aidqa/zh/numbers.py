@@ -99,7 +99,6 @@ _MEASURE_WORDS = "个位名人次批项家所座条种类岁年月天日周届�
 # A lone 一 is an article more often than a count (过去一年, 一个重要), as in aidqa.index.figures.
 _COUNT_IN_WORDS = re.compile(rf"(?!一[{_MEASURE_WORDS}]){CN_NUMERAL}[{_MEASURE_WORDS}]|第{CN_NUMERAL}|一半|半数|过半")
 
-# Numbers that state no amount: a year (2023年, 2019-2022年) and a footnote mark ([3]).
 # Not amounts: years, footnote marks ([3]) and the label of a table or figure (表2, 图1.16, Table 4).
 _NOT_AMOUNTS = re.compile(rf"(?<![\d.]){YEAR}(?=年|\s*[-—–~～至到])|\[\d{{1,3}}\]|"
                           r"(?:^|(?<=[\s（(，,、:：如见按据自从在即和与]))(?:附表|附图|表|图|Table|Figure)\s*[A-Z]?\d{1,3}"
@@ -136,7 +135,8 @@ def figure_dimensions(text: str) -> set[str]:
 
 
 def has_count(text: str) -> bool:
-    """Whether ``text`` states a number: an Arabic number or a count in words (三批, 两个)."""
+    """Whether ``text`` states an amount: an Arabic number that is not a year, a footnote mark or a table's label, or a
+    count in words (三批, 两个)."""
     return bool(numbers_in(_NOT_AMOUNTS.sub(" ", fold_width(text)))) or bool(_COUNT_IN_WORDS.search(text))
 
 

@@ -554,7 +554,7 @@ class ExtractiveAnswerer:
         bigrams = q.bigrams
 
         def match(f: Figure) -> int:
-            # What a number counts follows it (15场讲座, 800平方米天津主宾城市展区): the object weighs double.
+            # What a number counts follows it (15场讲座, 2000平方米厂房): the object weighs double.
             obj = "" if _labels_next_figure(f) else f.object
             return len(bigrams & set(char_bigrams(f.measures))) + 2 * len(bigrams & set(char_bigrams(obj)))
 
