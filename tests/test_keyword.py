@@ -115,3 +115,11 @@ def test_a_build_from_before_the_persisted_index_still_loads(assistant, tmp_path
         np.testing.assert_allclose(loaded.keywords.words.get_scores(question), index.keywords.words.get_scores(question))
     finally:
         loaded.close()
+
+
+def test_a_word_only_some_chunk_holds_without_the_other():
+    index = KeywordIndex.from_tokens([["印度", "开发者"], ["india", "占比"], ["越南", "vietnam"]],
+                                     [["印度"], ["in"], ["越南"]])
+    assert index.only_first_in_some_chunk("india", "印度")  # the table row says India alone
+    assert not index.only_first_in_some_chunk("vietnam", "越南")  # always beside 越南
+    assert not index.only_first_in_some_chunk("brazil", "巴西")  # in no chunk

@@ -10,7 +10,7 @@ import pytest
 
 from aidqa.zh.lexicon import QueryLexicon, _word_forms, english_index, romanise
 from aidqa.zh.segment import tokenize_words
-from aidqa.zh.terms import expansion_text, query_term_groups
+from aidqa.zh.terms import english_name_text, expansion_text, query_term_groups
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "dev-reports"
 
@@ -60,3 +60,39 @@ def test_a_real_reports_vocabulary_translates_its_english_question():
     groups = query_term_groups("What was the total grain output of Qiandongnan in 2023?", lexicon)
     flat = {w for g in groups for w in g}
     assert {"黔东南", "产量", "2023"} <= flat
+
+
+def test_acronyms_and_hyphenated_phrases_translate():
+    lexicon = QueryLexicon(["生产总值", "人均", "增长"])
+    # CC-CEDICT writes 生产总值 as "gross domestic production (GDP)": the acronym in parentheses is a key too.
+    assert lexicon.translate("gdp") == ("生产总值",)
+    groups = query_term_groups("By how much did per-capita GDP grow?", lexicon)
+    assert ("人均",) in groups and ("GDP", "生产总值") in groups
+
+
+def test_only_proper_names_among_capitalised_words_are_anchors():
+    from aidqa.qa.analysis import anchors
+
+    lexicon = QueryLexicon(["四川", "中国", "规划", "世运", "表", "年"])
+    # Table, Five, Year, Plan are capitalised ordinary words; Sichuan is the corpus's 四川 by pinyin.
+    assert anchors("What was Sichuan's growth in the 14th Five-Year Plan, according to Table 2?", "en", lexicon) == [
+        ("14",), ("2",), ("四川", "Sichuan")]
+    # A name of several words is matched whole (World Games), and China also reads as the report's 我国/全国.
+    assert anchors("How many countries took part in the World Games in China?", "en", lexicon) == [
+        ("世运", "World Games"), ("中国", "China", "我国", "全国")]
+    assert QueryLexicon(["规划"]).proper_name("Plan") == ()
+
+
+def test_a_chinese_name_may_be_written_in_english_in_the_report():
+    from aidqa.qa.analysis import anchors
+
+    lexicon = QueryLexicon(["印度", "india", "开发者"])
+    assert ("印度", "印度", "India") in anchors("印度开发者占全球的比例是多少？", "zh", lexicon)
+    question = "印度开发者占全球的比例是多少？"
+    assert ("印度", "India") in query_term_groups(question, lexicon)  # the same term, spelt in English
+    assert ("印度",) in query_term_groups(question, QueryLexicon(["印度", "开发者"]))  # a corpus without India
+    # Keyword search adds India only where some passage names it in English alone (a table's row), so a corpus
+    # whose passages say 越南 does not pull up the one that also says Vietnam.
+    assert english_name_text(question, lexicon, lambda english, chinese: True) == "India"
+    assert english_name_text(question, lexicon, lambda english, chinese: False) == ""
+    assert "India" not in expansion_text(question, lexicon)

@@ -165,6 +165,10 @@ class KeywordIndex:
         """English → the corpus's Chinese words, over this index's vocabulary (built on first use)."""
         return QueryLexicon((term for term in self.words.vocab if term != EMPTY), tables=self.lexicon_tables)
 
+    def only_first_in_some_chunk(self, word: str, other: str) -> bool:
+        """Whether some chunk holds the word ``word`` but not ``other`` (a table that writes India, not 印度)."""
+        return bool(np.any((self.words.get_scores([word]) > 0) & ~(self.words.get_scores([other]) > 0)))
+
     def word_idf(self, term: str) -> float:
         """IDF of a word; a word the corpus never uses counts as the rarest (most informative)."""
         idf = self.words.idf(term)

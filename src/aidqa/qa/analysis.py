@@ -16,7 +16,10 @@ from aidqa.zh.terms import expansion_text, query_term_groups
 _AMOUNT_RE = re.compile(
     # 哪几位 asks which (a list), 几乎 means almost: neither asks how many.
     r"多少|(?<!哪)几(?!乎)[个位名家场项次批所条座人万亿年]?|多大|多高|多长|多重|数量|金额|规模|比例|比率|百分之|"
-    r"\bhow (?:much|many)\b|\bwhat (?:percentage|share|amount|number|proportion)\b|\bnumber of\b|\bamount\b",
+    r"\bhow (?:much|many)\b|\bwhat (?:percentage|share|amount|number|proportion)\b|\bnumber of\b|\bamount\b|"
+    # English says 是多少 with "what is the <measure>": a noun that is always a quantity, within the noun phrase.
+    r"\bwhat (?:is|was|are|were)\b[^?,;]{0,60}?\b(?:rate|share|proportion|ratio|percentage|revenue|income|value|"
+    r"total|output|capacity|volume|population|investment|expenditure|spending|budget|cost|price|area|gdp|cpi)s?\b",
     re.IGNORECASE,
 )
 # The measure word after 多少/几 says which unit the answer carries.
@@ -27,7 +30,7 @@ _UNIT_AFTER_AMOUNT = [
     ("次", "次"), ("批", "批次"), ("所", "所"), ("条", "条"), ("座", "座"), ("例", "例"), ("平方", "平方米"),
     ("届", "届"), ("期", "期"), ("位", "位"), ("吨", "吨"), ("公顷", "公顷"), ("亩", "亩"), ("千瓦时", "千瓦时"),
     ("度电", "千瓦时"), ("千瓦", "千瓦"), ("公里", "公里"), ("户", "户"), ("辆", "辆"), ("台", "台"), ("套", "套"),
-    ("美元", "美元"), ("头", "头"), ("倍", "倍"),
+    ("美元", "美元"), ("头", "头"), ("倍", "倍"), ("天", "天"),
 ]
 _UNIT_WORDS = [
     (re.compile(r"投资|资金|金额|经费|多少钱|钱|花了|花费|投入了多少|签约额|收入"), "元"),
@@ -37,9 +40,11 @@ _UNIT_WORDS = [
     (re.compile(r"人数|多少人"), "人"),
     (re.compile(r"面积"), "平方米"),
 ]
+# English words (each the start of a word: invest → investment) that say the unit of the amount asked for.
 _EN_UNIT = [("money", "元"), ("invest", "元"), ("fund", "元"), ("yuan", "元"), ("spend", "元"), ("spent", "元"),
             ("people", "人"), ("person", "人"), ("visits", "人次"), ("projects", "个"), ("companies", "家"),
-            ("enterprises", "家"), ("square", "平方米"), ("percent", "%"), ("percentage", "%")]
+            ("enterprises", "家"), ("square", "平方米"), ("percent", "%"), ("percentage", "%"), ("rate", "%"),
+            ("share", "%"), ("proportion", "%"), ("days", "天")]
 # A name the question quotes (“两区三园”): the answer must contain it as written.
 QUOTED_NAME = re.compile(r"[\"“「『]([^\"”」』]{2,30})[\"”」』]")
 _PLACE_SUFFIXES = tuple("省市州县区乡镇村")
@@ -85,9 +90,10 @@ def asked_units(question: str, language: str) -> list[str]:
         # question (investment) names the topic, not the unit. Without a known word there, a count (no unit).
         counted = re.search(r"\bhow many\s+((?:[a-z\-]+\s+){0,2}[a-z\-]+)", q)
         if counted:
-            found = sorted((counted.group(1).find(word), unit) for word, unit in _EN_UNIT if word in counted.group(1))
+            found = sorted((m.start(), unit) for word, unit in _EN_UNIT
+                           if (m := re.search(rf"\b{word}", counted.group(1))))
             return [found[0][1]] if found else []
-        return [unit for word, unit in _EN_UNIT if word in q][:1]
+        return [unit for word, unit in _EN_UNIT if re.search(rf"\b{word}", q)][:1]
     units: list[str] = []
     for m in re.finditer(r"(?:多少|几)(?=(.{0,4}))", question):
         after = m.group(1)
@@ -156,24 +162,52 @@ def anchors(question: str, language: str, lexicon: QueryLexicon | None = None) -
             nxt = tagged[i + 1].word if i + 1 < len(tagged) else ""
             if _generic_place(word + nxt) or _generic_place(word):
                 continue  # 各市县, 全州: every place, not a named one
+            # A report may write a name in English (a table's India for 印度).
+            english = lexicon.english_names(word) if lexicon else ()
             if nxt in _PLACE_SUFFIXES:
-                found.append((word + nxt, word))  # 成都 + 市
+                found.append((word + nxt, word, *english))  # 成都 + 市
             elif (flag in ("ns", "nt") or (flag == "nr" and not _classifier_glued(tagged, i))) and word not in _NOT_NAMES:
                 # Places, organisations and people: a name the passage does not hold is a near miss (占旭刚 asked, a
                 # passage on another weightlifter answers). jieba's person tag also fires on a measure word glued to
                 # the next character (多少项新技术 → 项新), which is no name.
                 short = word[:-1] if word.endswith(_PLACE_SUFFIXES) and len(word) > 2 else word
-                found.append((word, short))
+                found.append((word, short, *english))
     else:
-        lexicon = lexicon or QueryLexicon(())
-        for m in re.finditer(r"\b[A-Z][a-z]+", question):
-            if m.start() > 0 and (spellings := lexicon.translate(m.group().lower())):
-                found.append(spellings)
+        found.extend(_english_names(question, lexicon or QueryLexicon(())))
     unique: list[tuple[str, ...]] = []
     for a in found:
+        # A Chinese report calls its own country 我国 or 全国 (nationwide): China's wetlands are 全国's.
+        a = (*a, *(w for w in _OWN_COUNTRY if w not in a)) if any(w in _OWN_COUNTRY for w in a) else a
         if a not in unique:
             unique.append(a)
     return unique
+
+
+_OWN_COUNTRY = ("中国", "我国", "全国")
+_CAPITALISED = re.compile(r"[A-Z][a-z]+")
+
+
+def _english_names(question: str, lexicon: QueryLexicon) -> list[tuple[str, ...]]:
+    """The names among an English question's capitalised words, longest first (Chengdu World Games → Chengdu,
+    World Games): a run the corpus spells by pinyin or the dictionary knows as a proper name. A capitalised
+    ordinary word (Table 1.1, What, Plan) names nothing."""
+    found: list[tuple[str, ...]] = []
+    words = list(_CAPITALISED.finditer(question))
+    i = 0
+    while i < len(words):
+        for j in range(len(words), i, -1):
+            # Only words joined by a space or a hyphen form one name.
+            if any(question[words[k].end():words[k + 1].start()] not in (" ", "-") for k in range(i, j - 1)):
+                continue
+            name = question[words[i].start():words[j - 1].end()]
+            spellings = lexicon.proper_name(name)
+            if spellings:
+                found.append((*spellings, name))  # the report may write it in English too
+                i = j
+                break
+        else:
+            i += 1
+    return found
 
 
 # What a how-much question measures is the run of nouns just before its question word (2025年四川城镇调查失业率

@@ -22,7 +22,7 @@ from aidqa.index.keyword import BM25View
 from aidqa.index.store import LoadedIndex
 from aidqa.settings import RetrievalSettings
 from aidqa.zh.segment import char_bigrams, tokenize_words
-from aidqa.zh.terms import expansion_text
+from aidqa.zh.terms import english_name_text, expansion_text
 
 
 @dataclass
@@ -132,7 +132,9 @@ class HybridSearcher:
         if query_vector is None:
             query_vector = self.embeddings.embed_query(query)
         # Keyword search also looks for the Chinese words of an English question (the corpus's own words).
-        keyword_query = f"{query} {expansion_text(query, self.index.keywords.lexicon)}"
+        keywords = self.index.keywords
+        extra = f"{expansion_text(query, keywords.lexicon)} {english_name_text(query, keywords.lexicon, keywords.only_first_in_some_chunk)}"
+        keyword_query = f"{query} {extra}"
         mask = self._mask(sources)
         rankings = {
             "dense": self.dense_ranking(query_vector, sources),

@@ -35,19 +35,25 @@ MAX_TRANSLATIONS = 4
 _ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.+)/\s*$")
 _PARENS = re.compile(r"\([^)]*\)")
 _LEADING = re.compile(r"^(?:to|a|an|the|one's|sb's|sth's)\s+")
+# An acronym a gloss spells out in parentheses: "gross domestic product (GDP)".
+_ACRONYM = re.compile(r"\(([A-Z]{2,6})\)")
+# A proper name as the dictionary writes it: every word capitalised ("China", "World Games", "Five-Year Plan").
+_PROPER = re.compile(r"[A-Z][a-z]+(?:[ \-][A-Z][a-z]+)*")
 
 
 def _gloss_keys(gloss: str) -> list[tuple[str, int]]:
     """The lookup forms of one dictionary gloss with a penalty: "to invest" → [("invest", 0)]; "brand name" →
     [("brand name", 0), ("brand", 20), ("name", 20)] — a word of a two-word gloss is a weaker translation than a
-    whole gloss. Long explanations (more than three words) are not translations of a query word."""
+    whole gloss; an acronym in parentheses ("gross domestic product (GDP)") is a key too. Long explanations (more
+    than three words) are not translations of a query word."""
     if gloss.startswith(("CL:", "variant of", "old variant", "surname ", "see ", "used in ", "abbr. for")):
         return []
     text = _LEADING.sub("", _PARENS.sub("", gloss).strip().lower()).strip(" .,;")
     words = text.split()
+    acronyms = [(m.group(1).lower(), 0) for m in _ACRONYM.finditer(gloss)]
     if not words or len(words) > 3:
-        return []
-    keys = [(text, 0)]
+        return acronyms
+    keys = acronyms + [(text, 0)]
     if len(words) == 2:
         keys += [(w, 20) for w in words if len(w) > 3]
     return keys
@@ -74,6 +80,34 @@ def english_index() -> dict[str, tuple[str, ...]]:
     out = {k: tuple(dict.fromkeys(s[4:] for s in sorted(v))) for k, v in table.items()}
     logger.info("CC-CEDICT: %d English glosses indexed", len(out))
     return out
+
+
+@lru_cache(maxsize=1)
+def proper_name_glosses() -> dict[str, tuple[str, ...]]:
+    """Simplified headword → the glosses that are a capitalised name and nothing else (中国 → China, 国务院 →
+    State Council)."""
+    table: dict[str, list[str]] = {}
+    text = files(CEDICT_PACKAGE).joinpath(CEDICT_FILE).read_text(encoding="utf-8")
+    for line in text.splitlines():
+        m = _ENTRY.match(line)
+        if not m or not all(is_han(c) for c in m.group(2)):
+            continue
+        for gloss in m.group(3).split("/"):
+            gloss = _PARENS.sub("", gloss).strip()
+            if _PROPER.fullmatch(gloss):
+                table.setdefault(m.group(2), []).append(gloss)
+    return {k: tuple(dict.fromkeys(v)) for k, v in table.items()}
+
+
+@lru_cache(maxsize=1)
+def proper_name_index() -> dict[str, tuple[str, ...]]:
+    """Lower-cased proper name → simplified headwords, in dictionary order: what an English question's
+    capitalised words may name ("china" → 中国, 中华 …)."""
+    table: dict[str, list[str]] = {}
+    for headword, glosses in proper_name_glosses().items():
+        for gloss in glosses:
+            table.setdefault(gloss.lower(), []).append(headword)
+    return {k: tuple(v) for k, v in table.items()}
 
 
 def _word_forms(word: str) -> list[str]:
@@ -161,6 +195,20 @@ class QueryLexicon:
                 if not self.vocabulary or zh in self.vocabulary:
                     found.append(zh)
         return tuple(dict.fromkeys(found))[:MAX_TRANSLATIONS]
+
+    def proper_name(self, phrase: str) -> tuple[str, ...]:
+        """The corpus's words for a capitalised English name: a corpus word whose pinyin it is (Zhoukou → 周口), or
+        a dictionary proper name (China → 中国, World Games → 世界运动会) that the corpus uses; empty for a
+        capitalised ordinary word (Table, Plan) or a name the corpus never writes."""
+        found = list(self.names(phrase.replace(" ", "").replace("-", "")))
+        found += [zh for zh in proper_name_index().get(phrase.lower(), ())
+                  if len(zh) >= 2 and (not self.vocabulary or zh in self.vocabulary)]
+        return tuple(dict.fromkeys(found))[:MAX_TRANSLATIONS]
+
+    def english_names(self, word: str) -> tuple[str, ...]:
+        """The dictionary's English proper names for a Chinese name (印度 → India), as a report's table may write
+        it; names shorter than four letters are left out (they would match inside other words)."""
+        return tuple(g for g in proper_name_glosses().get(word, ()) if len(g) >= 4)
 
     def synonyms(self, word: str) -> tuple[str, ...]:
         """Corpus words that a Chinese dictionary gives as synonyms of ``word`` (林子 → 森林 in a report that says

@@ -9,6 +9,7 @@ Chinese counterpart in the corpus cannot be judged against Chinese text and is l
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from aidqa.zh.lexicon import QueryLexicon
 from aidqa.zh.numbers import numbers_in
@@ -20,7 +21,8 @@ _NO_CORPUS = QueryLexicon(())
 
 def english_groups(question: str, lexicon: QueryLexicon | None = None) -> list[tuple[str, ...]]:
     """The English question's content words as Chinese spelling groups: a two-word phrase the dictionary knows
-    (per capita, fixed assets) wins over its words; acronyms (GDP) stay Latin."""
+    (per capita, fixed assets) wins over its words, and so does a hyphenated one (per-capita); an acronym (GDP)
+    stays Latin, with the dictionary's Chinese for it (生产总值)."""
     lexicon = lexicon or _NO_CORPUS
     words = _EN_WORD.findall(question)
     groups: list[tuple[str, ...]] = []
@@ -37,29 +39,54 @@ def english_groups(question: str, lexicon: QueryLexicon | None = None) -> list[t
         if low in EN_STOP_WORDS:
             continue
         if word.isupper() and len(word) > 1:
-            groups.append((word,))
+            groups.append((word, *lexicon.translate(low)))
             continue
         translated = lexicon.translate(low)
+        if not translated and "-" in low:
+            translated = lexicon.translate(low.replace("-", " "))
+            if not translated:  # five-year → its words, each on its own
+                groups.extend(t for part in low.split("-") if part not in EN_STOP_WORDS and (t := lexicon.translate(part)))
+                continue
         if translated:
             groups.append(translated)
     return groups
 
 
-def query_term_groups(question: str, lexicon: QueryLexicon | None = None) -> list[tuple[str, ...]]:
+def query_term_groups(question: str, lexicon: QueryLexicon | None = None,
+                      english_spellings: bool = True) -> list[tuple[str, ...]]:
     """The question's key terms, each as a group of interchangeable spellings; a passage covers a group when it
-    contains any of them."""
+    contains any of them. A Chinese name's group also holds the English name the corpus writes for it (印度 ↔ a
+    table's India) unless ``english_spellings`` is false."""
     if detect_language(question) == "en":
         groups = english_groups(question, lexicon)
         groups.extend((n,) for n in numbers_in(question))
     else:
         # A word the report may say otherwise (林子 ↔ 森林) counts as present when any of its synonyms is.
-        synonyms = (lexicon or _NO_CORPUS).synonyms
-        groups = [(tok, *synonyms(tok)) for tok in tokenize_words(question)]
+        lexicon = lexicon or _NO_CORPUS
+        groups = [(tok, *lexicon.synonyms(tok), *(_english_in_corpus(tok, lexicon) if english_spellings else ()))
+                  for tok in tokenize_words(question)]
     return list(dict.fromkeys(groups))
+
+
+def _english_in_corpus(word: str, lexicon: QueryLexicon) -> tuple[str, ...]:
+    return tuple(e for e in lexicon.english_names(word) if e.lower() in lexicon.vocabulary)
 
 
 def expansion_text(question: str, lexicon: QueryLexicon | None = None) -> str:
     """The corpus's words for the question's words that the question does not spell itself, as extra text for
     keyword search: an English question's Chinese words, a Chinese question's synonyms."""
-    groups = english_groups(question, lexicon) if detect_language(question) == "en" else query_term_groups(question, lexicon)
+    groups = (english_groups(question, lexicon) if detect_language(question) == "en"
+              else query_term_groups(question, lexicon, english_spellings=False))
     return " ".join(dict.fromkeys(alt for group in groups for alt in group if alt.lower() not in question.lower()))
+
+
+def english_name_text(question: str, lexicon: QueryLexicon, english_only: Callable[[str, str], bool]) -> str:
+    """The English names the corpus uses for the Chinese names of a Chinese question (印度 → India, where a table
+    writes India), as extra text for keyword search only — and only where some passage writes the name in English
+    alone (``english_only(english, chinese)``): in a corpus whose passages say 越南, the one that also says Vietnam
+    is not pulled up."""
+    if detect_language(question) == "en":
+        return ""
+    names = (e for word in tokenize_words(question) for e in _english_in_corpus(word, lexicon)
+             if english_only(e.lower(), word))
+    return " ".join(dict.fromkeys(names))
