@@ -59,7 +59,9 @@ def test_counts_in_words_and_figures_are_amounts(text):
                                   "今天天气很好",
                                   # a table's or figure's label (an English how-much question quoted a caption)
                                   "表2 2023年农林牧渔业总产值及其增长速度", "图 1.16 使用木兰系列许可证的活跃仓库数量累加图",
-                                  "如表1.2所示"])
+                                  "如表1.2所示",
+                                  # a date's month and day
+                                  "从2022年9月开始，使用木兰许可证的仓库开始增长。", "该银行创立于1957年4月26日"])
 def test_years_and_footnote_marks_are_not_amounts(text):
     assert not has_count(text)
 
@@ -109,6 +111,21 @@ def test_how_many_is_answered_with_a_count_not_the_sentences_money(fuxiang):
     ("How many projects were funded?", ["个"]),
     ("How many suppliers signed the agreement?", []),  # a count the table does not name: no unit
     ("How much money did Tianjin invest?", ["元"]),
+    ("How many days of good air quality did the city have?", ["天"]),
+    ("How many operators were trained?", []),  # a unit word starts a word: the rate inside operators is none
 ])
 def test_an_english_how_many_asks_for_what_follows_it(question, units):
+    assert asked_units(question, "en") == units
+
+
+@pytest.mark.parametrize("question, amount, units", [
+    # "what was the <quantity noun>" is English's 是多少
+    ("What was the total value of the city's goods imports and exports in 2023?", True, []),
+    ("What was Sichuan's average annual economic growth rate over the plan period?", True, ["%"]),
+    ("By 2015, what share of the land area was affected by acid rain?", True, ["%"]),
+    ("What is the name of the regulation issued in 2022?", False, []),
+    ("What was the main task of the plan?", False, []),
+])
+def test_an_english_what_is_the_quantity_asks_for_an_amount(question, amount, units):
+    assert asks_amount(question) is amount
     assert asked_units(question, "en") == units

@@ -164,3 +164,23 @@ def test_what_asks_for_a_rank(question, rank):
     from aidqa.qa.analysis import asks_rank
 
     assert asks_rank(question) is rank
+
+
+def test_an_elliptical_follow_up_quotes_a_sentence_that_names_its_topic(tmp_path_factory):
+    from conftest import one_report_assistant
+
+    # The paragraph holds both 锂电池…产能合计达11，700吨/年 and 合成生物方面…产能为1200吨/年: the earlier answer
+    # must not come back for 合成生物 (it did, with coverage 1.0 from the paragraph).
+    esg = one_report_assistant(tmp_path_factory, "fuxiang-pharma-2024-esg-report.md")
+    first = "公司锂电池电解液添加剂产能有多少？"
+    answer = esg.ask("合成生物那块呢？", history=[(first, esg.ask(first).answer)])
+    assert "11，700" not in answer.answer and "11,700" not in answer.answer, answer.answer
+    # 木兰许可证 is named by 木兰开源许可证 (every word of the topic); a date (2022年9月) is no amount.
+    opensource = one_report_assistant(tmp_path_factory, "china-open-source-2023-data-chapter.md")
+    answer = opensource.ask("那用木兰许可证的呢？", history=[("2023年使用MIT许可证的活跃仓库有多少？", "158万个。")])
+    assert not answer.refused and "已有220" in answer.citations[0].quote.replace(" ", ""), answer.answer
+
+
+def test_condense_keeps_the_topic_of_an_elliptical_follow_up():
+    r = condense("那泽库县呢？", [("天津给尖扎县医院投入了多少援青资金？", "…")], _no_similarity)
+    assert (r.kind, r.topic) == ("ellipsis", "泽库县")

@@ -192,7 +192,7 @@ def test_the_figure_with_the_questions_own_verb_answers(tmp_path_factory, questi
 
 
 @pytest.mark.parametrize("question, names", [
-    ("占旭刚什么时候入选中国国家举重队？", [("占旭刚", "占旭刚"), ("中国", "中国")]),  # a person is an anchor
+    ("占旭刚什么时候入选中国国家举重队？", [("占旭刚", "占旭刚"), ("中国", "中国", "我国", "全国")]),  # a person is an anchor
     ("医疗帮扶开展了多少项新技术新项目？", []),  # 多少项新 is cut 项新/nr: a measure word, no name
 ])
 def test_people_named_are_anchors_but_a_glued_measure_word_is_not(question, names):
@@ -219,3 +219,31 @@ def test_a_tables_sub_row_is_read_with_the_row_it_is_part_of(zhoukou):
     # #铁路 · 单位：万人；绝对数：148.62 stands under 旅客运输总量: it answers for 铁路旅客运输量.
     answer = zhoukou.ask("2023年周口铁路旅客运输量是多少万人？")
     assert not answer.refused and "148.62" in answer.citations[0].quote
+
+
+def test_a_tables_row_answers_for_the_name_it_writes_in_english(tmp_path_factory):
+    from conftest import one_report_assistant
+
+    # 表1.1 writes its rows in English (2 · 国家：India；…；占比：9.16%); the question says 印度. The caption
+    # (表1.1 …（Top 15）, no figure in %) does not set the bar for the row below it.
+    opensource = one_report_assistant(tmp_path_factory, "china-open-source-2023-data-chapter.md")
+    answer = opensource.ask("表1.1里印度开发者占全球的比例是多少？")
+    assert not answer.refused and "India" in answer.citations[0].quote, answer.answer
+    assert "9.16%" in [f.raw for f in answer.figures]
+
+
+@pytest.mark.parametrize("report, question, figure", [
+    # China is the national report's 全国; "what share" asks for a %.
+    ("state-council-2016-eco-environment-plan.txt", "By 2015, what share of China's land area was affected by acid rain?",
+     "7.6%"),
+    # "how many days" asks for 天
+    ("zhoukou-2023-statistical-communique.pdf", "How many days of good or excellent air quality did Zhoukou have in 2023?",
+     "254天"),
+    # per-capita is 人均, GDP is the dictionary's 生产总值
+    ("qiandongnan-2023-statistical-communique.md", "What was Qiandongnan's per-capita GDP in 2023?", "35511元"),
+])
+def test_english_questions_on_reports_the_code_was_not_written_for(tmp_path_factory, report, question, figure):
+    from conftest import one_report_assistant
+
+    answer = one_report_assistant(tmp_path_factory, report).ask(question)
+    assert any(figure in f.raw for f in answer.figures), answer.answer

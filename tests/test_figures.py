@@ -134,6 +134,8 @@ def test_figure_values(number, multiplier, value):
         ("投入资金300余万元，培训1.2万余人次，提供岗位万余个", ["300余万元", "1.2万余人次", "万余个"]),
         ("自2010年以来，去年8月，占50%以上，第25届", ["2010年", "去年8月", "50%以上", "第25届"]),
         ("全角数字１８．５１亿元", ["18.51亿元"]),  # extraction runs on the normalised text
+        # a full-width thousands comma (as PDFs keep it): one figure, not the 700 after a comma
+        ("产能合计达11，700吨/年；分别为2，15个", ["11，700吨", "15个"]),  # 2，15: no thousands group
     ],
 )
 def test_extraction_on_small_texts(text, raws):
@@ -159,3 +161,8 @@ def test_quoted_spans_pair_ascii_quotes_in_turn():
 )
 def test_statistical_units(text, units):
     assert [f.unit for f in extract_figures(normalise(text).text, "t", lambda i: "")] == units
+
+
+def test_a_full_width_thousands_comma_keeps_the_figure_whole():
+    [figure] = extract_figures("产能合计达11，700吨/年。", "t", lambda i: "")
+    assert (figure.raw, figure.value, figure.unit) == ("11，700吨", 11700, "吨")

@@ -15,11 +15,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from aidqa.zh.numbers import FIGURE_RE, TABLE_CELL_RE, YEAR, figure_value
+from aidqa.zh.numbers import FIGURE_RE, TABLE_CELL_RE, YEAR, figure_value, fold_thousands
 from aidqa.zh.segment import split_sentences, tokenize_all
 from aidqa.zh.structure import topic_phrase
 
-FIGURE_RULES_VERSION = "6"  # bump when extraction changes: it is part of the index name
+FIGURE_RULES_VERSION = "7"  # bump when extraction changes: it is part of the index name
 
 Qualifier = Literal["none", "approx", "more_than", "at_least"]
 Kind = Literal["amount", "ordinal", "year", "date"]
@@ -159,7 +159,7 @@ def extract_figures(text: str, source: str, section_of: Callable[[int], str]) ->
 
     figures: list[Figure] = []
     previous_end = 0
-    for m in FIGURE_RE.finditer(text):
+    for m in FIGURE_RE.finditer(fold_thousands(text)):
         start, end = m.span()
         number, cn, unit = m.group("num"), m.group("cn"), m.group("unit")
         before_char = text[start - 1] if start else ""

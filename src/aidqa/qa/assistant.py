@@ -371,7 +371,8 @@ class Assistant:
             vector = self.embeddings.embed_queries([retrieval_query])[0]
             hits = self._searcher.search(retrieval_query, n, query_vector=vector.tolist(), sources=sources)
             t_mid = time.perf_counter()
-            result = self._answerer.answer(question, language, hits, vector, context)
+            topic = rewrite.topic if rewrite.kind == "ellipsis" else None
+            result = self._answerer.answer(question, language, hits, vector, context, topic)
         else:
             part_sources = [self._sources_for(p, language, allowed) for p in parts]
             sources = self._sources_for(question, language, allowed)

@@ -57,6 +57,7 @@ class Rewrite:
     retrieval_query: str
     kind: Literal["standalone", "ellipsis", "dependent"]
     previous: str | None = None  # the (standalone) previous question the rewrite leaned on
+    topic: str | None = None  # what an elliptical follow-up asks about instead (合成生物 of 合成生物那块呢？)
 
     @property
     def rewritten(self) -> bool:
@@ -189,7 +190,7 @@ def condense(question: str, history: Sequence[tuple[str, str]] | None,
         rewritten = substitute_topic(previous, topic, similarity, settings, corpus_holds)
         if rewritten is not None:
             logger.info("follow-up %r rewritten as %r", question, rewritten)
-            return Rewrite(rewritten, rewritten, "ellipsis", previous)
+            return Rewrite(rewritten, rewritten, "ellipsis", previous, topic)
     if topic is not None or _is_dependent(question):
         return Rewrite(question, f"{question} {previous}", "dependent", previous)
     return Rewrite(question, question, "standalone", previous)

@@ -48,6 +48,15 @@ UNIT_DIMENSION = {unit: dimension for dimension, units in _DIMENSIONS.items() fo
 NUMBER_RE = re.compile(ARABIC + "%?")
 
 
+_FULL_WIDTH_THOUSANDS = re.compile(r"(?<![\d.])\d{1,3}(?:，\d{3})+(?![\d.])")
+
+
+def fold_thousands(text: str) -> str:
+    """``text`` with a full-width comma between thousands groups made half-width (11，700 → 11,700), character for
+    character, so offsets still point into ``text``: a figure is read whole, not as the 700 after a comma."""
+    return _FULL_WIDTH_THOUSANDS.sub(lambda m: m.group().replace("，", ","), text)
+
+
 def numbers_in(text: str) -> list[str]:
     """Arabic numbers in ``text`` (after folding full-width digits), as written."""
     return NUMBER_RE.findall(fold_width(text))
@@ -99,8 +108,10 @@ _MEASURE_WORDS = "个位名人次批项家所座条种类岁年月天日周届�
 # A lone 一 is an article more often than a count (过去一年, 一个重要), as in aidqa.index.figures.
 _COUNT_IN_WORDS = re.compile(rf"(?!一[{_MEASURE_WORDS}]){CN_NUMERAL}[{_MEASURE_WORDS}]|第{CN_NUMERAL}|一半|半数|过半")
 
-# Not amounts: years, footnote marks ([3]) and the label of a table or figure (表2, 图1.16, Table 4).
+# Not amounts: years, dates, footnote marks ([3]) and the label of a table or figure (表2, 图1.16, Table 4).
 _NOT_AMOUNTS = re.compile(rf"(?<![\d.]){YEAR}(?=年|\s*[-—–~～至到])|\[\d{{1,3}}\]|"
+                          # a date's month and day: 2022年9月, 4月26日
+                          r"(?<=年)\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?|(?<![\d.])\d{1,2}\s*月\s*\d{1,2}\s*[日号]|"
                           r"(?:^|(?<=[\s（(，,、:：如见按据自从在即和与]))(?:附表|附图|表|图|Table|Figure)\s*[A-Z]?\d{1,3}"
                           r"(?:[.\-－]\d{1,3})*(?![\d.])")
 
@@ -135,7 +146,7 @@ def figure_dimensions(text: str) -> set[str]:
 
 
 def has_count(text: str) -> bool:
-    """Whether ``text`` states an amount: an Arabic number that is not a year, a footnote mark or a table's label, or a
+    """Whether ``text`` states an amount: an Arabic number that is not a year, a date, a footnote mark or a table's label, or a
     count in words (三批, 两个)."""
     return bool(numbers_in(_NOT_AMOUNTS.sub(" ", fold_width(text)))) or bool(_COUNT_IN_WORDS.search(text))
 

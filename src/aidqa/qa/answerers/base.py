@@ -31,7 +31,10 @@ class Answerer(Protocol):
     """Answers one question from retrieved passages, or refuses."""
 
     def answer(self, question: str, language: str, hits: list[ScoredChunk], query_vector: np.ndarray,
-               context: str | None = None) -> Extraction: ...
+               context: str | None = None, topic: str | None = None) -> Extraction:
+        """``context``: the earlier question a dependent follow-up leans on; ``topic``: what an elliptical
+        follow-up (合成生物那块呢？) asks about, which the quoted sentence must name."""
+        ...
 
 
 def merged_provenance(results: list[Extraction]) -> dict[str, Any]:

@@ -47,7 +47,7 @@ from aidqa.retrieval.hybrid import ScoredChunk
 from aidqa.settings import AnsweringSettings
 from aidqa.zh.chars import fold_for_match, fold_width
 from aidqa.zh.numbers import figure_dimensions, has_count, has_number_with_unit, numbers_in, unit_dimension
-from aidqa.zh.segment import char_bigrams, split_sentences
+from aidqa.zh.segment import TABLE_ROW_RE, char_bigrams, detect_language, split_sentences, tokenize_words
 from aidqa.zh.structure import opens_topic
 from aidqa.zh.terms import query_term_groups
 
@@ -134,7 +134,11 @@ def _says(folded_text: str, word: str) -> bool:
 
 
 def _figure_windows(sentence: str, unit: str) -> list[str]:
-    """For each clause of ``sentence`` holding a figure in ``unit``: that clause with its neighbours (folded)."""
+    """For each clause of ``sentence`` holding a figure in ``unit``: that clause with its neighbours (folded). A
+    table row is one window: its cells are all about the thing its label and first cells name (排名 · 国家：India；
+    …；占比：9.16%)."""
+    if TABLE_ROW_RE.match(sentence):
+        return [fold_for_match(sentence)] if has_number_with_unit(sentence, unit) else []
     clauses = [c for c in re.split(r"(?<=[，,；;。！？])", sentence) if c]
     windows = []
     for i, clause in enumerate(clauses):
@@ -154,9 +158,15 @@ def _own_verb(measures: str) -> str:
 _MAX_SUB_ROWS = 20  # how far back a table's sub-row (#…) looks for the row it is part of
 
 
+def _is_number(spelling: str) -> bool:
+    """Whether an anchor is a number (2023, 1.1 of 表1.1), not a name: matched as a whole number anywhere in the
+    paragraph, not necessarily beside the figure."""
+    return spelling.replace(".", "", 1).isdigit()
+
+
 def _holds(text: str, spelling: str) -> bool:
     """Whether ``text`` holds ``spelling``; a number only as a whole number (60 is not in 866.60 or 1600)."""
-    if spelling.replace(".", "", 1).isdigit():
+    if _is_number(spelling):
         return re.search(rf"(?<![\d.]){re.escape(spelling)}(?!\d|\.\d)", text) is not None
     return spelling in text
 
@@ -346,12 +356,17 @@ class ExtractiveAnswerer:
             self._topic_cache[key] = self.scope.about(source, folded) or share >= self.settings.topic_min_share
         return self._topic_cache[key]
 
-    def _supported(self, q: QuestionAnalysis, cand: Candidate) -> tuple[bool, str]:
-        ok, why, _ = self._check(q, cand)
+    def _supported(self, q: QuestionAnalysis, cand: Candidate, topic: str | None = None) -> tuple[bool, str]:
+        ok, why, _ = self._check(q, cand, topic)
         return ok, why
 
-    def _check(self, q: QuestionAnalysis, cand: Candidate) -> tuple[bool, str, bool]:
-        """(supported, why, whether a failure is about a named thing or figure missing from this sentence)."""
+    def _check(self, q: QuestionAnalysis, cand: Candidate, topic: str | None = None) -> tuple[bool, str, bool]:
+        """(supported, why, whether a failure is about a named thing or figure missing from this sentence).
+        ``topic``: what an elliptical follow-up asks about instead of the earlier question's term."""
+        if topic and not self._names_topic(cand, topic):
+            # 合成生物那块呢？ after a question on 锂电池…产能: the paragraph may hold both, but the sentence quoted
+            # must be the one about 合成生物, not the earlier answer again.
+            return False, f"the follow-up asks about {topic!r} but the sentence does not name it", True
         context = fold_for_match(self._context(cand))
         quoted = list(q.quoted)
         quotes_found = bool(quoted) and all(fold_for_match(name) in fold_for_match(cand.text) for name in quoted)
@@ -359,7 +374,7 @@ class ExtractiveAnswerer:
         if quotes_found:
             # The sentence holds the exact name the question quotes; only numbers and years still must match
             # (jieba's place tags misfire on ordinary words such as 嘉宾).
-            required = [a for a in required if a[0].isdigit()]
+            required = [a for a in required if _is_number(a[0])]
         missing = [
             a[0] for a in required
             if not any(_holds(context, fold_for_match(s)) for s in a) and not any(self._is_topic(s, cand.source) for s in a)
@@ -384,7 +399,7 @@ class ExtractiveAnswerer:
                 return False, f"question asks for an amount in {unit} but the passage gives none", True
             # The figure must sit next to what the question names: in 与甲公司…签署框架协议，目前，乙公司投资
             # 2.3亿元, the 2.3亿元 is not 甲公司's.
-            specific = [a for a in required if not a[0].isdigit() and not any(self._is_topic(x, cand.source) for x in a)]
+            specific = [a for a in required if not _is_number(a[0]) and not any(self._is_topic(x, cand.source) for x in a)]
             if specific and not any(
                 all(any(fold_for_match(x) in window for x in a) for a in specific)
                 for window in _figure_windows(cand.text, unit)
@@ -393,7 +408,7 @@ class ExtractiveAnswerer:
         elif q.amount and cand.has_number:
             # Any figure answers only for the thing it stands beside: 泽库县's 近2.5万人 is not 同仁市's, even when
             # 同仁市 appears elsewhere in the paragraph.
-            specific = [a for a in required if not a[0].isdigit() and not any(self._is_topic(x, cand.source) for x in a)]
+            specific = [a for a in required if not _is_number(a[0]) and not any(self._is_topic(x, cand.source) for x in a)]
             here = fold_for_match(f"{cand.text}\n{cand.section}{self._parent_row(cand)}")
             absent = [a[0] for a in specific if not any(fold_for_match(x) in here for x in a)]
             if absent:
@@ -423,6 +438,16 @@ class ExtractiveAnswerer:
             return True, f"term coverage {cand.context_coverage:.2f} with dense similarity {cand.dense:.2f}", False
         return False, f"term coverage {cand.context_coverage:.2f}, dense similarity {cand.dense:.2f}", False
 
+    def _names_topic(self, cand: Candidate, topic: str) -> bool:
+        """Whether the sentence, its section heading or its table row's label names ``topic``: every word of it, or
+        a synonym (木兰许可证 is named by 木兰开源许可证); an English topic is not judged against Chinese text."""
+        if detect_language(topic) != "zh":
+            return True
+        here = fold_for_match(f"{cand.text}\n{cand.section}{self._parent_row(cand)}")
+        synonyms = self.index.keywords.lexicon.synonyms
+        return all(any(fold_for_match(s) in here for s in (word, *synonyms(word)))
+                   for word in tokenize_words(topic) or [topic])
+
     def ranked_candidates(self, q: QuestionAnalysis, hits: list[ScoredChunk], query_vector: np.ndarray,
                           context: str | None = None) -> list[Candidate]:
         """The sentences (and headings) of the top passages that say something the question does not, scored and
@@ -432,10 +457,12 @@ class ExtractiveAnswerer:
         return sorted(cands, key=lambda c: -c.score)
 
     def answer(self, question: str, language: str, hits: list[ScoredChunk], query_vector: np.ndarray,
-               context: str | None = None) -> Extraction:
+               context: str | None = None, topic: str | None = None) -> Extraction:
         """Quote the sentences of ``hits`` that answer ``question``, or refuse. ``context`` is the earlier question a
         follow-up depends on (他们来了做了哪些事？): its terms count towards how well a sentence matches, while
-        the things the follow-up itself names (years, places, figures) must still be in the sentence."""
+        the things the follow-up itself names (years, places, figures) must still be in the sentence. ``topic`` is
+        what an elliptical follow-up asks about (``question`` is then the earlier question with it put in): the
+        quoted sentence must name it."""
         q = analyse(question, language, self.index.keywords.lexicon)
         ranked = self.ranked_candidates(q, hits, query_vector, context)
         if not ranked:
@@ -445,11 +472,15 @@ class ExtractiveAnswerer:
         # Only a miss on a named thing sends the search further down: a weak term match at the top means the
         # reports are not about this, and a lower sentence that happens to match better is a near miss.
         best, reason = None, ""
+        # A sentence that cannot answer by its kind (for a how-much question, a table's caption or a sentence with
+        # no figure in the unit asked) does not set the bar the others are measured against.
+        top = next((c for c in ranked if not q.amount or (
+            has_count(c.text) and (q.unit not in _STRICT_UNITS or c.unit_match))), ranked[0])
         for cand in ranked[: self.settings.support_tries]:
-            if cand.score < self.settings.support_margin * ranked[0].score:
+            if cand.score < self.settings.support_margin * top.score:
                 break
-            ok, why, named_miss = self._check(q, cand)
-            if ok and cand is not ranked[0] and cand.context_coverage < self.settings.fallback_coverage and not q.quoted:
+            ok, why, named_miss = self._check(q, cand, topic)
+            if ok and cand is not top and cand.context_coverage < self.settings.fallback_coverage and not q.quoted:
                 # A lower sentence must match the question's words clearly, not just pass: 泽库县's 1000万元 medical
                 # project is not the answer to 泽库县县域连通工程总投资.
                 ok, why = False, f"fallback with term coverage {cand.context_coverage:.2f} only"
@@ -469,7 +500,7 @@ class ExtractiveAnswerer:
                 continue
             if len(chosen) >= self.settings.max_sentences:
                 break
-            if cand.score >= self.settings.companion_ratio * best.score and self._supported(q, cand)[0]:
+            if cand.score >= self.settings.companion_ratio * best.score and self._supported(q, cand, topic)[0]:
                 chosen.append(cand)
         amount, unit = q.amount, q.unit
         figure_sentences = [best]
@@ -481,7 +512,7 @@ class ExtractiveAnswerer:
             if more:
                 self._score(q, query_vector, more, context)
             if not q.is_list:
-                more = [c for c in more if self._figures_in(c, unit) and self._check(q, c)[0]]
+                more = [c for c in more if self._figures_in(c, unit) and self._check(q, c, topic)[0]]
             chosen[1:1] = more
             figure_sentences += more
             chosen = sorted(chosen, key=lambda c: (c.source, c.start))[: self.settings.list_max_sentences]

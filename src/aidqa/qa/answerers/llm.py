@@ -223,10 +223,10 @@ class LLMAnswerer:
         self.chain = chain if chain is not None else build_chain(llm)
 
     def answer(self, question: str, language: str, hits: list[ScoredChunk], query_vector: np.ndarray,
-               context: str | None = None) -> Extraction:
+               context: str | None = None, topic: str | None = None) -> Extraction:
         passages = hits[: self.llm.passages]
         if not passages:
-            return self.fallback.answer(question, language, hits, query_vector, context)
+            return self.fallback.answer(question, language, hits, query_vector, context, topic)
         lexicon = self.index.keywords.lexicon
         checker = ReplyChecker(question, language,
                                [GivenPassage(i + 1, h.chunk.text, h.chunk.section) for i, h in enumerate(passages)],
@@ -275,14 +275,14 @@ class LLMAnswerer:
             return Grounding(checked=failure is None, dropped=masked, fallback_reason=reason)
 
         if failure is not None:
-            return self._fall_back(question, language, hits, query_vector, context, grounding(failure))
+            return self._fall_back(question, language, hits, query_vector, context, grounding(failure), topic)
         if builder.parts:
             citations = builder.citations(self.index)
             return Extraction(builder.text, False, citations, f"model reply: {len(builder.parts)} sentence(s) verified, "
                               f"{len(dropped)} dropped", self._figures(question, language, citations),
                               answered_by="llm", grounding=grounding())
         if said_no_answer:
-            extractive = self.fallback.answer(question, language, hits, query_vector, context)
+            extractive = self.fallback.answer(question, language, hits, query_vector, context, topic)
             if extractive.refused:
                 return Extraction(REFUSAL[language], True, [], "the model and the extractive answerer find no answer",
                                   answered_by="llm", grounding=grounding())
@@ -292,12 +292,12 @@ class LLMAnswerer:
             reason = f"the language model did not reply in the question's language ({language})"
         else:
             reason = "no sentence of the language model's reply could be verified against the passages"
-        return self._fall_back(question, language, hits, query_vector, context, grounding(reason))
+        return self._fall_back(question, language, hits, query_vector, context, grounding(reason), topic)
 
     def _fall_back(self, question: str, language: str, hits: list[ScoredChunk], query_vector: np.ndarray,
-                   context: str | None, grounding: Grounding) -> Extraction:
+                   context: str | None, grounding: Grounding, topic: str | None = None) -> Extraction:
         logger.warning("answering with the extractive answerer: %s", grounding.fallback_reason)
-        return self._with(self.fallback.answer(question, language, hits, query_vector, context), grounding)
+        return self._with(self.fallback.answer(question, language, hits, query_vector, context, topic), grounding)
 
     @staticmethod
     def _with(result: Extraction, grounding: Grounding) -> Extraction:
