@@ -220,6 +220,8 @@ def test_units_a_question_asks_for(question, units):
     # A verb between a noun and 是多少 is the measure's head (支出/v): the general budget's total does not answer.
     ("一般公共预算支出里，教育支出是多少亿元？", ("教育", "支出")),
     ("高学历、高职称人员的占比是多少？", ()),  # after 的 it is not
+    # so is one before a comparison (收入/v): 地方财政总收入's growth does not answer for 旅游综合收入
+    ("2023年周口市旅游综合收入比上年增长了多少？", ("旅游", "综合", "收入")),
 ])
 def test_what_a_how_much_question_measures(question, measure):
     assert asked_measure(question) == measure

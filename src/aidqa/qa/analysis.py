@@ -235,9 +235,10 @@ def asked_measure(question: str) -> tuple[str, ...]:
     while tagged and (tagged[-1].flag[:1] in ("u", "y", "x") or tagged[-1].word in ("的", "之")):
         tagged.pop()  # 累计诊疗的人次是多少: 的 joins the measure to what comes before it
     words: list[str] = []
-    # A verb right before 是/为/有多少 and right after a noun is a noun (教育支出是多少 asks about 教育 and 支出, 支出
-    # tagged v); after 的 or alone it is left out (人员的占比是多少).
-    verb_as_subject = (m.group()[:1] in ("是", "为", "有") and len(tagged) >= 2 and tagged[-1].flag == "v"
+    # A verb right before 是/为/有多少 or a comparison (比上年/同比增长了多少) and right after a noun is a noun
+    # (教育支出是多少 asks about 教育 and 支出, 旅游综合收入比上年增长了多少 about 旅游 综合 收入; 支出, 收入 tagged v);
+    # after 的 or alone it is left out (人员的占比是多少).
+    verb_as_subject = (m.group()[:1] in ("是", "为", "有", "比", "同", "较") and len(tagged) >= 2 and tagged[-1].flag == "v"
                        and len(tagged[-1].word) >= 2 and tagged[-2].flag in ("n", "vn", "nz", "j"))
     for i, (word, flag) in enumerate(reversed(tagged)):
         # Nouns only (jieba's tags; a measure it tags as a verb, 收入/v, ends the run: the check then asks less).
