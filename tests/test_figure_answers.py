@@ -247,3 +247,13 @@ def test_english_questions_on_reports_the_code_was_not_written_for(tmp_path_fact
 
     answer = one_report_assistant(tmp_path_factory, report).ask(question)
     assert any(figure in f.raw for f in answer.figures), answer.answer
+
+
+def test_a_number_the_question_writes_in_thousands_is_the_reports_wan(tmp_path_factory):
+    from conftest import one_report_assistant
+
+    # 甚至从2021年起，前3万个活跃仓库的事件数量超越了GitHub: "the top 30,000" is the report's 前3万个.
+    opensource = one_report_assistant(tmp_path_factory, "china-open-source-2023-data-chapter.md")
+    answer = opensource.ask("From which year did the top 30,000 active Gitee repositories surpass GitHub's in "
+                            "number of events?")
+    assert any("2021" in f.raw for f in answer.figures), answer.answer

@@ -225,3 +225,25 @@ def test_units_a_question_asks_for(question, units):
 ])
 def test_what_a_how_much_question_measures(question, measure):
     assert asked_measure(question) == measure
+
+
+@pytest.mark.parametrize(("raw", "spellings"), [
+    ("30,000", ("30,000", "30000", "3万")),  # an English question's thousands, a report's 万
+    ("250,000,000", ("250,000,000", "250000000", "2.5亿")),
+    ("15000", ("15000", "1.5万")),
+    ("12345", ("12345",)),  # no round 万: only as written
+    ("60", ("60",)),
+    ("3.5%", ("3.5%",)),
+])
+def test_the_ways_a_report_writes_a_number(raw, spellings):
+    from aidqa.zh.numbers import number_spellings
+
+    assert number_spellings(raw) == spellings
+
+
+def test_a_which_year_question_asks_for_a_year_not_an_amount():
+    from aidqa.qa.analysis import analyse
+
+    q = analyse("From which year did the top 30,000 active repositories surpass the others in number of events?", "en")
+    assert q.when and not q.amount  # "number of" names what was compared, "which year" is asked
+    assert ("30,000", "30000", "3万") in q.anchors

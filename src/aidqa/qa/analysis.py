@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from aidqa.zh.chars import is_han
 from aidqa.zh.lexicon import QueryLexicon
-from aidqa.zh.numbers import YEAR_RE, numbers_in
+from aidqa.zh.numbers import YEAR_RE, number_spellings, numbers_in
 from aidqa.zh.segment import ZH_STOP_WORDS, char_bigrams
 from aidqa.zh.terms import expansion_text, query_term_groups
 
@@ -151,7 +151,7 @@ def anchors(question: str, language: str, lexicon: QueryLexicon | None = None) -
     found: list[tuple[str, ...]] = []
     for year in YEAR_RE.findall(question):
         found.append((year.rstrip("年"),))
-    found.extend((n,) for n in numbers_in(question))
+    found.extend(number_spellings(n) for n in numbers_in(question))
     if language == "zh":
         for m in re.finditer(r"[A-Za-z][A-Za-z0-9+\-]*", question):
             found.append((m.group(),))
@@ -358,7 +358,8 @@ class QuestionAnalysis:
 @lru_cache(maxsize=1024)
 def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -> QuestionAnalysis:
     """What ``question`` asks and names (cached: retrieval scoping and the answerer both read it)."""
-    amount = asks_amount(question)
+    # "From which year did … the number of events …": the question word asks for a year; the amount is a noun's.
+    amount = asks_amount(question) and not asks_when(question)
     return QuestionAnalysis(
         question=question,
         language=language,

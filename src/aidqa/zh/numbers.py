@@ -57,6 +57,23 @@ def fold_thousands(text: str) -> str:
     return _FULL_WIDTH_THOUSANDS.sub(lambda m: m.group().replace("，", ","), text)
 
 
+def number_spellings(raw: str) -> tuple[str, ...]:
+    """The ways a report may write the Arabic number ``raw``, as written first: 30,000 → 30000 and 3万 (the
+    English question's thousands against the report's 万), 250,000,000 → 2.5亿."""
+    plain = raw.replace(",", "")
+    spellings = [raw, plain]
+    try:
+        value = float(plain)
+    except ValueError:
+        return (raw,)
+    for word in ("亿", "万"):
+        scale = MULTIPLIERS[word]
+        if value >= scale and (value * 100) % scale == 0:  # at most two decimals of the multiplier
+            spellings.append(f"{value / scale:g}{word}")
+            break
+    return tuple(dict.fromkeys(spellings))
+
+
 def numbers_in(text: str) -> list[str]:
     """Arabic numbers in ``text`` (after folding full-width digits), as written."""
     return NUMBER_RE.findall(fold_width(text))

@@ -161,13 +161,16 @@ _MAX_SUB_ROWS = 20  # how far back a table's sub-row (#…) looks for the row it
 def _is_number(spelling: str) -> bool:
     """Whether an anchor is a number (2023, 1.1 of 表1.1), not a name: matched as a whole number anywhere in the
     paragraph, not necessarily beside the figure."""
-    return spelling.replace(".", "", 1).isdigit()
+    return spelling.replace(",", "").replace(".", "", 1).isdigit()
 
 
 def _holds(text: str, spelling: str) -> bool:
-    """Whether ``text`` holds ``spelling``; a number only as a whole number (60 is not in 866.60 or 1600)."""
+    """Whether ``text`` holds ``spelling``; a number only as a whole number (60 is not in 866.60 or 1600, 3万 not
+    in 13万)."""
     if _is_number(spelling):
         return re.search(rf"(?<![\d.]){re.escape(spelling)}(?!\d|\.\d)", text) is not None
+    if spelling[:1].isdigit():
+        return re.search(rf"(?<![\d.]){re.escape(spelling)}", text) is not None
     return spelling in text
 
 
