@@ -184,3 +184,14 @@ def test_an_elliptical_follow_up_quotes_a_sentence_that_names_its_topic(tmp_path
 def test_condense_keeps_the_topic_of_an_elliptical_follow_up():
     r = condense("那泽库县呢？", [("天津给尖扎县医院投入了多少援青资金？", "…")], _no_similarity)
     assert (r.kind, r.topic) == ("ellipsis", "泽库县")
+
+
+def test_a_sentence_without_the_follow_ups_topic_does_not_set_the_bar(tmp_path_factory):
+    from conftest import one_report_assistant
+
+    # The 第一次 sentence scores far above the 第二次 one (it is the earlier answer); it cannot answer 那第二次呢？,
+    # so the 第二次 sentence is measured against the best sentence that could.
+    standard = one_report_assistant(tmp_path_factory, "nuclear-psr-part1-standard-draft-2023.docx")
+    first = "对于原始设计寿命四十年的核电机组，第一次定期安全评价的重点是什么？"
+    answer = standard.ask("那第二次呢？", history=[(first, "发现并消除机组在设计、建造过程中存在的缺陷，提高安全性。")])
+    assert not answer.refused and answer.citations[0].quote.startswith("第二次定期安全评价的重点"), answer.answer

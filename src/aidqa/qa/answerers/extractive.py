@@ -476,9 +476,11 @@ class ExtractiveAnswerer:
         # reports are not about this, and a lower sentence that happens to match better is a near miss.
         best, reason = None, ""
         # A sentence that cannot answer by its kind (for a how-much question, a table's caption or a sentence with
-        # no figure in the unit asked) does not set the bar the others are measured against.
-        top = next((c for c in ranked if not q.amount or (
-            has_count(c.text) and (q.unit not in _STRICT_UNITS or c.unit_match))), ranked[0])
+        # no figure in the unit asked; for a follow-up, one that does not name its topic) does not set the bar the
+        # others are measured against.
+        top = next((c for c in ranked if (not q.amount or (
+            has_count(c.text) and (q.unit not in _STRICT_UNITS or c.unit_match)))
+            and (not topic or self._names_topic(c, topic))), ranked[0])
         for cand in ranked[: self.settings.support_tries]:
             if cand.score < self.settings.support_margin * top.score:
                 break
