@@ -257,3 +257,23 @@ def test_a_number_the_question_writes_in_thousands_is_the_reports_wan(tmp_path_f
     answer = opensource.ask("From which year did the top 30,000 active Gitee repositories surpass GitHub's in "
                             "number of events?")
     assert any("2021" in f.raw for f in answer.figures), answer.answer
+
+
+@pytest.mark.parametrize("question", ["2023年黔东南人均生产总值比上年增长了多少？",
+                                      "By how much did Qiandongnan's per-capita GDP grow in 2023?"])
+def test_a_change_asked_is_answered_by_the_change_not_the_level(tmp_path_factory, question):
+    from conftest import one_report_assistant
+
+    # 全年全州人均生产总值35511元，比上年增长3.7%。: "grow" is 增长 in the English question's Chinese words.
+    communique = one_report_assistant(tmp_path_factory, "qiandongnan-2023-statistical-communique.md")
+    stated = [fold(f.raw) for f in communique.ask(question).figures]
+    assert stated and all(s.endswith("3.7%") for s in stated), stated
+
+
+def test_changes_listed_with_respectively_are_all_changes(tmp_path_factory):
+    from conftest import one_report_assistant
+
+    # …比2013年下降23.6%，京津冀、长三角、珠三角分别下降27.4%、20.9%、27.7%: the 分别 figures follow the verb too.
+    plan = one_report_assistant(tmp_path_factory, "state-council-2016-eco-environment-plan.txt")
+    stated = " ".join(f.raw for f in plan.ask("和2013年比，京津冀、长三角、珠三角PM2.5年均浓度分别下降了多少？").figures)
+    assert all(x in stated for x in ("27.4%", "20.9%", "27.7%")), stated

@@ -155,6 +155,13 @@ def _own_verb(measures: str) -> str:
     return last.word if last is not None and last.flag.startswith("v") and len(last.word) >= 2 else ""
 
 
+def _clause_before(f: Figure) -> str:
+    """The words of a figure's clause before it (京津冀、长三角、珠三角分别下降 for 20.9% in …分别下降27.4%、20.9%)."""
+    before = f.sentence[: max(0, f.start - f.sentence_start)]
+    return re.split(r"[，,；;：:。]", before)[-1]
+
+
+_CHANGE_VERBS = frozenset("增长 下降 提高 降低 增加 减少 上升 回落 扩大 缩小".split())
 _MAX_SUB_ROWS = 20  # how far back a table's sub-row (#…) looks for the row it is part of
 
 
@@ -599,8 +606,19 @@ class ExtractiveAnswerer:
         # The verb right before a figure is its own (新增3000公里、突破1.1万公里): when the question uses one figure's
         # verb and another figure has a verb it does not use, the figures with the question's verb answer.
         verbs = {id(f): _own_verb(f.measures) for f in figs}
-        used = [f for f in figs if verbs[id(f)] and verbs[id(f)] in q.question]
-        if used and any(verbs[id(f)] and verbs[id(f)] not in q.question for f in figs):
+        # (An English question uses a verb when its Chinese words do: "grow" → 增长.)
+        def uses(verb: str) -> bool:
+            return verb in q.question if q.language == "zh" else set(char_bigrams(verb)) <= q.bigrams
+
+        used = [f for f in figs if verbs[id(f)] and uses(verbs[id(f)])]
+        # A change asked (增长了多少, grow by how much) is answered by the changes, not by the level beside them
+        # (人均生产总值35511元，比上年增长3.7%): figures after a change verb the question uses, in their clause
+        # (分别下降27.4%、20.9%).
+        changes = [f for f in figs if any(v in _clause_before(f) and uses(v) for v in _CHANGE_VERBS)]
+        if changes and len(changes) < len(figs):
+            figs = changes
+            used = [f for f in used if f in changes]
+        if used and any(verbs[id(f)] and not uses(verbs[id(f)]) for f in figs):
             figs = used
             if len(figs) == 1:
                 return figs
