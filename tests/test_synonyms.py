@@ -80,11 +80,13 @@ def test_a_colloquial_question_is_answered_through_synonyms_and_refused_without_
 
 
 def test_stored_tables_give_the_same_lexicon_and_other_versions_or_shapes_are_ignored(caplog):
-    vocabulary = ["森林", "整治", "受益", "成都", "重庆", "气象"]
+    vocabulary = ["森林", "整治", "受益", "成都", "重庆", "气象", "印度", "india"]
     computed = QueryLexicon(vocabulary)
     tables = json.loads(json.dumps(computed.tables(), ensure_ascii=False))  # as stored: lists, not tuples
     assert tables["synonyms"]["林子"] == ["森林"] and tables["names"]["chengdu"] == ["成都"]
+    assert tables["english_names"] == {"印度": ["India"]}  # 成都's Chengdu is not written in this corpus
     stored = QueryLexicon(vocabulary, tables=tables)
+    assert stored.english_names("印度") == computed.english_names("印度") == ("India",)
     for word in ("林子", "整顿", "沾光", "手机", "成都"):
         assert stored.synonyms(word) == computed.synonyms(word), word
     assert stored.names("Chengdu") == ("成都",) and stored.names("chongqing") == ("重庆",)
@@ -104,9 +106,10 @@ def test_the_index_stores_the_tables_so_questions_never_read_the_dictionary(plan
     assert json.loads(stored)["synonyms"]["沾光"] == ["受益"]
 
     def no_dictionary():
-        raise AssertionError("the synonym dictionary was read while answering")
+        raise AssertionError("a dictionary was read while answering")
 
     monkeypatch.setattr(lexicon_module, "synonym_sets", no_dictionary)
+    monkeypatch.setattr(lexicon_module, "proper_name_glosses", no_dictionary)  # CC-CEDICT, for English names
     answer = Assistant(plan_settings).ask(PARAPHRASE)  # a new process's view: loads the build, reads its tables
     assert not answer.refused and "1.2亿多" in answer.answer
     # Unreadable tables cost time, never answers: the dictionary is read again (here: the patched one, which fails

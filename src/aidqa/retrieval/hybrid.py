@@ -133,8 +133,8 @@ class HybridSearcher:
             query_vector = self.embeddings.embed_query(query)
         # Keyword search also looks for the Chinese words of an English question (the corpus's own words).
         keywords = self.index.keywords
-        extra = f"{expansion_text(query, keywords.lexicon)} {english_name_text(query, keywords.lexicon, keywords.only_first_in_some_chunk)}"
-        keyword_query = f"{query} {extra}"
+        english = english_name_text(query, keywords.lexicon, keywords.only_first_in_some_chunk)
+        keyword_query = f"{query} {expansion_text(query, keywords.lexicon)} {english}"
         mask = self._mask(sources)
         rankings = {
             "dense": self.dense_ranking(query_vector, sources),

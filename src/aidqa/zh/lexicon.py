@@ -60,20 +60,24 @@ def _gloss_keys(gloss: str) -> list[tuple[str, int]]:
 
 
 @lru_cache(maxsize=1)
+def _cedict_entries() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(simplified headword, its glosses) of every CC-CEDICT entry written in Han characters, in file order (read
+    once: by the first English question, or by an index build for the corpus's English names)."""
+    text = files(CEDICT_PACKAGE).joinpath(CEDICT_FILE).read_text(encoding="utf-8")
+    entries = []
+    for line in text.splitlines():
+        m = None if line.startswith("#") else _ENTRY.match(line)
+        if m and all(is_han(c) for c in m.group(2)):
+            entries.append((m.group(2), tuple(m.group(3).split("/"))))
+    return tuple(entries)
+
+
+@lru_cache(maxsize=1)
 def english_index() -> dict[str, tuple[str, ...]]:
     """English gloss → simplified headwords, in dictionary order (read once, on the first English question)."""
     table: dict[str, list[str]] = {}
-    text = files(CEDICT_PACKAGE).joinpath(CEDICT_FILE).read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if line.startswith("#"):
-            continue
-        m = _ENTRY.match(line)
-        if not m:
-            continue
-        simplified = m.group(2)
-        if not all(is_han(c) for c in simplified):
-            continue
-        for rank, gloss in enumerate(m.group(3).split("/")):
+    for simplified, glosses in _cedict_entries():
+        for rank, gloss in enumerate(glosses):
             for key, penalty in _gloss_keys(gloss):
                 # A word's first senses come first: sort key (sense rank + penalty, word length) is applied below.
                 table.setdefault(key, []).append(f"{min(rank + penalty, 99):02d}{len(simplified):02d}{simplified}")
@@ -87,15 +91,11 @@ def proper_name_glosses() -> dict[str, tuple[str, ...]]:
     """Simplified headword → the glosses that are a capitalised name and nothing else (中国 → China, 国务院 →
     State Council)."""
     table: dict[str, list[str]] = {}
-    text = files(CEDICT_PACKAGE).joinpath(CEDICT_FILE).read_text(encoding="utf-8")
-    for line in text.splitlines():
-        m = _ENTRY.match(line)
-        if not m or not all(is_han(c) for c in m.group(2)):
-            continue
-        for gloss in m.group(3).split("/"):
+    for simplified, glosses in _cedict_entries():
+        for gloss in glosses:
             gloss = _PARENS.sub("", gloss).strip()
             if _PROPER.fullmatch(gloss):
-                table.setdefault(m.group(2), []).append(gloss)
+                table.setdefault(simplified, []).append(gloss)
     return {k: tuple(dict.fromkeys(v)) for k, v in table.items()}
 
 
@@ -133,7 +133,7 @@ def romanise(word: str) -> str:
 
 # The version of the tables ``QueryLexicon.tables`` writes: tables of another version (or made with other synonym
 # limits) are ignored and the lexicon computes what it needs from the dictionaries again.
-TABLES_VERSION = 1
+TABLES_VERSION = 2
 
 
 class QueryLexicon:
@@ -141,8 +141,9 @@ class QueryLexicon:
     word list (the keyword index's terms); empty means no corpus, and then the dictionary alone answers.
 
     ``tables`` are what ``tables()`` returned for the same vocabulary (the index stores them at build time): the
-    corpus's names by pinyin and its synonyms of every dictionary word, so answering a question never reads the
-    synonym dictionary (~1 s and ~300 MB) or romanises the whole vocabulary (~1 s per 20k words)."""
+    corpus's names by pinyin, its synonyms of every dictionary word and the English names it writes for its Chinese
+    names, so answering a Chinese question never reads the synonym dictionary (~1 s and ~300 MB) or CC-CEDICT, or
+    romanises the whole vocabulary (~1 s per 20k words)."""
 
     def __init__(self, vocabulary: Iterable[str], tables: Mapping[str, Any] | None = None) -> None:
         self.vocabulary = frozenset(vocabulary)
@@ -154,11 +155,22 @@ class QueryLexicon:
         """The corpus-dependent tables, as JSON-ready data (computed now if they were not given)."""
         return {"version": TABLES_VERSION, "max_synonym_set": MAX_SYNONYM_SET, "max_synonyms": MAX_SYNONYMS,
                 "names": {k: list(v) for k, v in self._names.items()},
-                "synonyms": {k: list(v) for k, v in self._synonym_table.items()}}
+                "synonyms": {k: list(v) for k, v in self._synonym_table.items()},
+                "english_names": {k: list(v) for k, v in self._english_name_table.items()}}
 
     def warm(self) -> None:
         """Prepare the tables now (a server does, once its index is loaded, so that the first question does not)."""
-        _ = self._names, self._synonym_table
+        _ = self._names, self._synonym_table, self._english_name_table
+
+    @cached_property
+    def _english_name_table(self) -> dict[str, tuple[str, ...]]:
+        """Corpus word → the dictionary's English names for it that the corpus also writes (印度 → India where a
+        table says India); names shorter than four letters are left out (they would match inside other words)."""
+        if self._tables is not None:
+            return {k: tuple(v) for k, v in self._tables["english_names"].items()}
+        glosses = proper_name_glosses() if self.vocabulary else {}
+        return {word: found for word in self.vocabulary if word in glosses and (found := tuple(
+            g for g in glosses[word] if len(g) >= 4 and g.lower() in self.vocabulary))}
 
     @cached_property
     def _synonym_table(self) -> dict[str, tuple[str, ...]]:
@@ -206,9 +218,9 @@ class QueryLexicon:
         return tuple(dict.fromkeys(found))[:MAX_TRANSLATIONS]
 
     def english_names(self, word: str) -> tuple[str, ...]:
-        """The dictionary's English proper names for a Chinese name (印度 → India), as a report's table may write
-        it; names shorter than four letters are left out (they would match inside other words)."""
-        return tuple(g for g in proper_name_glosses().get(word, ()) if len(g) >= 4)
+        """The English names the corpus writes for its Chinese name ``word`` (印度 → India, as a table may write
+        it; ``_english_name_table``). Empty without a corpus."""
+        return self._english_name_table.get(word, ())
 
     def synonyms(self, word: str) -> tuple[str, ...]:
         """Corpus words that a Chinese dictionary gives as synonyms of ``word`` (林子 → 森林 in a report that says
@@ -232,7 +244,7 @@ def _usable_tables(tables: Mapping[str, Any]) -> bool:
         return False
     if tables.get("max_synonym_set") != MAX_SYNONYM_SET or tables.get("max_synonyms") != MAX_SYNONYMS:
         return False
-    for key in ("names", "synonyms"):
+    for key in ("names", "synonyms", "english_names"):
         table = tables.get(key)
         if not isinstance(table, Mapping) or not all(
                 isinstance(k, str) and isinstance(v, list) and all(isinstance(w, str) for w in v)

@@ -63,13 +63,9 @@ def query_term_groups(question: str, lexicon: QueryLexicon | None = None,
     else:
         # A word the report may say otherwise (林子 ↔ 森林) counts as present when any of its synonyms is.
         lexicon = lexicon or _NO_CORPUS
-        groups = [(tok, *lexicon.synonyms(tok), *(_english_in_corpus(tok, lexicon) if english_spellings else ()))
+        groups = [(tok, *lexicon.synonyms(tok), *(lexicon.english_names(tok) if english_spellings else ()))
                   for tok in tokenize_words(question)]
     return list(dict.fromkeys(groups))
-
-
-def _english_in_corpus(word: str, lexicon: QueryLexicon) -> tuple[str, ...]:
-    return tuple(e for e in lexicon.english_names(word) if e.lower() in lexicon.vocabulary)
 
 
 def expansion_text(question: str, lexicon: QueryLexicon | None = None) -> str:
@@ -87,6 +83,6 @@ def english_name_text(question: str, lexicon: QueryLexicon, english_only: Callab
     is not pulled up."""
     if detect_language(question) == "en":
         return ""
-    names = (e for word in tokenize_words(question) for e in _english_in_corpus(word, lexicon)
+    names = (e for word in tokenize_words(question) for e in lexicon.english_names(word)
              if english_only(e.lower(), word))
     return " ".join(dict.fromkeys(names))
