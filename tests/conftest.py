@@ -33,6 +33,27 @@ def one_report_settings(tmp_path_factory, name: str):
     return Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index"))
 
 
+CMRC = REPO.parent / "shared" / "data" / "cmrc2018" / "cmrc2018_trial.json"
+
+
+def cmrc_settings(tmp_path_factory, questions: set[str]):
+    """Settings over the CMRC 2018 trial passages (Wikipedia, CC BY-SA 4.0, read from ``../shared/data/cmrc2018/``
+    at test time) that ``questions`` are asked on, plus the first six as distractors, each a report of its own as
+    scripts/eval_cmrc.py indexes them; skips when the set is not there."""
+    if not CMRC.is_file():
+        pytest.skip(f"CMRC 2018 trial set not found at {CMRC}")
+    from aidqa.settings import Settings
+
+    data = json.loads(CMRC.read_text(encoding="utf-8"))["data"]
+    corpus = tmp_path_factory.mktemp("cmrc") / "corpus"
+    corpus.mkdir()
+    for doc in data:
+        for para in doc["paragraphs"]:
+            if any(qa["question"] in questions for qa in para["qas"]) or len(list(corpus.iterdir())) < 6:
+                (corpus / f"{para['id']}.txt").write_text(f"{doc.get('title', '')}\n\n{para['context']}\n", encoding="utf-8")
+    return Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("cmrc-index"))
+
+
 def one_report_assistant(tmp_path_factory, name: str):
     """A ready Assistant over the shared dev report ``name`` alone (``one_report_settings``); skips the test when
     the shared reports are not there."""

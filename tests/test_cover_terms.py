@@ -8,12 +8,9 @@ scripts/eval_cmrc.py does. Uses the packaged model.
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from conftest import REPO
+from conftest import cmrc_settings
 
-CMRC = REPO.parent / "shared" / "data" / "cmrc2018" / "cmrc2018_trial.json"
 # (question, the answer span it must quote) — questions of the trial set whose passage opens with their subject.
 CASES = [("纽西兰鸡毛松有多高？", "55米"), ("公理高中书院现任校长是谁？", "阮爱馨"), ("松平康忠什么时候被任命为知行？", "永禄5年"),
          ("中国（南京）国际象棋超级大赛的级别有多高？", "21级")]
@@ -21,20 +18,9 @@ CASES = [("纽西兰鸡毛松有多高？", "55米"), ("公理高中书院现任
 
 @pytest.fixture(scope="module")
 def cmrc_assistant(tmp_path_factory):
-    if not CMRC.is_file():
-        pytest.skip(f"CMRC 2018 trial set not found at {CMRC}")
     from aidqa import Assistant
-    from aidqa.settings import Settings
 
-    data = json.loads(CMRC.read_text(encoding="utf-8"))["data"]
-    corpus = tmp_path_factory.mktemp("cmrc") / "corpus"
-    corpus.mkdir()
-    wanted = {q for q, _ in CASES}
-    for doc in data:
-        for para in doc["paragraphs"]:
-            if any(qa["question"] in wanted for qa in para["qas"]) or len(list(corpus.iterdir())) < 6:
-                (corpus / f"{para['id']}.txt").write_text(f"{doc.get('title', '')}\n\n{para['context']}\n", encoding="utf-8")
-    a = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("cmrc-index")))
+    a = Assistant(cmrc_settings(tmp_path_factory, {q for q, _ in CASES}))
     a.ensure_ready()
     return a
 

@@ -64,6 +64,39 @@ def opens_topic(sentence: str) -> bool:
     return bool(_PARAGRAPH_OPENER.match(sentence.lstrip()))
 
 
+# A sentence opening with one of these leans on the sentence before it: a consequence (因此、于是、由此), a time
+# counted from it (此后、随后、赛后), or a word standing for what it said (这…、此…、当时). Quoted alone it loses its
+# cause, its time or its subject. 此外/另外 only add a point and lean on nothing.
+_LEANS_BACK = re.compile(
+    r"^(?:因此|所以|因而|于是|由此|从而|故而|为此|对此|在此|自此|从此|此后|之后|随后|其后|后来|[赛战会事]后|此时|当时"
+    r"|这|此(?![外]))")
+
+# A sentence that announces what follows: it ends on a colon, or says the items are below (以下三点：第一，…).
+_ANNOUNCES = re.compile(r"[：:]\s*$|(?:以下|如下)[^。！？；]{0,12}[：:]")
+
+
+_QUOTE_PAIRS = ("“”", "「」", "『』")
+
+
+def open_quotation(sentence: str) -> str | None:
+    """The closing mark of a quotation ``sentence`` opens and does not close (…无上我：“唵！ — split at the ！ inside
+    the quotation), if any."""
+    for a, b in _QUOTE_PAIRS:
+        if sentence.count(a) > sentence.count(b):
+            return b
+    return None
+
+
+def leans_back(sentence: str) -> bool:
+    """True when ``sentence`` only makes sense with the sentence before it (因此它有时也被称为…, 赛后，…)."""
+    return bool(_LEANS_BACK.match(sentence.lstrip(" 　\t\n“「\"")))
+
+
+def announces_items(sentence: str) -> bool:
+    """True when the sentences after ``sentence`` complete it (…有以下三点：第一，… / …包括：)."""
+    return bool(_ANNOUNCES.search(sentence))
+
+
 def _continues(prev: str, nxt: str) -> bool:
     """Does paragraph ``nxt`` continue the sentence that ``prev`` left unfinished (a PDF page/column break)?"""
     if not prev or not nxt or looks_like_heading(prev) or looks_like_heading(nxt):

@@ -17,6 +17,7 @@ question naming one report's place is never answered from another report of the 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import logging
 import re
 import threading
@@ -45,10 +46,10 @@ from aidqa.qa.rendering import REFUSAL, render_answer
 from aidqa.qa.scope import ReportScope
 from aidqa.retrieval.hybrid import ScoredChunk
 from aidqa.settings import AnsweringSettings
-from aidqa.zh.chars import fold_for_match, fold_width
+from aidqa.zh.chars import SENTENCE_END, fold_for_match, fold_width
 from aidqa.zh.numbers import figure_dimensions, has_count, has_number_with_unit, numbers_in, unit_dimension
 from aidqa.zh.segment import TABLE_ROW_RE, char_bigrams, detect_language, split_sentences, tokenize_words
-from aidqa.zh.structure import opens_topic
+from aidqa.zh.structure import announces_items, leans_back, open_quotation, opens_topic
 from aidqa.zh.terms import query_term_groups
 
 logger = logging.getLogger(__name__)
@@ -528,21 +529,33 @@ class ExtractiveAnswerer:
             chosen[1:1] = more
             figure_sentences += more
             chosen = sorted(chosen, key=lambda c: (c.source, c.start))[: self.settings.list_max_sentences]
+        # The best sentence is quoted with the sentences it leans on (its cause before 因此…, the items after 以下
+        # 三点：); a sentence it then takes in is not quoted twice.
+        shown = self._in_context(best)
+        chosen = [shown if c is best else c for c in chosen
+                  if c is best or c.source != shown.source or not (shown.start <= c.start and c.end <= shown.end)]
         citations = [self._citation(i + 1, c) for i, c in enumerate(chosen)]
+
+        def citation_of(cand: Candidate) -> int | None:
+            return next((c.id for c in citations if c.source == cand.source and c.start <= cand.start
+                         and cand.end <= c.end), None)
+
         figures: list[CitedFigure] = []
         if amount:
             for cand in sorted(figure_sentences, key=lambda c: (c.source, c.start)):
-                cid = next((c.id for c in citations if (c.source, c.start) == (cand.source, cand.start)), None)
+                cid = citation_of(cand)
                 if cid is None:
                     continue
                 for f in self._answering_figures(q, cand, list(q.units)):
                     figures.append(CitedFigure(raw=f.raw, value=f.value, unit=f.unit, qualifier=f.qualifier,
                                                measures=f.measures, citation_id=cid, start=f.start, end=f.end))
         elif q.when:
-            cid = next(c.id for c in citations if (c.source, c.start) == (best.source, best.start))
+            cid = citation_of(best)
+            # A sentence that dates itself only by the one before (赛后，…) is dated by the sentence taken in.
+            dates = (self._figures_between(best.source, best.start, best.end, ("year", "date"))
+                     or self._figures_between(shown.source, shown.start, best.start, ("year", "date")))
             figures = [CitedFigure(raw=f.raw, value=f.value, unit=f.unit, qualifier=f.qualifier, measures=f.measures,
-                                   citation_id=cid, start=f.start, end=f.end)
-                       for f in self._figures_between(best.source, best.start, best.end, ("year", "date"))]
+                                   citation_id=cid, start=f.start, end=f.end) for f in dates]
         for c in citations:
             c.highlights = [(f.start, f.end) for f in figures if f.citation_id == c.id]
         total = compute_total(figures, citations) if figures and q.total else None
@@ -655,6 +668,42 @@ class ExtractiveAnswerer:
             if not sentence.rstrip().endswith(("；", ";")):
                 break
         return out
+
+    def _in_context(self, cand: Candidate) -> Candidate:
+        """``cand`` widened, within its paragraph, to the sentence before it when it leans on it (因此… / 赛后，…:
+        ``aidqa.zh.structure.leans_back``) and to the sentences after it when it announces them (以下三点：第一，…),
+        up to the list limit; ``cand`` itself when neither."""
+        if cand.text.startswith("#") or cand.text == cand.section:
+            return cand  # a table row or a heading stands alone
+        text = self.index.documents[cand.source].text
+        para_start = text.rfind("\n\n", 0, cand.start)
+        para_start = 0 if para_start < 0 else para_start + 2
+        para_end = text.find("\n\n", cand.end)
+        para_end = len(text) if para_end < 0 else para_end
+        start, end = cand.start, cand.end
+        if leans_back(cand.text):
+            before = split_sentences(text, para_start, cand.start)
+            if before:
+                start = before[-1][0]
+        if announces_items(cand.text):
+            after = split_sentences(text, cand.end, para_end)[: self.settings.list_max_sentences - 1]
+            if after:
+                end = after[-1][1]
+        closing = open_quotation(cand.text)
+        if closing:
+            # A quotation cut at a 。or ！ inside it is quoted to its end, when that is near.
+            close = text.find(closing, cand.end, min(para_end, cand.end + self.settings.quotation_max_chars))
+            if close >= 0 and text[close - 1] in SENTENCE_END:
+                end = max(end, close + 1)  # …成绩。” ends the sentence
+            elif close >= 0:
+                end = max(end, next((e for s, e in split_sentences(text, close, para_end)[:1]), close + 1))
+        if (start, end) == (cand.start, cand.end):
+            return cand
+        # The passage shown around the quote must hold all of it.
+        p_start = min(cand.passage_start, start)
+        p_end = max(cand.passage_start + len(cand.passage_text), end)
+        return dataclasses.replace(cand, start=start, end=end, text=text[start:end],
+                                   passage_text=text[p_start:p_end], passage_start=p_start)
 
     def _page_of(self, source: str, offset: int) -> int | None:
         """The page the sentence at ``offset`` starts on, for reports with pages; None otherwise. Every sentence of
