@@ -76,16 +76,22 @@ class ReportScope:
         self._corpus = "".join(texts)
         self._holding: dict[str, frozenset[str]] = {}
         lexicon = index.keywords.lexicon
-        self._subjects = {
-            name: fold_for_match("\n".join([index.documents[name].title, index.documents[name].text[:cover_chars],
-                                            *romanised_names(name, lexicon.names)]))
+        self._named = {
+            name: fold_for_match("\n".join([index.documents[name].title, *romanised_names(name, lexicon.names)]))
             for name in self.ids
         }
+        self._subjects = {name: self._named[name] + "\n" + fold_for_match(index.documents[name].text[:cover_chars])
+                          for name in self.ids}
 
     def about(self, source: str, spelling: str) -> bool:
         """Whether report ``source`` is about ``spelling`` (folded): its title, its cover or its romanised file name
         says it."""
         return spelling in self._subjects.get(source, "")
+
+    def titled(self, source: str, spelling: str) -> bool:
+        """Whether report ``source``'s title or romanised file name says ``spelling`` (folded): a narrower ``about``,
+        without the cover's opening sentence (which in a short article holds half its content)."""
+        return spelling in self._named.get(source, "")
 
     def holds(self, source: str, spelling: str) -> bool:
         """Whether report ``source`` uses ``spelling`` (folded) anywhere: in its title or its text."""

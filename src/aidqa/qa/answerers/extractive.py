@@ -302,6 +302,9 @@ class ExtractiveAnswerer:
             return covered / total_w
 
         q_bigrams = q.bigrams
+        # The cover credits only the names it gives (a place, an organisation, a year: the question's anchors); its
+        # other words are content like any sentence's (the cover of a short article is half of it).
+        named = {fold_for_match(s) for a in q.anchors for s in a}
         implied_by_source: dict[str, frozenset[int]] = {}
         vectors = self._sentence_embeddings([c.text for c in cands])
         for cand, vec in zip(cands, vectors):
@@ -311,7 +314,9 @@ class ExtractiveAnswerer:
             # every sentence of it: otherwise the cover sentence, which spells it out, outranks the one that answers.
             if cand.source not in implied_by_source:
                 implied_by_source[cand.source] = frozenset(
-                    i for i, (alts, _) in enumerate(groups) if self.scope.about(cand.source, alts[0]))
+                    i for i, (alts, _) in enumerate(groups)
+                    if self.scope.titled(cand.source, alts[0])
+                    or (alts[0] in named and self.scope.about(cand.source, alts[0])))
             cand.coverage = coverage(folded, cand.unit_match, implied_by_source[cand.source])
             # Support (whether to answer at all) takes no unit credit: it must rest on the question's own words.
             cand.context_coverage = coverage(fold_for_match(self._context(cand)))
