@@ -1,6 +1,6 @@
 """Fit the extractive answerer's sentence-scoring weights on data, and show how well they transfer.
 
-    .venv/bin/python scripts/fit_answerer.py [--work DIR] [--write] [--no-cmrc] [--no-generated]
+    .venv/bin/python scripts/fit_answerer.py [--work DIR] [--write] [--no-cmrc] [--no-generated] [--only FEATURE…]
 
 The answerer ranks the sentences of the retrieved passages by a weighted sum of features
 (``aidqa.qa.answerers.extractive.SCORE_FEATURES``: key-term coverage, bigram coverage, embedding cosine, passage
@@ -20,7 +20,9 @@ Data, one group per corpus (each corpus indexed alone, exactly as `aidqa index` 
 It prints, per group with its n, how often the top-scored sentence holds the evidence (among questions whose
 evidence is among the candidates at all) for: the current settings, weights fitted on every *other* group (leave
 one group out: the honest estimate for an unseen report), and weights fitted on all groups. ``--write`` puts the
-all-groups weights into the defaults of AnsweringSettings in src/aidqa/settings.py. Deterministic: same data, same
+all-groups weights into the defaults of AnsweringSettings in src/aidqa/settings.py. ``--only FEATURE…`` fits those
+weights with the others held at their settings (how a new feature joins), by a grid search for the best top-1
+averaged over the groups. Deterministic: same data, same
 weights.
 """
 
@@ -51,9 +53,11 @@ from aidqa.zh.chars import fold_for_match  # noqa: E402
 logger = logging.getLogger("fit_answerer")
 
 # The settings each weight lives in, in SCORE_FEATURES order; "no_number" is stored as a penalty (its negation).
-SETTING_OF = {"terms": "weight_terms", "bigrams": "weight_bigrams", "dense": "weight_dense", "rank": "weight_rank",
+SETTING_OF = {"terms": "weight_terms", "focus": "weight_focus", "bigrams": "weight_bigrams", "dense": "weight_dense", "rank": "weight_rank",
               "number": "number_bonus", "no_number": "no_number_penalty", "unit": "unit_bonus",
-              "measure_phrase": "measure_phrase_bonus"}
+              "measure_phrase": "measure_phrase_bonus", "definition": "definition_bonus"}
+# The features every sentence has (the rest are flags for some kinds of question).
+BASE_FEATURES = ("terms", "focus", "bigrams", "dense", "rank")
 GENERATED_PER_REPORT = 60
 MAX_NEGATIVES = 20
 
@@ -171,7 +175,7 @@ def top1(samples: list[Sample], weights: np.ndarray) -> tuple[float, int]:
     return hits / max(1, len(usable)), len(usable)
 
 
-def fit(samples: list[Sample]) -> np.ndarray:
+def fit_all(samples: list[Sample]) -> np.ndarray:
     """Pairwise logistic regression (no intercept): evidence sentence minus each other candidate → 1, and the
     reverse → 0; every question weighs the same however many candidates it has."""
     from sklearn.linear_model import LogisticRegression
@@ -190,11 +194,34 @@ def fit(samples: list[Sample]) -> np.ndarray:
     model.fit(np.concatenate(rows), np.concatenate(labels), sample_weight=np.concatenate(weights))
     coef = model.coef_[0]
     # Scores are compared as ratios (support_margin, companion_ratio), so only the direction matters: scale the
-    # four base weights to sum to 1, as the settings do. A flag can only add (or, no_number, subtract) in settings.
-    base = coef[:4].clip(min=0)
+    # base weights to sum to 1, as the settings do. A flag can only add (or, no_number, subtract) in settings.
+    base = coef[[SCORE_FEATURES.index(f) for f in BASE_FEATURES]].clip(min=0)
     coef = coef / (base.sum() or 1.0)
-    signs = np.array([1, 1, 1, 1, 1, -1, 1, 1])
+    signs = np.array([-1 if name == "no_number" else 1 for name in SCORE_FEATURES])
     return np.where(signs * coef < 0, 0.0, coef)
+
+
+GRID = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3, 0.5, 0.75, 1.0)
+
+
+def fit_some(samples: list[Sample], current: np.ndarray, features: list[str]) -> np.ndarray:
+    """``current`` with only ``features``' weights fitted, the others held: how a new feature joins weights that
+    earlier fits and measurements settled, without moving them. A grid search for the best top-1, averaged over the
+    groups (each report and CMRC count the same, so the thousand CMRC questions do not outvote the reports); the
+    smallest weights win a tie. (The pairwise logistic loss of ``fit_all`` runs a flag that is rare but nearly always
+    right to its bound without changing a single top-1.)"""
+    import itertools
+
+    ks = [SCORE_FEATURES.index(f) for f in features]
+    groups = sorted({s.group for s in samples})
+    best, best_score = current.copy(), -1.0
+    for values in itertools.product(GRID, repeat=len(ks)):
+        trial = current.copy()
+        trial[ks] = values
+        score = float(np.mean([top1([s for s in samples if s.group == g], trial)[0] for g in groups]))
+        if score > best_score + 1e-9:
+            best, best_score = trial, score
+    return best
 
 
 def main() -> int:
@@ -205,9 +232,15 @@ def main() -> int:
     parser.add_argument("--write", action="store_true", help="write the all-groups weights into settings.py")
     parser.add_argument("--no-cmrc", action="store_true", help="leave the CMRC supplement out")
     parser.add_argument("--no-generated", action="store_true", help="leave the generated figure questions out")
+    parser.add_argument("--only", nargs="+", choices=SCORE_FEATURES, metavar="FEATURE",
+                        help="fit these features' weights alone, the others held")
     args = parser.parse_args()
     samples = collect(args.work, cmrc=not args.no_cmrc, generated=not args.no_generated)
     current = score_weights(AnsweringSettings())
+
+    def fit(chosen: list[Sample]) -> np.ndarray:
+        return fit_some(chosen, current, args.only) if args.only else fit_all(chosen)
+
     fitted = fit(samples)
     groups = sorted({s.group for s in samples}, key=lambda g: (g == "cmrc", g != "seed", g))
     print("Top-1: share of questions whose best-scored candidate holds the evidence, among the n whose evidence is")
@@ -230,14 +263,16 @@ def main() -> int:
     for name, cur, new in zip(SCORE_FEATURES, current, fitted):
         print(f"| {name} | {SETTING_OF[name]} | {cur:.3f} | {new:.3f} |")
     if args.write:
-        _write(fitted)
+        _write(fitted, args.only)
     return 0
 
 
-def _write(weights: np.ndarray) -> None:
+def _write(weights: np.ndarray, only: list[str] | None = None) -> None:
     path = REPO / "src/aidqa/settings.py"
     text = path.read_text(encoding="utf-8")
     for name, value in zip(SCORE_FEATURES, weights):
+        if only and name not in only:
+            continue
         setting = SETTING_OF[name]
         value = -value if name == "no_number" else value
         text, n = re.subn(rf"(    {setting}: float = Field\()[-0-9.e]+", rf"\g<1>{round(float(value), 3)}", text)

@@ -17,13 +17,16 @@ CASES = [("纽西兰鸡毛松有多高？", "55米"), ("公理高中书院现任
          # The cover is the title and the first 200 characters: in a short article that is half its content, and
          # only the names there (the question's anchors) hold for every sentence, not its other words (根部, 分布).
          ("大果西番莲的根部有什么作用？", "催吐剂与麻醉药品"), ("挪威海螯虾主要分布在哪些地区？", "主要分布于东大西洋海域")]
+# Questions whose answer only the focus feature (the share of the terms the report is not about) ranks first: the
+# subject's name makes every sentence that spells it out close to the question in embedding.
+FOCUS_CASES = [("斯氏腔吻鳕主要以什么为食？", "几乎是以多毛类为食"), ("蓝线裸顶鲷以什么为食？", "以甲壳类、头足类和小鱼为食")]
 
 
 @pytest.fixture(scope="module")
 def cmrc_assistant(tmp_path_factory):
     from aidqa import Assistant
 
-    a = Assistant(cmrc_settings(tmp_path_factory, {q for q, _ in CASES}))
+    a = Assistant(cmrc_settings(tmp_path_factory, {q for q, _ in CASES + FOCUS_CASES}))
     a.ensure_ready()
     return a
 
@@ -33,3 +36,17 @@ def test_the_sentence_that_answers_wins_over_the_one_naming_the_subject(cmrc_ass
     answer = cmrc_assistant.ask(question)
     assert not answer.refused and span in answer.answer, answer.answer
     assert any(span in c.quote for c in answer.citations)
+
+
+@pytest.mark.parametrize("question, span", FOCUS_CASES)
+def test_what_the_question_asks_beyond_the_subject_ranks_the_sentences(cmrc_assistant, question, span):
+    answer = cmrc_assistant.ask(question)
+    assert not answer.refused and any(span in c.quote for c in answer.citations), answer.answer
+    # The same index without the focus weight quotes other sentences: the weight is what ranks it in.
+    from aidqa import Assistant
+
+    settings = cmrc_assistant.settings
+    without = Assistant(settings.model_copy(update={"answering": settings.answering.model_copy(
+        update={"weight_focus": 0.0})}))
+    assert not any(span in c.quote for c in without.ask(question).citations)
+

@@ -83,6 +83,7 @@ class AnsweringSettings(BaseModel):
     max_question_chars: int = Field(500, ge=10, description="Longer questions are rejected with a clear message, never silently truncated.")
     # Sentence scoring. Hand-tuned on the seed report's dev set and not yet fitted on other reports; here so that `aidqa eval --set answering.<name>=…` can sweep them.
     weight_terms: float = Field(0.45, ge=0, description="Weight of the share of the question's key terms (IDF-weighted) that a sentence contains.")
+    weight_focus: float = Field(0.05, ge=0, description="Weight of the share of the question's key terms that a sentence contains, counting only the terms its report is not about (not in its title, not a name on its cover): what the question asks of the report. 0 when the report is about all of them. Fitted with the other weights held by scripts/fit_answerer.py --only focus definition (the seed report's two dev sets, the seven shared dev reports' written and generated questions, CMRC 2018 trial).")
     weight_bigrams: float = Field(0.15, ge=0, description="Weight of the share of the question's character bigrams that a sentence contains.")
     weight_dense: float = Field(0.3, ge=0, description="Weight of the embedding cosine between question and sentence.")
     weight_rank: float = Field(0.1, ge=0, description="Weight of the retrieval rank prior 1/(1 + passage rank).")
@@ -90,6 +91,7 @@ class AnsweringSettings(BaseModel):
     no_number_penalty: float = Field(0.15, ge=0, description="Subtracted for an amount question when the sentence holds no number.")
     unit_bonus: float = Field(0.1, ge=0, description="Added for an amount question when the sentence holds a number in the asked unit.")
     measure_phrase_bonus: float = Field(0.1, ge=0, description="Added when the question repeats what one of the sentence's figures measures.")
+    definition_bonus: float = Field(0.15, ge=0, description="Added for a definition question (什么是X？ / X是什么？) when the sentence defines X: opens with it and says what it is (X是/为/指…), or names it (…，称为X). Fitted with weight_focus (scripts/fit_answerer.py --only focus definition).")
     measure_phrase_min_chars: int = Field(4, ge=1, description="How many characters of a figure's measured phrase the question must repeat for measure_phrase_bonus.")
     # Deciding to answer.
     support_tries: int = Field(4, ge=1, description="How far down the ranked sentences the answerer looks for one that passes the checks.")

@@ -318,6 +318,24 @@ def overview_residue(question: str) -> tuple[str, ...]:
     return tuple(words)
 
 
+# 什么是X？ / 何谓X？ / X是什么？ / X指的是什么？: the question asks what X is. X is a name or term, not a phrase
+# with 的 (X的别名是什么 asks for one of X's attributes) and not a pointer (这是什么).
+_DEFINITION = re.compile(
+    r"^(?:请问)?(?:什么(?:是|叫做?)|何谓|何为)(?P<a>[^，,。？?]{1,30})[？?]?$|"
+    r"^(?:请问)?(?P<b>[^，,。？?]{1,30}?)(?:到底|究竟)?(?:是什么(?:意思)?|是指什么|指的是什么|指什么|是啥|的(?:定义|含义|意思)是什么)[？?]?$")
+_NOT_DEFINED = re.compile(r"的|^[这那该此其它他她]")
+
+
+def defined_term(question: str) -> str | None:
+    """The term a definition question asks about (什么是标准杆？ → 标准杆), without quotes or 《》; None for any
+    other question."""
+    m = _DEFINITION.match(question.strip())
+    if not m:
+        return None
+    term = (m.group("a") or m.group("b")).strip().strip("“”\"'「」『』《》 ")
+    return term if term and not _NOT_DEFINED.search(term) else None
+
+
 def asks_total(question: str) -> bool:
     return bool(_TOTAL_RE.search(question))
 
@@ -352,6 +370,7 @@ class QuestionAnalysis:
     anchors: tuple[tuple[str, ...], ...]  # specific things named (years, numbers, places, organisations)
     quoted: tuple[str, ...]  # names the question quotes
     measure: tuple[str, ...]  # what a how-much question measures (asked_measure), each word to be in the sentence
+    defines: str | None  # the term a definition question asks about (什么是X？), defined_term
     bigrams: frozenset[str]  # character bigrams of the question and (English) its Chinese words
 
 
@@ -374,5 +393,6 @@ def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -
         anchors=tuple(anchors(question, language, lexicon)),
         quoted=tuple(QUOTED_NAME.findall(question)),
         measure=asked_measure(question) if amount and language == "zh" else (),
+        defines=defined_term(question) if language == "zh" and not amount else None,
         bigrams=frozenset(char_bigrams(f"{question} {expansion_text(question, lexicon)}")),
     )

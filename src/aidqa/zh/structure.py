@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from aidqa.zh.chars import CLOSING, SENTENCE_END, is_han
+from aidqa.zh.chars import CLOSING, SENTENCE_END, fold_for_match, is_han
 
 _HEADING_PUNCT = set("。！？；;!?，,：:、")
 _MAX_HEADING_CHARS = 40
@@ -106,3 +106,28 @@ def _continues(prev: str, nxt: str) -> bool:
     if _PARAGRAPH_OPENER.match(nxt):
         return False
     return True
+
+
+# After the defined term (and any bracketed original or alias): the word that says what it is.
+_DEFINING_WORD = re.compile(r"^(?:是|为|指|即|系|乃|就是|意指|意为|也称|又称|亦称|或称|简称|也叫|又叫|又名)")
+_BRACKETED = re.compile(r"^[（(][^）)]{0,60}[）)]")
+
+
+def states_definition(sentence: str, term: str) -> bool:
+    """Whether ``sentence`` defines ``term``: it opens with the term (所谓X、“X”、在数学中，X（…），…) and says what
+    it is straight after (是/为/指/即/又称…), or it names the term for what it has just described (…，称为X)."""
+    folded, t = fold_for_match(sentence).strip(), fold_for_match(term)
+    if not t:
+        return False
+    if re.search(rf"(?:称为|称作|叫做|叫作|名为){re.escape(t)}", folded):
+        return True
+    m = _TOPIC_PHRASE.match(folded)
+    rest = folded[m.end():] if m else folded
+    rest = rest.removeprefix("所谓").lstrip("“\"'「『《 ")
+    if not rest.startswith(t):
+        return False
+    rest = rest[len(t):].lstrip("”\"'」』》 ")
+    while (b := _BRACKETED.match(rest)) is not None:
+        rest = rest[b.end():].lstrip(" ")
+    return bool(_DEFINING_WORD.match(rest.lstrip("，,、 ")))
+

@@ -49,7 +49,7 @@ from aidqa.settings import AnsweringSettings
 from aidqa.zh.chars import SENTENCE_END, fold_for_match, fold_width
 from aidqa.zh.numbers import figure_dimensions, has_count, has_number_with_unit, numbers_in, unit_dimension
 from aidqa.zh.segment import TABLE_ROW_RE, char_bigrams, detect_language, split_sentences, tokenize_words
-from aidqa.zh.structure import announces_items, leans_back, open_quotation, opens_topic
+from aidqa.zh.structure import announces_items, leans_back, open_quotation, opens_topic, states_definition
 from aidqa.zh.terms import query_term_groups
 
 logger = logging.getLogger(__name__)
@@ -80,6 +80,7 @@ class Candidate:
     passage_start: int
     coverage: float = 0.0  # weighted share of the question's key terms in the sentence
     context_coverage: float = 0.0  # ... in the sentence's paragraph and section heading
+    focus: float = 0.0  # ... of those the report is not about (not in its title, not a name on its cover)
     bigram_coverage: float = 0.0
     dense: float = 0.0
     has_number: bool = False
@@ -96,24 +97,27 @@ class Candidate:
 # The sentence score is a weighted sum of these features; the weights are the answering.weight_*/…_bonus settings,
 # fitted by scripts/fit_answerer.py (a pairwise logistic regression: the sentence holding the evidence against the
 # other candidates of its question).
-SCORE_FEATURES = ("terms", "bigrams", "dense", "rank", "number", "no_number", "unit", "measure_phrase")
+SCORE_FEATURES = ("terms", "focus", "bigrams", "dense", "rank", "number", "no_number", "unit", "measure_phrase",
+                  "definition")
 
 
-def candidate_features(cand: Candidate, amount: bool, measure_phrase: bool) -> np.ndarray:
-    """The features of one candidate sentence, in SCORE_FEATURES order. The last four only count for a how-much
-    question: holding a number, holding none, holding one in the asked unit, a figure measuring what is asked."""
+def candidate_features(cand: Candidate, amount: bool, measure_phrase: bool, definition: bool = False) -> np.ndarray:
+    """The features of one candidate sentence, in SCORE_FEATURES order: key-term coverage, the same over the terms
+    the report is not about (its focus), bigram coverage, embedding cosine, passage rank. Four only count for a how-much question:
+    holding a number, holding none, holding one in the asked unit, a figure measuring what is asked. The last only
+    for a definition question (什么是X？): the sentence defines X (``aidqa.zh.structure.states_definition``)."""
     return np.array([
-        cand.coverage, cand.bigram_coverage, cand.dense, 1.0 / (1 + cand.chunk_rank),
+        cand.coverage, cand.focus, cand.bigram_coverage, cand.dense, 1.0 / (1 + cand.chunk_rank),
         float(amount and cand.has_number), float(amount and not cand.has_number),
-        float(amount and cand.unit_match), float(amount and measure_phrase),
+        float(amount and cand.unit_match), float(amount and measure_phrase), float(definition),
     ])
 
 
 def score_weights(settings: AnsweringSettings) -> np.ndarray:
     """The settings' weights in SCORE_FEATURES order (the no-number penalty as a negative weight)."""
-    return np.array([settings.weight_terms, settings.weight_bigrams, settings.weight_dense, settings.weight_rank,
+    return np.array([settings.weight_terms, settings.weight_focus, settings.weight_bigrams, settings.weight_dense, settings.weight_rank,
                      settings.number_bonus, -settings.no_number_penalty, settings.unit_bonus,
-                     settings.measure_phrase_bonus])
+                     settings.measure_phrase_bonus, settings.definition_bonus])
 
 
 def new_chars(question: str, sentence: str) -> int:
@@ -282,7 +286,6 @@ class ExtractiveAnswerer:
         if context:
             term_groups += [g for g in query_term_groups(context, self.index.keywords.lexicon) if g not in term_groups]
         groups = [(tuple(fold_for_match(t) for t in g), self.index.keywords.word_idf(g[0])) for g in term_groups]
-        total_w = sum(w for _, w in groups) or 1.0
         amount, unit = q.amount, q.unit
         # Words that only name the asked unit (资金/金额/钱 for 元, 人数 for 人) are answered by a figure in that
         # unit: 全年完成投资12.5亿元 answers 完成了多少投资资金 without the word 资金.
@@ -292,14 +295,19 @@ class ExtractiveAnswerer:
         # A Chinese term's group is (the word as asked, *its dictionary synonyms): a synonym alone counts for less.
         synonym_share = self.settings.synonym_weight if q.language == "zh" else 1.0
 
-        def coverage(folded_text: str, has_unit_figure: bool = False, implied: frozenset[int] = frozenset()) -> float:
-            covered = 0.0
+        def coverage(folded_text: str, has_unit_figure: bool = False, implied: frozenset[int] = frozenset(),
+                     beyond_implied: bool = False) -> float:
+            # beyond_implied: the share of only the terms the report is not about (what the question asks of it).
+            covered = total = 0.0
             for i, (alts, w) in enumerate(groups):
+                if beyond_implied and i in implied:
+                    continue
+                total += w
                 if alts[0] in folded_text or (has_unit_figure and i in unit_words) or i in implied:
                     covered += w
                 elif any(a in folded_text for a in alts[1:]):
                     covered += w * synonym_share
-            return covered / total_w
+            return covered / (total or 1.0) if total or not beyond_implied else 0.0
 
         q_bigrams = q.bigrams
         # The cover credits only the names it gives (a place, an organisation, a year: the question's anchors); its
@@ -318,6 +326,7 @@ class ExtractiveAnswerer:
                     if self.scope.titled(cand.source, alts[0])
                     or (alts[0] in named and self.scope.about(cand.source, alts[0])))
             cand.coverage = coverage(folded, cand.unit_match, implied_by_source[cand.source])
+            cand.focus = coverage(folded, cand.unit_match, implied_by_source[cand.source], beyond_implied=True)
             # Support (whether to answer at all) takes no unit credit: it must rest on the question's own words.
             cand.context_coverage = coverage(fold_for_match(self._context(cand)))
             cand.bigram_coverage = len(q_bigrams & set(char_bigrams(cand.text))) / len(q_bigrams) if q_bigrams else 0.0
@@ -325,7 +334,8 @@ class ExtractiveAnswerer:
             cand.has_number = has_count(cand.text)
             # What a figure of this sentence measures, repeated by the question (完成投资多少 ↔ 全年完成投资12.5亿元).
             phrase = max((_common_run(f.measures, question) for f in self._figures_in(cand, unit)), default=0) if amount else 0
-            cand.features = candidate_features(cand, amount, phrase >= self.settings.measure_phrase_min_chars)
+            cand.features = candidate_features(cand, amount, phrase >= self.settings.measure_phrase_min_chars,
+                                               bool(q.defines) and states_definition(cand.text, q.defines))
             cand.score = float(self._weights @ cand.features)
 
     # ---- decision -----------------------------------------------------------------------------------------
