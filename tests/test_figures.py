@@ -157,10 +157,17 @@ def test_quoted_spans_pair_ascii_quotes_in_turn():
         ("粮食播种面积512.3千公顷，全年发电量12.5亿千瓦时。", ["公顷", "千瓦时"]),
         ("货物进出口总额3.2亿美元，铁路货运周转量17.4亿吨公里。", ["美元", "吨公里"]),
         ("生猪出栏120.5万头，年末公路通车里程2345公里。", ["头", "公里"]),
+        ("光缆长度36.28千米，新建管网1千米。", ["千米", "千米"]),  # 千 before 米 is the unit, not a multiplier
     ],
 )
 def test_statistical_units(text, units):
     assert [f.unit for f in extract_figures(normalise(text).text, "t", lambda i: "")] == units
+
+
+def test_a_kilometre_is_one_kilometre():
+    # Found by the property test: 1千米 was read as 千 (a thousand) of 米, value 1000.
+    assert [(f.value, f.unit) for f in extract_figures("管网1千米、3千公顷。", "t", lambda i: "")] == [
+        (1.0, "千米"), (3000.0, "公顷")]
 
 
 def test_a_full_width_thousands_comma_keeps_the_figure_whole():

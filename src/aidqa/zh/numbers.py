@@ -86,7 +86,8 @@ FIGURE_RE = re.compile(
     rf"(?P<ordinal>第)?"
     rf"(?:(?P<num>{ARABIC})|(?P<cn>{CN_NUMERAL})|(?=[万千百]余))"
     rf"(?P<mid0>余|多)?"
-    rf"(?P<mult>万亿|亿|万|千|百)?"
+    # 千 before 米 is the unit 千米 (1千米 is 1 km, not a thousand of 米); before 公顷 or 瓦时 it multiplies.
+    rf"(?P<mult>万亿|亿|万|千(?!米)|百)?"
     rf"(?P<mid>余|多)?"
     rf"(?P<unit>{_UNIT_RE})"
     rf"(?P<post>以上|左右|多)?"
@@ -95,7 +96,7 @@ FIGURE_RE = re.compile(
 # A table cell as ingest writes a row (``aidqa.ingest.document.table_row_sentence``): 年末数（万人）：190.90 — the
 # unit, with any multiplier, in the column header's brackets, the number after the colon.
 TABLE_CELL_RE = re.compile(
-    rf"[（(](?P<mult>万亿|亿|万|千|百)?(?P<unit>{_UNIT_RE})[）)]\s*[：:]\s*(?P<sign>[-−－])?(?P<num>{ARABIC})(?![\d.])"
+    rf"[（(](?P<mult>万亿|亿|万|千(?!米)|百)?(?P<unit>{_UNIT_RE})[）)]\s*[：:]\s*(?P<sign>[-−－])?(?P<num>{ARABIC})(?![\d.])"
 )
 
 # A figure inside a quote, for emphasis in the UI: 18.51亿元, 567, 3.5%, 1,200万元 (a full-width comma or a space
