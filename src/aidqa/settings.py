@@ -92,6 +92,7 @@ class AnsweringSettings(BaseModel):
     unit_bonus: float = Field(0.1, ge=0, description="Added for an amount question when the sentence holds a number in the asked unit.")
     measure_phrase_bonus: float = Field(0.1, ge=0, description="Added when the question repeats what one of the sentence's figures measures.")
     definition_bonus: float = Field(0.15, ge=0, description="Added for a definition question (什么是X？ / X是什么？) when the sentence defines X: opens with it and says what it is (X是/为/指…), or names it (…，称为X). Fitted with weight_focus (scripts/fit_answerer.py --only focus definition).")
+    cue_bonus: float = Field(0.1, ge=0, description="Added when the question asks for a cause, another name, a place or a time (为什么/别名/在哪里/何时) and the sentence holds a phrase of that kind (因为…, 又名…, 位于…, a date; aidqa.qa.analysis.ANSWER_CUES). Fitted with the other weights held (scripts/fit_answerer.py --only cue): only the CMRC group moves with it (top-1 0.814 -> 0.831); top-1 on the report groups is the same as without it.")
     measure_phrase_min_chars: int = Field(4, ge=1, description="How many characters of a figure's measured phrase the question must repeat for measure_phrase_bonus.")
     # Deciding to answer.
     support_tries: int = Field(4, ge=1, description="How far down the ranked sentences the answerer looks for one that passes the checks.")

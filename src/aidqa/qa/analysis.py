@@ -336,6 +336,32 @@ def defined_term(question: str) -> str | None:
     return term if term and not _NOT_DEFINED.search(term) else None
 
 
+# What kind of phrase a question's answer is, when a sentence's own words can show it: a cause (为什么 → 因为、由于、
+# 因此…), another name (别名/又叫什么 → 又名、简称、英文：…), a place (在哪里/分布 → 位于、分布于…). General Chinese,
+# not any report's wording; a when-question's cue is a date (the figure index's years and dates).
+_CUE_QUESTIONS = (
+    ("why", re.compile(r"为什么|为何|什么原因|原因是什么|怎么会|缘何|\bwhy\b", re.IGNORECASE)),
+    ("name", re.compile(r"别名|别称|又名|又叫|又称|还叫|也叫|也称|亦称|俗称|简称|全称|原名|旧称|前称|曾用名|英文名|英语名|"
+                        r"称之为什么|被称为什么|称为什么|叫什么名|名字是什么|名称是什么")),
+    ("where", re.compile(r"在哪|哪里|什么地方|何处|何地|位于|地理位置|分布在|分布于|原产|\bwhere\b", re.IGNORECASE)),
+)
+ANSWER_CUES = {
+    "why": re.compile(r"因为|由于|因此|所以|为了|导致|致使|原因|缘故|以致|因而|故而|之故"),
+    "name": re.compile(r"又名|别名|别称|又称|亦称|也称|或称|俗称|简称|全称|原名|旧称|前称|曾用名|英文[：:名全]|英语[：:]|"
+                       r"称为|称作|叫做|名为|又叫|也叫"),
+    "where": re.compile(r"位于|地处|坐落|分布于|分布在|原产|产于|境内|以北|以南|以东|以西|沿岸|附近"),
+}
+
+
+def cue_kind(question: str) -> str | None:
+    """"why", "name", "where" or "when" when the question asks for a cause, another name, a place or a time (the
+    first that fits); None otherwise."""
+    for kind, pattern in _CUE_QUESTIONS:
+        if pattern.search(question):
+            return kind
+    return "when" if asks_when(question) else None
+
+
 def asks_total(question: str) -> bool:
     return bool(_TOTAL_RE.search(question))
 
@@ -371,6 +397,7 @@ class QuestionAnalysis:
     quoted: tuple[str, ...]  # names the question quotes
     measure: tuple[str, ...]  # what a how-much question measures (asked_measure), each word to be in the sentence
     defines: str | None  # the term a definition question asks about (什么是X？), defined_term
+    cue: str | None  # the kind of phrase that answers (why/name/where/when), cue_kind
     bigrams: frozenset[str]  # character bigrams of the question and (English) its Chinese words
 
 
@@ -394,5 +421,6 @@ def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -
         quoted=tuple(QUOTED_NAME.findall(question)),
         measure=asked_measure(question) if amount and language == "zh" else (),
         defines=defined_term(question) if language == "zh" and not amount else None,
+        cue=None if amount else cue_kind(question),
         bigrams=frozenset(char_bigrams(f"{question} {expansion_text(question, lexicon)}")),
     )

@@ -34,6 +34,7 @@ from aidqa.models import Citation, CitedFigure
 from aidqa.qa.analysis import (
     _UNIT_FAMILIES,
     _UNIT_WORDS,
+    ANSWER_CUES,
     QuestionAnalysis,
     _common_run,
     _posseg,
@@ -98,18 +99,21 @@ class Candidate:
 # fitted by scripts/fit_answerer.py (a pairwise logistic regression: the sentence holding the evidence against the
 # other candidates of its question).
 SCORE_FEATURES = ("terms", "focus", "bigrams", "dense", "rank", "number", "no_number", "unit", "measure_phrase",
-                  "definition")
+                  "definition", "cue")
 
 
-def candidate_features(cand: Candidate, amount: bool, measure_phrase: bool, definition: bool = False) -> np.ndarray:
+def candidate_features(cand: Candidate, amount: bool, measure_phrase: bool, definition: bool = False,
+                       cue: bool = False) -> np.ndarray:
     """The features of one candidate sentence, in SCORE_FEATURES order: key-term coverage, the same over the terms
     the report is not about (its focus), bigram coverage, embedding cosine, passage rank. Four only count for a how-much question:
     holding a number, holding none, holding one in the asked unit, a figure measuring what is asked. The last only
-    for a definition question (什么是X？): the sentence defines X (``aidqa.zh.structure.states_definition``)."""
+    for a definition question (什么是X？): the sentence defines X (``aidqa.zh.structure.states_definition``). The
+    last when the question asks for a cause, another name, a place or a time: the sentence holds a phrase of that
+    kind (因为…, 又名…, 位于…, a date; ``aidqa.qa.analysis.ANSWER_CUES``)."""
     return np.array([
         cand.coverage, cand.focus, cand.bigram_coverage, cand.dense, 1.0 / (1 + cand.chunk_rank),
         float(amount and cand.has_number), float(amount and not cand.has_number),
-        float(amount and cand.unit_match), float(amount and measure_phrase), float(definition),
+        float(amount and cand.unit_match), float(amount and measure_phrase), float(definition), float(cue),
     ])
 
 
@@ -117,7 +121,7 @@ def score_weights(settings: AnsweringSettings) -> np.ndarray:
     """The settings' weights in SCORE_FEATURES order (the no-number penalty as a negative weight)."""
     return np.array([settings.weight_terms, settings.weight_focus, settings.weight_bigrams, settings.weight_dense, settings.weight_rank,
                      settings.number_bonus, -settings.no_number_penalty, settings.unit_bonus,
-                     settings.measure_phrase_bonus, settings.definition_bonus])
+                     settings.measure_phrase_bonus, settings.definition_bonus, settings.cue_bonus])
 
 
 def new_chars(question: str, sentence: str) -> int:
@@ -335,8 +339,17 @@ class ExtractiveAnswerer:
             # What a figure of this sentence measures, repeated by the question (完成投资多少 ↔ 全年完成投资12.5亿元).
             phrase = max((_common_run(f.measures, question) for f in self._figures_in(cand, unit)), default=0) if amount else 0
             cand.features = candidate_features(cand, amount, phrase >= self.settings.measure_phrase_min_chars,
-                                               bool(q.defines) and states_definition(cand.text, q.defines))
+                                               bool(q.defines) and states_definition(cand.text, q.defines),
+                                               self._has_cue(q.cue, cand))
             cand.score = float(self._weights @ cand.features)
+
+    def _has_cue(self, kind: str | None, cand: Candidate) -> bool:
+        """Whether the sentence holds a phrase of the kind that answers (a date for a when-question)."""
+        if kind is None:
+            return False
+        if kind == "when":
+            return bool(self._figures_between(cand.source, cand.start, cand.end, ("year", "date")))
+        return ANSWER_CUES[kind].search(cand.text) is not None
 
     # ---- decision -----------------------------------------------------------------------------------------
 
