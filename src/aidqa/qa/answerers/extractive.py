@@ -701,8 +701,8 @@ class ExtractiveAnswerer:
         """``cand`` widened, within its paragraph, to the sentence before it when it leans on it (因此… / 赛后，…:
         ``aidqa.zh.structure.leans_back``) and to the sentences after it when it announces them (以下三点：第一，…),
         up to the list limit; ``cand`` itself when neither."""
-        if cand.text.startswith("#") or cand.text == cand.section:
-            return cand  # a table row or a heading stands alone
+        if cand.text.startswith("#") or TABLE_ROW_RE.match(cand.text) or cand.text == cand.section:
+            return cand  # a table row or a heading stands alone (a row's 以下…： is a header, not an announcement)
         text = self.index.documents[cand.source].text
         para_start = text.rfind("\n\n", 0, cand.start)
         para_start = 0 if para_start < 0 else para_start + 2
