@@ -54,6 +54,16 @@ def cmrc_settings(tmp_path_factory, questions: set[str]):
     return Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("cmrc-index"))
 
 
+def ask_with(assistant, question: str, **answering):
+    """``question`` asked of a second Assistant over ``assistant``'s index with some answering settings changed
+    (the same index, so what changes the answer is the setting)."""
+    from aidqa import Assistant
+
+    settings = assistant.settings
+    changed = settings.model_copy(update={"answering": settings.answering.model_copy(update=answering)})
+    return Assistant(changed).ask(question)
+
+
 def one_report_assistant(tmp_path_factory, name: str):
     """A ready Assistant over the shared dev report ``name`` alone (``one_report_settings``); skips the test when
     the shared reports are not there."""

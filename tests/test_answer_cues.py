@@ -6,7 +6,7 @@ CC BY-SA 4.0, read from ``../shared/data/cmrc2018/`` at test time). Uses the pac
 from __future__ import annotations
 
 import pytest
-from conftest import cmrc_settings
+from conftest import ask_with, cmrc_settings
 
 from aidqa.qa.analysis import ANSWER_CUES, analyse, cue_kind
 
@@ -57,9 +57,5 @@ def test_the_sentence_with_the_phrase_asked_for_is_quoted(cmrc_assistant, questi
     answer = cmrc_assistant.ask(question)
     assert not answer.refused and any(span in c.quote for c in answer.citations), answer.answer
     # The same index without the cue's weight quotes other sentences: the weight is what ranks it in.
-    from aidqa import Assistant
-
-    settings = cmrc_assistant.settings
-    without = Assistant(settings.model_copy(update={"answering": settings.answering.model_copy(
-        update={"cue_bonus": 0.0})}))
-    assert not any(span in c.quote for c in without.ask(question).citations)
+    without = ask_with(cmrc_assistant, question, cue_bonus=0.0)
+    assert not any(span in c.quote for c in without.citations)

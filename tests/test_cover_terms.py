@@ -9,7 +9,7 @@ scripts/eval_cmrc.py does. Uses the packaged model.
 from __future__ import annotations
 
 import pytest
-from conftest import cmrc_settings
+from conftest import ask_with, cmrc_settings
 
 # (question, the answer span it must quote) — questions of the trial set whose passage opens with their subject.
 CASES = [("纽西兰鸡毛松有多高？", "55米"), ("公理高中书院现任校长是谁？", "阮爱馨"), ("松平康忠什么时候被任命为知行？", "永禄5年"),
@@ -43,10 +43,6 @@ def test_what_the_question_asks_beyond_the_subject_ranks_the_sentences(cmrc_assi
     answer = cmrc_assistant.ask(question)
     assert not answer.refused and any(span in c.quote for c in answer.citations), answer.answer
     # The same index without the focus weight quotes other sentences: the weight is what ranks it in.
-    from aidqa import Assistant
-
-    settings = cmrc_assistant.settings
-    without = Assistant(settings.model_copy(update={"answering": settings.answering.model_copy(
-        update={"weight_focus": 0.0})}))
-    assert not any(span in c.quote for c in without.ask(question).citations)
+    without = ask_with(cmrc_assistant, question, weight_focus=0.0)
+    assert not any(span in c.quote for c in without.citations)
 

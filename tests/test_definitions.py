@@ -7,7 +7,7 @@ sentence using the term ranked above its definition. Uses the packaged model."""
 from __future__ import annotations
 
 import pytest
-from conftest import cmrc_settings
+from conftest import ask_with, cmrc_settings
 
 from aidqa.qa.analysis import analyse, defined_term
 from aidqa.zh.structure import states_definition
@@ -63,9 +63,5 @@ def test_the_definition_is_quoted_first(cmrc_assistant, question, definition):
     answer = cmrc_assistant.ask(question)
     assert not answer.refused and answer.citations[0].quote.startswith(definition), answer.answer
     # Without the flag's weight the same index quotes a sentence that only uses the term first.
-    from aidqa import Assistant
-
-    settings = cmrc_assistant.settings
-    without = Assistant(settings.model_copy(update={"answering": settings.answering.model_copy(
-        update={"definition_bonus": 0.0})}))
-    assert not without.ask(question).citations[0].quote.startswith(definition)
+    without = ask_with(cmrc_assistant, question, definition_bonus=0.0)
+    assert not without.citations[0].quote.startswith(definition)
