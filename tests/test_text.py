@@ -222,6 +222,10 @@ def test_units_a_question_asks_for(question, units):
     ("高学历、高职称人员的占比是多少？", ()),  # after 的 it is not
     # so is one before a comparison (收入/v): 地方财政总收入's growth does not answer for 旅游综合收入
     ("2023年周口市旅游综合收入比上年增长了多少？", ("旅游", "综合", "收入")),
+    # and one after 总 right before a bare 多少 (总投入/v is a noun: what the total is of comes before 总); without
+    # it the ESG report's key-figure panel answered 环保总投入 with a headcount.
+    ("2024年公司环保总投入多少？", ("公司", "环保", "投入")),
+    ("公司投入多少？", ()),  # a verb alone asks, as with 了
 ])
 def test_what_a_how_much_question_measures(question, measure):
     assert asked_measure(question) == measure

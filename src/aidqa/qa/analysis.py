@@ -238,9 +238,13 @@ def asked_measure(question: str) -> tuple[str, ...]:
     # A verb right before 是/为/有多少 or a comparison (比上年/同比增长了多少) and right after a noun is a noun
     # (教育支出是多少 asks about 教育 and 支出, 旅游综合收入比上年增长了多少 about 旅游 综合 收入; 支出, 收入 tagged v);
     # after 的 or alone it is left out (人员的占比是多少).
-    verb_as_subject = (m.group()[:1] in ("是", "为", "有", "比", "同", "较") and len(tagged) >= 2 and tagged[-1].flag == "v"
-                       and len(tagged[-1].word) >= 2 and tagged[-2].flag in ("n", "vn", "nz", "j"))
+    # So is one right before a bare 多少 after 总 (环保总投入多少: 总投入 is a noun, the total put in).
+    verb_as_subject = (len(tagged) >= 2 and tagged[-1].flag == "v" and len(tagged[-1].word) >= 2 and (
+        (m.group()[:1] in ("是", "为", "有", "比", "同", "较") and tagged[-2].flag in ("n", "vn", "nz", "j"))
+        or (m.group() in ("多少", "几") and tagged[-2].word == "总")))
     for i, (word, flag) in enumerate(reversed(tagged)):
+        if i == 1 and verb_as_subject and word == "总":
+            continue  # 总 says the figure is a total; the words before it say of what
         # Nouns only (jieba's tags; a measure it tags as a verb, 收入/v, ends the run: the check then asks less).
         content = ((flag.startswith("n") and flag[:2] not in ("ns", "nr", "nt")) or flag in ("vn", "j")
                    or (i == 0 and verb_as_subject))
