@@ -97,19 +97,19 @@ class Candidate:
 
 # The sentence score is a weighted sum of these features; the weights are the answering.weight_*/…_bonus settings,
 # fitted by scripts/fit_answerer.py (a pairwise logistic regression: the sentence holding the evidence against the
-# other candidates of its question).
+# other candidates of its question; a new feature's weight alone, the others held, by `--only`).
 SCORE_FEATURES = ("terms", "focus", "bigrams", "dense", "rank", "number", "no_number", "unit", "measure_phrase",
                   "definition", "cue")
 
 
 def candidate_features(cand: Candidate, amount: bool, measure_phrase: bool, definition: bool = False,
                        cue: bool = False) -> np.ndarray:
-    """The features of one candidate sentence, in SCORE_FEATURES order: key-term coverage, the same over the terms
-    the report is not about (its focus), bigram coverage, embedding cosine, passage rank. Four only count for a how-much question:
-    holding a number, holding none, holding one in the asked unit, a figure measuring what is asked. The last only
-    for a definition question (什么是X？): the sentence defines X (``aidqa.zh.structure.states_definition``). The
-    last when the question asks for a cause, another name, a place or a time: the sentence holds a phrase of that
-    kind (因为…, 又名…, 位于…, a date; ``aidqa.qa.analysis.ANSWER_CUES``)."""
+    """The features of one candidate sentence, in SCORE_FEATURES order: key-term coverage, the same over only the
+    terms the report is not about (its focus), bigram coverage, embedding cosine, passage rank; then four that only
+    count for a how-much question (holding a number, holding none, holding one in the asked unit, a figure measuring
+    what is asked); then two flags: the sentence defines what a definition question asks about (什么是X？,
+    ``aidqa.zh.structure.states_definition``), and it holds the kind of phrase the question asks for (a cause, another
+    name, a place, a date: ``aidqa.qa.analysis.ANSWER_CUES``)."""
     return np.array([
         cand.coverage, cand.focus, cand.bigram_coverage, cand.dense, 1.0 / (1 + cand.chunk_rank),
         float(amount and cand.has_number), float(amount and not cand.has_number),
@@ -119,8 +119,8 @@ def candidate_features(cand: Candidate, amount: bool, measure_phrase: bool, defi
 
 def score_weights(settings: AnsweringSettings) -> np.ndarray:
     """The settings' weights in SCORE_FEATURES order (the no-number penalty as a negative weight)."""
-    return np.array([settings.weight_terms, settings.weight_focus, settings.weight_bigrams, settings.weight_dense, settings.weight_rank,
-                     settings.number_bonus, -settings.no_number_penalty, settings.unit_bonus,
+    return np.array([settings.weight_terms, settings.weight_focus, settings.weight_bigrams, settings.weight_dense,
+                     settings.weight_rank, settings.number_bonus, -settings.no_number_penalty, settings.unit_bonus,
                      settings.measure_phrase_bonus, settings.definition_bonus, settings.cue_bonus])
 
 
@@ -311,7 +311,7 @@ class ExtractiveAnswerer:
                     covered += w
                 elif any(a in folded_text for a in alts[1:]):
                     covered += w * synonym_share
-            return covered / (total or 1.0) if total or not beyond_implied else 0.0
+            return covered / total if total else 0.0
 
         q_bigrams = q.bigrams
         # The cover credits only the names it gives (a place, an organisation, a year: the question's anchors); its
