@@ -212,11 +212,18 @@ def _labels_next_figure(f: Figure) -> bool:
     return m is not None and f.object.rstrip("0123456789.,") in m.group(1)
 
 
-def _paragraph(text: str, start: int, end: int) -> str:
-    """The paragraph around text[start:end] (paragraphs are separated by blank lines in stored text)."""
+def _paragraph_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Where the paragraph around text[start:end] starts and ends (paragraphs are separated by blank lines in stored
+    text)."""
     a = text.rfind("\n\n", 0, start)
     b = text.find("\n\n", end)
-    return text[a + 2 if a >= 0 else 0 : b if b >= 0 else len(text)]
+    return (a + 2 if a >= 0 else 0), (b if b >= 0 else len(text))
+
+
+def _paragraph(text: str, start: int, end: int) -> str:
+    """The paragraph around text[start:end]."""
+    a, b = _paragraph_span(text, start, end)
+    return text[a:b]
 
 
 class ExtractiveAnswerer:
@@ -681,10 +688,7 @@ class ExtractiveAnswerer:
         """The sentences after ``first`` in its ；-chain: same paragraph, up to the sentence that ends the chain or
         one that opens a new topic (在…上，)."""
         text = self.index.documents[first.source].text
-        para_end = text.find("\n\n", first.end)
-        para_end = len(text) if para_end < 0 else para_end
-        para_start = text.rfind("\n\n", 0, first.start)
-        para_start = 0 if para_start < 0 else para_start + 2
+        para_start, para_end = _paragraph_span(text, first.start, first.end)
         paragraph = text[para_start:para_end]
         out: list[Candidate] = []
         for s, e in split_sentences(text, first.end, para_end):
@@ -704,10 +708,7 @@ class ExtractiveAnswerer:
         if cand.text.startswith("#") or TABLE_ROW_RE.match(cand.text) or cand.text == cand.section:
             return cand  # a table row or a heading stands alone (a row's 以下…： is a header, not an announcement)
         text = self.index.documents[cand.source].text
-        para_start = text.rfind("\n\n", 0, cand.start)
-        para_start = 0 if para_start < 0 else para_start + 2
-        para_end = text.find("\n\n", cand.end)
-        para_end = len(text) if para_end < 0 else para_end
+        para_start, para_end = _paragraph_span(text, cand.start, cand.end)
         start, end = cand.start, cand.end
         if leans_back(cand.text):
             before = split_sentences(text, para_start, cand.start)
