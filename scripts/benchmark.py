@@ -108,7 +108,7 @@ def main() -> None:
         t = time.perf_counter()
         index = assistant.ensure_ready()
         build_s = time.perf_counter() - t
-        n_chunks = len(index.chunks)
+        n_chunks, n_sentences = len(index.chunks), len(index.sentences)
         texts = [c.text for c in index.chunks]
         t = time.perf_counter()
         assistant.embeddings.embed_passages(texts)
@@ -143,6 +143,7 @@ def main() -> None:
     print(f"embedding model load:            {model_s:8.2f} s")
     print(f"index build (fresh):             {build_s:8.2f} s  = {n_chunks / build_s:7.1f} chunks/s end to end")
     print(f"embedding alone (same chunks):   {embed_s:8.2f} s  = {n_chunks / embed_s:7.1f} chunks/s (the floor)")
+    print(f"sentence vectors built:          {n_sentences:8d}     (the answerer's candidates, embedded with the index)")
     print(f"restart in-process:              {reload_s:8.2f} s  (new Assistant: model + index load)")
     if cold:
         print(f"cold start `aidqa ask` (n={len(cold)}):    median {statistics.median(cold):6.2f} s, "

@@ -1,6 +1,7 @@
 """Incremental index builds, with the real packaged model on real reports copied into temporary folders.
 
-What is embedded is counted by wrapping the real model's ``embed_passages`` (it still embeds: nothing is faked).
+What is embedded is counted by wrapping the real model's ``embed_passages`` (it still embeds: nothing is faked). A
+build embeds its new passages first, then the answerer's candidate sentences it cannot reuse (``split``).
 Each scenario starts from one base build (two reports) made once per module and copied, so that a test pays only
 for the builds it is about.
 """
@@ -24,6 +25,7 @@ from aidqa import Assistant
 from aidqa.index.embeddings import SentenceEmbeddings
 from aidqa.index.incremental import IndexChanges
 from aidqa.index.naming import index_name
+from aidqa.index.sentences import candidate_texts
 from aidqa.index.store import IndexStore, LoadedIndex
 from aidqa.settings import Settings
 
@@ -102,6 +104,23 @@ def texts_of(index: LoadedIndex, name: str) -> list[str]:
     return [c.text for c in index.chunks if c.source == name]
 
 
+def sentences_of(index: LoadedIndex, name: str | None = None) -> list[str]:
+    """The distinct candidate texts (headings, sentences) of one report's chunks, or of every chunk."""
+    return list(dict.fromkeys(t for c in index.chunks if name in (None, c.source) for t in candidate_texts(c)))
+
+
+def fresh_sentences(after: LoadedIndex, before: LoadedIndex) -> list[str]:
+    """The candidate texts of ``after`` that ``before`` did not have: what the build had to embed."""
+    known = set(sentences_of(before))
+    return [t for t in sentences_of(after) if t not in known]
+
+
+def split(embedded: list[str], changes: IndexChanges) -> tuple[list[str], list[str]]:
+    """(passages, sentences) of what a build embedded, in that order."""
+    assert len(embedded) == changes.embedded_chunks + changes.embedded_sentences
+    return embedded[: changes.embedded_chunks], embedded[changes.embedded_chunks :]
+
+
 def answers(settings: Settings, embeddings: SentenceEmbeddings) -> list[dict]:
     """The Answer of every question, as JSON without the timings."""
     assistant = Assistant(settings)
@@ -123,7 +142,9 @@ def test_changes_between_two_manifests():
     changes = IndexChanges.between(before, after)
     assert (changes.added, changes.updated, changes.removed, changes.unchanged) == (["d.pdf"], ["b.md"], ["c.txt"], ["a.txt"])
     changes.embedded_chunks, changes.reused_chunks = 7, 30
-    assert changes.summary() == "added 1, updated 1, removed 1, unchanged 1; embedded 7 chunk(s), reused 30"
+    changes.embedded_sentences, changes.reused_sentences = 40, 200
+    assert changes.summary() == ("added 1, updated 1, removed 1, unchanged 1; embedded 7 chunk(s), reused 30; "
+                                 "embedded 40 sentence(s), reused 200")
     assert IndexChanges.between({}, after).added == sorted(after)
 
 
@@ -139,12 +160,17 @@ def test_first_build_embeds_every_chunk_and_an_unchanged_rerun_none(tmp_path, mo
     store = IndexStore(Settings(corpus_dir=corpus, index_dir=tmp_path / "index"), counting)
 
     first = store.build()
-    embedded = counting.take()
+    embedded, sentences = split(counting.take(), first.changes)
     assert sorted(embedded) == sorted(c.text for c in first.chunks) and len(embedded) > 50
-    assert first.changes.summary() == f"added 2, updated 0, removed 0, unchanged 0; embedded {len(embedded)} chunk(s), reused 0"
+    # Every candidate sentence once, so that answering embeds none (test_sentence_vectors).
+    assert sentences == sentences_of(first) and len(sentences) > 2 * len(embedded)
+    assert first.changes.summary() == (f"added 2, updated 0, removed 0, unchanged 0; embedded {len(embedded)} chunk(s), "
+                                       f"reused 0; embedded {len(sentences)} sentence(s), reused 0")
     recorded = first.manifest["changes"]
     assert recorded == {"added": sorted(BASE), "updated": [], "removed": [], "unchanged": [],
-                        "embedded_chunks": len(embedded), "reused_chunks": 0, "mode": "full", "previous_build": None}
+                        "embedded_chunks": len(embedded), "reused_chunks": 0, "embedded_sentences": len(sentences),
+                        "reused_sentences": 0, "mode": "full", "previous_build": None}
+    assert first.manifest["sentence_count"] == len(first.sentences) == len(sentences)
     assert {"files", "documents", "skipped_files", "chunk_count", "figure_count", "build_seconds"} <= set(first.manifest)
 
     again = store.build()
@@ -162,9 +188,11 @@ def test_adding_a_report_embeds_only_its_chunks(copied):
     assert store.status()[0] == "stale"
 
     after = store.ensure()
-    embedded = counting.take()
+    embedded, sentences = split(counting.take(), after.changes)
     new_texts = texts_of(after, SICHUAN)
     assert len(new_texts) > 20 and sorted(embedded) == sorted(new_texts)
+    assert sentences == fresh_sentences(after, before) and set(sentences) <= set(sentences_of(after, SICHUAN))
+    assert after.changes.reused_sentences == len(sentences_of(before)) == len(after.sentences) - len(sentences)
     assert after.changes.added == [SICHUAN] and after.changes.unchanged == sorted(BASE)
     assert after.changes.embedded_chunks == len(new_texts)
     assert after.changes.reused_chunks == len(before.chunks) == len(after.chunks) - len(new_texts)
@@ -189,7 +217,8 @@ def test_modifying_a_report_embeds_at_most_its_chunks(copied):
     path.write_text(text.replace(marker, f"## 新增项目\n\n{added}\n\n{marker}", 1), encoding="utf-8")
 
     after = store.build()
-    embedded = counting.take()
+    embedded, sentences = split(counting.take(), after.changes)
+    assert sentences == fresh_sentences(after, before) and any(added in t for t in sentences)
     pharma = texts_of(after, PHARMA)
     assert after.changes.updated == [PHARMA] and after.changes.unchanged == [TIANJIN]
     assert 0 < len(embedded) <= len(pharma)
@@ -247,7 +276,8 @@ def test_a_crash_mid_embedding_leaves_the_previous_build_serving(copied):
     counting.fail_after = None
     after = store.build()
     assert after.changes.added == [SICHUAN] and after.changes.previous_build == before.path.name
-    assert sorted(counting.take()) == sorted(texts_of(after, SICHUAN))
+    embedded, sentences = split(counting.take(), after.changes)
+    assert sorted(embedded) == sorted(texts_of(after, SICHUAN)) and sentences == fresh_sentences(after, before)
     assert after.changes.reused_chunks == len(before.chunks)
 
 
@@ -304,7 +334,8 @@ def test_a_killed_build_leaves_the_previous_build_serving_and_the_next_run_finis
 
     after = store.ensure()  # the lock died with the child
     assert after.changes.added == [SICHUAN] and after.changes.unchanged == sorted(BASE)
-    assert sorted(counting.take()) == sorted(texts_of(after, SICHUAN))
+    embedded, sentences = split(counting.take(), after.changes)
+    assert sorted(embedded) == sorted(texts_of(after, SICHUAN)) and sentences == fresh_sentences(after, before)
     assert after.changes.reused_chunks == len(before.chunks)
     assert not [p for p in (store.root / "builds").iterdir() if p.name.startswith("tmp-")]
 
@@ -324,13 +355,14 @@ def test_an_incremental_build_equals_a_full_rebuild(copied, tmp_path):
     full = IndexStore(full_settings, counting).build()
     assert full.changes.mode == "full" and full.changes.reused_chunks == 0
     # Same files, byte for byte (the unchanged report copied, the rest read), and the same vectors.
-    for name in ("chunks.json", "documents.json", "figures.json"):
+    for name in ("chunks.json", "documents.json", "figures.json", "sentences.json"):
         assert (incremental.path / name).read_bytes() == (full.path / name).read_bytes(), name
     mine = incremental.vectorstore.get(include=["embeddings"])
     theirs = full.vectorstore.get(include=["embeddings"])
     by_id = dict(zip(theirs["ids"], theirs["embeddings"]))
     assert sorted(mine["ids"]) == sorted(by_id)
     assert max(float(np.abs(v - by_id[i]).max()) for i, v in zip(mine["ids"], mine["embeddings"])) < 1e-5
+    assert float(np.abs(np.load(incremental.path / "sentences.npy") - np.load(full.path / "sentences.npy")).max()) < 1e-5
     ask_incremental, ask_full = answers(settings, counting), answers(full_settings, counting)
     assert ask_incremental == ask_full
     assert any("67665亿元" in a["answer"] for a in ask_full) and ask_full[-1]["refused"]
@@ -340,7 +372,7 @@ def test_forced_rebuild_embeds_everything_again(copied):
     _settings, counting, store = copied
     current = store.load()
     rebuilt = store.build(force=True)
-    assert sorted(counting.take()) == sorted(c.text for c in current.chunks)
+    assert split(counting.take(), rebuilt.changes) == ([c.text for c in current.chunks], sentences_of(current))
     assert rebuilt.changes.mode == "full" and rebuilt.changes.unchanged == sorted(BASE)
     assert (rebuilt.changes.embedded_chunks, rebuilt.changes.reused_chunks) == (len(current.chunks), 0)
 
@@ -357,7 +389,8 @@ def test_model_prefix_or_chunking_change_reuses_nothing(copied, model):
         counting.passage_prefix = other.embedding_passage_prefix or ""
         built = IndexStore(other, counting).build()
         assert built.changes.previous_build is None and built.changes.reused_chunks == 0
-        assert len(counting.take()) == built.changes.embedded_chunks == len(built.chunks)
+        assert len(counting.take()) == built.changes.embedded_chunks + built.changes.embedded_sentences
+        assert built.changes.embedded_chunks == len(built.chunks) and built.changes.reused_sentences == 0
         if "chunking" in update:
             assert len(built.chunks) != size
 
@@ -369,7 +402,7 @@ def test_an_unreadable_previous_build_means_a_full_build_not_a_failure(copied, c
     (Path(settings.corpus_dir) / PHARMA).unlink()
     after = store.build()
     assert "not reusing the previous build" in caplog.text
-    assert sorted(counting.take()) == sorted(texts_of(after, TIANJIN))
+    assert split(counting.take(), after.changes) == (texts_of(after, TIANJIN), sentences_of(after))
     assert after.changes.mode == "full" and after.changes.removed == [PHARMA]
 
 
@@ -387,9 +420,10 @@ def test_index_command_prints_what_it_did(copied):
     lines = result.stdout.splitlines()
     assert lines[1].startswith(f"index {store.name}: ") and "from 3 file(s)" in lines[1]
     assert lines[0] == (f"added 1, updated 0, removed 0, unchanged 2; embedded {changes['embedded_chunks']} chunk(s), "
-                        f"reused {changes['reused_chunks']}")
+                        f"reused {changes['reused_chunks']}; embedded {changes['embedded_sentences']} sentence(s), "
+                        f"reused {changes['reused_sentences']}")
     assert changes["embedded_chunks"] > 0 and changes["reused_chunks"] > 0
     assert "embedding" in result.stderr  # the progress bar
     again = CliRunner().invoke(main, ["index"], env=env, catch_exceptions=False)
-    assert again.stdout.splitlines()[0] == ("added 0, updated 0, removed 0, unchanged 3; embedded 0 chunk(s), reused 0 "
-                                            "(index already up to date)")
+    assert again.stdout.splitlines()[0] == ("added 0, updated 0, removed 0, unchanged 3; embedded 0 chunk(s), reused 0; "
+                                            "embedded 0 sentence(s), reused 0 (index already up to date)")

@@ -40,6 +40,8 @@ class IndexChanges:
     unchanged: list[str] = field(default_factory=list)
     embedded_chunks: int = 0
     reused_chunks: int = 0
+    embedded_sentences: int = 0  # the answerer's candidate texts (aidqa.index.sentences), embedded or reused
+    reused_sentences: int = 0
     mode: str = "full"  # "incremental": the previous build's reports and vectors were reused where unchanged
     previous_build: str | None = None
     built: bool = True  # False: the index was already up to date, nothing was written
@@ -58,13 +60,15 @@ class IndexChanges:
         """One line for the command line and the log."""
         line = (f"added {len(self.added)}, updated {len(self.updated)}, removed {len(self.removed)}, "
                 f"unchanged {len(self.unchanged)}; embedded {self.embedded_chunks} chunk(s), "
-                f"reused {self.reused_chunks}")
+                f"reused {self.reused_chunks}; embedded {self.embedded_sentences} sentence(s), "
+                f"reused {self.reused_sentences}")
         return line if self.built else f"{line} (index already up to date)"
 
     def to_manifest(self) -> dict[str, Any]:
         return {
             "added": self.added, "updated": self.updated, "removed": self.removed, "unchanged": self.unchanged,
-            "embedded_chunks": self.embedded_chunks, "reused_chunks": self.reused_chunks, "mode": self.mode,
+            "embedded_chunks": self.embedded_chunks, "reused_chunks": self.reused_chunks,
+            "embedded_sentences": self.embedded_sentences, "reused_sentences": self.reused_sentences, "mode": self.mode,
             "previous_build": self.previous_build,
         }
 
@@ -78,17 +82,19 @@ class PreviousBuild:
     chunks: dict[str, list[dict[str, Any]]]  # chunks.json records per report, in order
     figures: dict[str, list[dict[str, Any]]]  # figures.json records per report, in order
     vectors: dict[str, np.ndarray]  # passage_key → vector
+    sentences: dict[str, np.ndarray] = field(default_factory=dict)  # sentence text → vector (same model and prefix)
 
     @classmethod
     def from_records(cls, name: str, documents: dict[str, dict[str, Any]], chunks: list[dict[str, Any]],
-                     figures: list[dict[str, Any]], vectors: dict[str, np.ndarray]) -> "PreviousBuild":
+                     figures: list[dict[str, Any]], vectors: dict[str, np.ndarray],
+                     sentences: dict[str, np.ndarray] | None = None) -> "PreviousBuild":
         by_source: dict[str, list[dict[str, Any]]] = {}
         for record in chunks:
             by_source.setdefault(record["source"], []).append(record)
         figures_by_source: dict[str, list[dict[str, Any]]] = {}
         for record in figures:
             figures_by_source.setdefault(record["source"], []).append(record)
-        return cls(name, documents, by_source, figures_by_source, vectors)
+        return cls(name, documents, by_source, figures_by_source, vectors, sentences or {})
 
     def report(self, name: str, sha256: str) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]] | None:
         """(stored document, chunk records, figure records) of report ``name`` if the previous build indexed exactly

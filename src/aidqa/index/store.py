@@ -54,6 +54,7 @@ from aidqa.index.figures import FIGURE_RULES_VERSION, Figure, extract_figures
 from aidqa.index.incremental import IndexChanges, PreviousBuild, passage_key, read_vectors
 from aidqa.index.keyword import KeywordIndex
 from aidqa.index.naming import index_name
+from aidqa.index.sentences import SentenceVectors, embed_sentences
 from aidqa.index.vectorstore import build_collection_name, chroma_client
 from aidqa.ingest import UNREADABLE, corpus_files, file_sha256, no_readable_report, read_document
 from aidqa.settings import Settings
@@ -136,6 +137,7 @@ class LoadedIndex:
     client: Any = None  # the Chroma client behind ``vectorstore`` (closed when the index is dropped)
     vector_dir: Path | None = None  # the folder the vector store is read from (a private copy for a read-only index)
     changes: IndexChanges | None = None  # what ``IndexStore.build`` just did (None when only loaded)
+    sentences: SentenceVectors = field(default_factory=SentenceVectors.empty)  # the answerer's candidates' vectors
 
     def close(self) -> None:
         """Let go of the vector store's files (Chroma keeps one shared system per folder until its clients close)."""
@@ -262,6 +264,8 @@ class IndexStore:
         if manifest.get("files") != current:
             changed = sorted(set(current.items()) ^ set(manifest.get("files", {}).items()))
             return "stale", f"corpus changed since the index was built ({len(changed)} file entries differ)"
+        if "sentence_count" not in manifest:
+            return "stale", "the index was built before sentence vectors were stored with it"
         return "ready", "index matches corpus and settings"
 
     # ---- building ----------------------------------------------------------------------------------------
@@ -329,6 +333,11 @@ class IndexStore:
             collection = build_collection_name(self.name, tmp.name) if self.server_mode else self.name
             changes.embedded_chunks, changes.reused_chunks = self._write_vectors(
                 tmp, chunks, progress, previous.vectors if previous else {}, collection)
+            sentences, changes.embedded_sentences, changes.reused_sentences = embed_sentences(
+                chunks, self.embeddings.embed_passages, self.embeddings.dimension,
+                previous.sentences if previous else {}, self.settings.embedding_batch_size,
+                (lambda done, total: progress("sentence vectors", done, total)) if progress else None)
+            sentences.save(tmp)
             if progress:
                 progress("keyword index", 0, 1)
             KeywordIndex.from_tokens([r["words"] for r in chunk_records], [r["bigrams"] for r in chunk_records]
@@ -354,6 +363,7 @@ class IndexStore:
                 "documents": list(documents),
                 "skipped_files": sorted(set(fingerprint) - set(documents)),
                 "chunk_count": len(chunks),
+                "sentence_count": len(sentences),
                 "vector_store": self._vector_store_record(collection),
                 "figure_count": len(figure_records),
                 "figure_rules": FIGURE_RULES_VERSION,
@@ -435,7 +445,9 @@ class IndexStore:
             finally:
                 # Reference-counted: a reader of the same build in this process keeps its own handle open.
                 client.close()
-            previous = PreviousBuild.from_records(path.name, documents, chunk_records, figure_records, vectors)
+            sentences = SentenceVectors.load(path, self.embeddings.dimension).as_dict()
+            previous = PreviousBuild.from_records(path.name, documents, chunk_records, figure_records, vectors,
+                                                  sentences)
         except Exception as exc:  # JSON, file and chromadb errors alike: a build must never fail for want of reuse
             logger.warning("not reusing the previous build %s (%s: %s); embedding every chunk", path.name,
                            type(exc).__name__, exc)
@@ -550,12 +562,13 @@ class IndexStore:
             figures = [Figure.model_validate(f) for f in json.loads((build / FIGURES).read_text(encoding="utf-8"))]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise IndexUnavailable(f"keyword index in {build} is unreadable: {exc}") from exc
+        sentences = SentenceVectors.load(build, manifest.get("embedding_dimension") or self.embeddings.dimension)
         record = self._stored_vector_record(build)
         self._check_vector_store(build, record)
         if self.server_mode:
             vectorstore, client, count = self._open_collection(build, record["collection"], None)
             return self._checked(LoadedIndex(self.name, build, manifest, chunks, documents, vectorstore, keywords,
-                                             figures, client, None), count)
+                                             figures, client, None, sentences=sentences), count)
         chroma_dir = build / "chroma"
         if not (chroma_dir / "chroma.sqlite3").is_file():
             raise IndexUnavailable(f"vector index in {build} is missing (no {chroma_dir.name}/chroma.sqlite3)")
@@ -577,7 +590,7 @@ class IndexStore:
         try:
             vectorstore, client, count = self._open_collection(build, record["collection"], chroma_dir)
             loaded = self._checked(LoadedIndex(self.name, build, manifest, chunks, documents, vectorstore, keywords,
-                                               figures, client, chroma_dir), count)
+                                               figures, client, chroma_dir, sentences=sentences), count)
         except IndexUnavailable:
             if private_copy:
                 shutil.rmtree(private_copy, ignore_errors=True)

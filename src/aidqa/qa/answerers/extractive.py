@@ -256,12 +256,16 @@ class ExtractiveAnswerer:
     # ---- candidates ---------------------------------------------------------------------------------------
 
     def _sentence_embeddings(self, texts: list[str]) -> list[np.ndarray]:
-        """The passage vectors of ``texts``: from the cache, the rest embedded in one batch and cached."""
+        """The passage vectors of ``texts``: those the index built (aidqa.index.sentences), then those cached, the
+        rest embedded in one batch and cached (a build from before sentence vectors were stored; a text the index
+        did not split out)."""
+        stored = self.index.sentences
+        found: dict[str, np.ndarray | None] = {t: stored.get(t) for t in texts}
         with self._sentence_lock:
-            found = {t: self._sentence_vectors.get(t) for t in texts}
             for t, v in found.items():
-                if v is not None:
+                if v is None and t in self._sentence_vectors:
                     self._sentence_vectors.move_to_end(t)
+                    found[t] = self._sentence_vectors[t]
         missing = [t for t, v in found.items() if v is None]
         if missing:
             fresh = dict(zip(missing, self.embeddings.embed_passages(missing)))
