@@ -26,7 +26,7 @@ import json
 import re
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -162,6 +162,9 @@ class Recorded:
 @dataclass
 class FakeOpenAI:
     script: str = "faithful"
+    earlier_question: str = ""  # what the "stale" script answers instead of the question asked
+    topic: str = ""  # when set, replies are taken only from passage sentences that name it (a model that answers a
+    # follow-up's topic, where the bigram-overlap choice would pick the earlier question's sentence)
     hang_seconds: float = 10.0
     chunk_chars: int = 3  # streamed replies come in pieces this long
     chunk_delay: float = 0.0  # seconds between streamed pieces
@@ -227,6 +230,14 @@ class FakeOpenAI:
             else:
                 handler._send(200, "application/json", b"<html>this is not json{")
             return
+        if self.topic:
+            prompt = replace(prompt, passages={n: "".join(x for x in _sentences(text) if self.topic in x)
+                                               for n, text in prompt.passages.items()})
+        if script == "stale":
+            # A model that answers the conversation's earlier question again (a follow-up's reply that repeats the
+            # previous answer): faithful to the passages, but not to what is asked now.
+            prompt = replace(prompt, question=self.earlier_question)
+            script = "faithful"
         text = SCRIPTS[script](prompt)
         model = body.get("model", "fake")
         if not body.get("stream"):

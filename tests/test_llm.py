@@ -330,7 +330,7 @@ def _faithful_by_default(request):
     yield
     if "fake" in request.fixturenames:
         server = request.getfixturevalue("fake")
-        server.script, server.chunk_delay = "faithful", 0.0
+        server.script, server.chunk_delay, server.earlier_question, server.topic = "faithful", 0.0, "", ""
 
 
 def llm_settings_for(fake: FakeOpenAI, corpus: Path, index_dir: Path, **extra) -> Settings:
@@ -433,14 +433,37 @@ def test_when_model_and_reports_both_say_nothing_it_is_a_refusal(fake, llm_assis
 
 
 def test_follow_ups_and_compound_questions_go_through_the_llm(fake, llm_assistant):
-    fake.script = "faithful"
+    fake.script, fake.topic = "faithful", "泽库县"
     history = [("天津给尖扎县医院投入了多少援青资金？", "投入援青资金700万元。")]
     answer = llm_assistant.ask("那泽库县呢？", history=history)
     assert answer.standalone_question and "泽库县" in answer.standalone_question
     assert answer.answered_by == "llm" and ungrounded_numbers(answer.answer, answer.citations) == []
+    assert "泽库县" in answer.answer and "1000万元" in answer.answer
+    fake.topic = ""
     compound = llm_assistant.ask("天津专家开展了多少场业务培训？受援学校又带教培养了多少名本地教师？")
     assert compound.answered_by == "llm" and len(compound.citations) >= 2
     assert max(int(x) for x in re.findall(r"\[(\d+)\]", compound.answer)) == len(compound.citations)
+
+
+def test_a_follow_up_reply_that_answers_the_earlier_question_again_falls_back(fake, llm_assistant, assistant):
+    earlier = "天津给尖扎县医院投入了多少援青资金？"
+    history = [(earlier, "投入援青资金700万元。")]
+    fake.script, fake.earlier_question = "stale", earlier
+    answer = llm_assistant.ask("那泽库县呢？", history=history)
+    # The model quoted 尖扎县's figure again (grounded in the passages, so only the topic check catches it).
+    assert answer.answered_by == "extractive"
+    assert answer.grounding.fallback_reason == "the language model's reply does not answer the follow-up's topic (泽库县)"
+    assert answer.grounding.dropped and "尖扎县" in answer.grounding.dropped[0]
+    extractive = assistant.ask("那泽库县呢？", history=history)
+    assert answer.answer == extractive.answer and answer.citations == extractive.citations
+    assert not answer.refused and all("泽库县" in c.quote for c in answer.citations)
+
+    # The fake's plain bigram choice makes the same mistake for the rewritten question (天津给泽库县医院投入了多少
+    # 援青资金？ shares more with 尖扎县's sentence): also caught. A reply about 泽库县 is the model's answer.
+    fake.script = "faithful"
+    assert llm_assistant.ask("那泽库县呢？", history=history).answered_by == "extractive"
+    fake.topic = "泽库县"
+    assert llm_assistant.ask("那泽库县呢？", history=history).answered_by == "llm"
 
 
 def test_the_key_never_reaches_the_logs(fake, llm_assistant, caplog):

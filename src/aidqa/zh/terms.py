@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from aidqa.zh.chars import fold_for_match
 from aidqa.zh.lexicon import QueryLexicon
 from aidqa.zh.numbers import numbers_in
 from aidqa.zh.segment import EN_STOP_WORDS, detect_language, tokenize_words
@@ -86,3 +87,13 @@ def english_name_text(question: str, lexicon: QueryLexicon, english_only: Callab
     names = (e for word in tokenize_words(question) for e in lexicon.english_names(word)
              if english_only(e.lower(), word))
     return " ".join(dict.fromkeys(names))
+
+
+def names_topic(text: str, topic: str, synonyms: Callable[[str], tuple[str, ...]]) -> bool:
+    """Whether ``text`` names ``topic`` (what an elliptical follow-up asks about): every word of it, as written or as
+    one of its ``synonyms`` (木兰许可证 is named by 木兰开源许可证). A topic not in Chinese is not judged against
+    Chinese text (True)."""
+    if detect_language(topic) != "zh":
+        return True
+    here = fold_for_match(text)
+    return all(any(fold_for_match(s) in here for s in (word, *synonyms(word))) for word in tokenize_words(topic) or [topic])

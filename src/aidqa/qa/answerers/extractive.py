@@ -49,9 +49,9 @@ from aidqa.retrieval.hybrid import ScoredChunk
 from aidqa.settings import AnsweringSettings
 from aidqa.zh.chars import SENTENCE_END, fold_for_match, fold_width
 from aidqa.zh.numbers import figure_dimensions, has_count, has_number_with_unit, numbers_in, unit_dimension
-from aidqa.zh.segment import TABLE_ROW_RE, char_bigrams, detect_language, split_sentences, tokenize_words
+from aidqa.zh.segment import TABLE_ROW_RE, char_bigrams, split_sentences
 from aidqa.zh.structure import announces_items, leans_back, open_quotation, opens_topic, states_definition
-from aidqa.zh.terms import query_term_groups
+from aidqa.zh.terms import names_topic, query_term_groups
 
 logger = logging.getLogger(__name__)
 
@@ -491,12 +491,8 @@ class ExtractiveAnswerer:
     def _names_topic(self, cand: Candidate, topic: str) -> bool:
         """Whether the sentence, its section heading or its table row's label names ``topic``: every word of it, or
         a synonym (木兰许可证 is named by 木兰开源许可证); an English topic is not judged against Chinese text."""
-        if detect_language(topic) != "zh":
-            return True
-        here = fold_for_match(f"{cand.text}\n{cand.section}{self._parent_row(cand)}")
-        synonyms = self.index.keywords.lexicon.synonyms
-        return all(any(fold_for_match(s) in here for s in (word, *synonyms(word)))
-                   for word in tokenize_words(topic) or [topic])
+        return names_topic(f"{cand.text}\n{cand.section}{self._parent_row(cand)}", topic,
+                           self.index.keywords.lexicon.synonyms)
 
     def ranked_candidates(self, q: QuestionAnalysis, hits: list[ScoredChunk], query_vector: np.ndarray,
                           context: str | None = None) -> list[Candidate]:

@@ -23,7 +23,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -49,7 +49,7 @@ from aidqa.settings import AnsweringSettings, LLMSettings
 from aidqa.zh.chars import fold_for_match
 from aidqa.zh.numbers import NUMBER_RE, numbers_in
 from aidqa.zh.segment import split_sentences
-from aidqa.zh.terms import query_term_groups
+from aidqa.zh.terms import names_topic, query_term_groups
 
 logger = logging.getLogger(__name__)
 
@@ -126,6 +126,10 @@ def reply_chunks(chain: TextChain, inputs: dict[str, str], stream: bool, timeout
                 return
             if kind == "error":
                 logger.warning("the language model failed: %s", type(value).__name__)
+                if time.monotonic() >= deadline:
+                    # The client's own read timeout (the same length, started a moment later) can be woken first on
+                    # a busy machine: it is this deadline's failure all the same.
+                    raise LLMFailure(f"the language model did not finish within {timeout:g} s") from value
                 raise LLMFailure(describe_failure(value)) from value
             if not isinstance(value, str):
                 raise LLMFailure(f"the language model's reply was malformed ({type(value).__name__})")
@@ -244,6 +248,12 @@ class LLMAnswerer:
 
         def take(s: CheckedSentence) -> None:
             nonlocal said_no_answer
+            if s.verdict == "kept" and topic and not builder.parts and not self._names_topic(s, passages, topic):
+                # 合成生物那块呢？ after a question on 锂电池: a reply that leads with the earlier answer again is
+                # grounded but answers the wrong thing. The answer must open on the follow-up's topic (later
+                # sentences may go on about it without naming it), as the extractive answerer's quote must name it.
+                s = replace(s, verdict="dropped", reason=f"the follow-up asks about {topic!r} but the sentence does "
+                                                         "not name it", off_topic=True)
             if s.verdict == "kept":
                 delta = builder.add(s)
                 if streaming and sink is not None:
@@ -290,9 +300,16 @@ class LLMAnswerer:
                                                     "sentences do answer"))
         if dropped and all(s.wrong_language for s in dropped):
             reason = f"the language model did not reply in the question's language ({language})"
+        elif dropped and all(s.off_topic for s in dropped):
+            reason = f"the language model's reply does not answer the follow-up's topic ({topic})"
         else:
             reason = "no sentence of the language model's reply could be verified against the passages"
         return self._fall_back(question, language, hits, query_vector, context, grounding(reason), topic)
+
+    def _names_topic(self, s: CheckedSentence, passages: list[ScoredChunk], topic: str) -> bool:
+        """Whether the reply sentence, or the heading of a passage it cites, names the follow-up's ``topic``."""
+        headings = "\n".join(passages[n - 1].chunk.section for n in s.cited if 0 < n <= len(passages))
+        return names_topic(f"{s.claim}\n{headings}", topic, self.index.keywords.lexicon.synonyms)
 
     def _fall_back(self, question: str, language: str, hits: list[ScoredChunk], query_vector: np.ndarray,
                    context: str | None, grounding: Grounding, topic: str | None = None) -> Extraction:

@@ -157,6 +157,7 @@ class CheckedSentence:
     reason: str
     cited: list[int] = field(default_factory=list)  # passage numbers, in order of first mention
     wrong_language: bool = False
+    off_topic: bool = False  # grounded, but a follow-up's reply that does not open on what the follow-up asks about
 
     @property
     def claim(self) -> str:
