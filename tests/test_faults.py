@@ -275,13 +275,22 @@ def _snapshot(root: Path) -> dict[str, tuple[int, int, int]]:
             for p in [root, *root.rglob("*")]}
 
 
-def test_read_only_index_still_serves_and_a_needed_rebuild_fails_clearly(pristine, tmp_path):
+@pytest.mark.parametrize("build", ["current", "without sentence vectors"])
+def test_read_only_index_still_serves_and_a_needed_rebuild_fails_clearly(pristine, tmp_path, build):
     corpus_src, index_src = pristine
     corpus = tmp_path / "corpus"
     shutil.copytree(corpus_src, corpus)
     index = tmp_path / "index"
     shutil.copytree(index_src, index)
     store_root = next(index.iterdir())
+    if build == "without sentence vectors":
+        # A build from before they were stored: where it can be rebuilt it is stale; here it must still serve.
+        served = store_root / "builds" / (store_root / "CURRENT").read_text(encoding="utf-8").strip()
+        (served / "sentences.npy").unlink()
+        (served / "sentences.json").unlink()
+        manifest = json.loads((served / "manifest.json").read_text(encoding="utf-8"))
+        del manifest["sentence_count"]
+        (served / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     popen_extra, how = _cannot_write_as_this_user()
     _chmod_tree(index, writable=False)
     before = _snapshot(index)
@@ -301,6 +310,7 @@ def test_read_only_index_still_serves_and_a_needed_rebuild_fails_clearly(pristin
     assert ANSWER in out["answer"]
     assert Path(out["path"]).parent == store_root / "builds"
     assert "is read-only; serving its vector store from a private copy" in r.stderr
+    assert ("no stored sentence vectors" in r.stderr) == (build == "without sentence vectors")
     assert after == before
     # A rebuild that is needed (the corpus changed) fails with a message that names the folder, not a traceback
     # from inside chromadb; `aidqa index` prints it and exits 1.

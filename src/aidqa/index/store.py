@@ -264,7 +264,9 @@ class IndexStore:
         if manifest.get("files") != current:
             changed = sorted(set(current.items()) ^ set(manifest.get("files", {}).items()))
             return "stale", f"corpus changed since the index was built ({len(changed)} file entries differ)"
-        if "sentence_count" not in manifest:
+        if "sentence_count" not in manifest and os.access(build.parent, os.W_OK):
+            # Only where a new build can be written: a read-only index serves as it is (its answers then embed
+            # their candidate sentences per question).
             return "stale", "the index was built before sentence vectors were stored with it"
         return "ready", "index matches corpus and settings"
 
