@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from aidqa.qa.conversation import _ellipsis_topic, _is_dependent, condense, substitute_topic
+from aidqa import Assistant
+from aidqa.qa.conversation import _ellipsis_topic, _is_dependent, condense, substitute_topic, topic_substitutions
 
 
 def _no_similarity(term: str, candidates: list[str]) -> np.ndarray:
@@ -56,6 +57,15 @@ def test_a_replacement_the_reports_write_comes_first():
     written = "旅客吞吐量突破9000万人次、居全国第3位，货邮吞吐量达到117万吨"
     assert substitute_topic("2025年四川航空旅客吞吐量是多少？", "货邮", _no_similarity,
                             corpus_holds=lambda text: text in written) == "2025年四川航空货邮吞吐量是多少？"
+
+
+def test_every_substitution_is_ranked_and_the_first_is_the_substitute():
+    previous = "天津给尖扎县医院投入了多少援青资金？"
+    ranked = topic_substitutions(previous, "泽库县", _no_similarity)
+    assert ranked[0] == substitute_topic(previous, "泽库县", _no_similarity) == "天津给泽库县医院投入了多少援青资金？"
+    assert len(ranked) == len(set(ranked)) > 3 and "泽库县给尖扎县医院投入了多少援青资金？" in ranked
+    r = condense("那泽库县呢？", [(previous, "…")], _no_similarity)
+    assert r.question == ranked[0] and r.alternatives == tuple(ranked[1:3])  # conversation.ellipsis_alternatives
 
 
 def test_a_topic_may_stand_in_for_a_run_of_words():
@@ -173,12 +183,38 @@ def test_an_elliptical_follow_up_quotes_a_sentence_that_names_its_topic(tmp_path
     # must not come back for 合成生物 (it did, with coverage 1.0 from the paragraph).
     esg = one_report_assistant(tmp_path_factory, "fuxiang-pharma-2024-esg-report.md")
     first = "公司锂电池电解液添加剂产能有多少？"
-    answer = esg.ask("合成生物那块呢？", history=[(first, esg.ask(first).answer)])
+    history = [(first, esg.ask(first).answer)]
+    answer = esg.ask("合成生物那块呢？", history=history)
     assert "11，700" not in answer.answer and "11,700" not in answer.answer, answer.answer
+    # 合成生物 stands in for the whole product line: the likeliest rewrite (公司合成生物电解液添加剂产能有多少？)
+    # finds no sentence naming 合成生物, the next ones are tried, and the one the report answers is taken; its
+    # figure is the one stated of 产能 (not 待年产20万吨微生物蛋白, whose object shares 生物 with the question).
+    assert answer.standalone_question == "公司合成生物产能有多少？", answer.standalone_question
+    assert answer.answer.startswith("公司目前产能为1200吨") and "合成生物方面" in answer.citations[0].quote
+    only_best = Assistant(esg.settings.model_copy(update={"conversation": esg.settings.conversation.model_copy(
+        update={"ellipsis_alternatives": 0})}))
+    assert only_best.ask("合成生物那块呢？", history=history).refused
     # 木兰许可证 is named by 木兰开源许可证 (every word of the topic); a date (2022年9月) is no amount.
     opensource = one_report_assistant(tmp_path_factory, "china-open-source-2023-data-chapter.md")
     answer = opensource.ask("那用木兰许可证的呢？", history=[("2023年使用MIT许可证的活跃仓库有多少？", "158万个。")])
     assert not answer.refused and "已有220" in answer.citations[0].quote.replace(" ", ""), answer.answer
+
+
+def test_the_next_rewrite_is_tried_when_the_likeliest_finds_nothing(tmp_path_factory):
+    from conftest import one_report_assistant
+
+    # A second report for the same rule (the first is the ESG report above): 高速公路 replaces 公路 (the likeliest
+    # term), giving 高速公路通车里程, which the communique never writes; the next rewrite replaces 公路通车, and the
+    # report answers it (其中：高速公路1236公里).
+    communique = one_report_assistant(tmp_path_factory, "qiandongnan-2023-statistical-communique.md")
+    history = [("2023年末黔东南州公路通车里程是多少公里？", "31700公里。")]
+    answer = communique.ask("那高速公路呢？", history=history)
+    assert answer.standalone_question == "2023年末黔东南州高速公路里程是多少公里？", answer.standalone_question
+    assert answer.answer.startswith("高速公路1236公里") and "高速公路1236公里" in answer.citations[0].quote
+    only_best = Assistant(communique.settings.model_copy(update={"conversation": communique.settings.conversation
+                                                                 .model_copy(update={"ellipsis_alternatives": 0})}))
+    refused = only_best.ask("那高速公路呢？", history=history)
+    assert refused.refused and refused.standalone_question == "2023年末黔东南州高速公路通车里程是多少公里？"
 
 
 def test_condense_keeps_the_topic_of_an_elliptical_follow_up():

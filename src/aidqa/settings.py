@@ -115,6 +115,7 @@ class ConversationSettings(BaseModel):
     history_turns: int = Field(3, ge=1, le=20, description="Previous user questions considered; older ones rarely carry the topic any more.")
     place_suffix_bonus: float = Field(0.3, ge=0, description="Added to a term's similarity when it ends in the same place suffix (县/市/州…) as the follow-up's topic: a county stands in for a county.")
     same_length_bonus: float = Field(0.05, ge=0, description="Added when the term has as many characters as the topic (a tie-breaker).")
+    ellipsis_alternatives: int = Field(2, ge=0, le=5, description="When the best rewrite of an elliptical follow-up finds no answer, this many next-best rewrites (the topic standing in for another run of the earlier question's words: 合成生物 for 锂电池电解液添加剂, not just 锂电池) are tried in order; the first the reports answer is taken. The answer must still name the topic. 0: only the best rewrite.")
 
 
 class LLMSettings(BaseModel):

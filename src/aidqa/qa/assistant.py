@@ -6,6 +6,7 @@ may be restricted to some reports of the corpus (``documents``); the reports the
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -296,6 +297,16 @@ class Assistant:
         language = detect_language(rewrite.question)
         timings = {"retrieval": 0.0, "answer": 0.0}
         result, hits = self._extract(rewrite, language, n, timings, allowed)
+        for alternative in rewrite.alternatives if result.refused else ():
+            # The topic may stand in for more (or less) of the earlier question than the likeliest term: 合成生物那块
+            # 呢？ after 公司锂电池电解液添加剂产能有多少？ replaces the whole product line, not 锂电池 alone. The
+            # answerer still requires the quote to name the topic.
+            retry = dataclasses.replace(rewrite, question=alternative, retrieval_query=alternative, alternatives=())
+            retry_result, retry_hits = self._extract(retry, language, n, timings, allowed)
+            if not retry_result.refused:
+                logger.info("follow-up answered as %r", alternative)
+                rewrite, result, hits = retry, retry_result, retry_hits
+                break
         if result.refused and rewrite.kind == "standalone" and rewrite.previous:
             # A complete-looking question may still be about the previous turn (手术做了多少例？ after a question
             # on a hospital's record): search again with the previous question before giving up.

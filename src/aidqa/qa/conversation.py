@@ -58,6 +58,7 @@ class Rewrite:
     kind: Literal["standalone", "ellipsis", "dependent"]
     previous: str | None = None  # the (standalone) previous question the rewrite leaned on
     topic: str | None = None  # what an elliptical follow-up asks about instead (合成生物 of 合成生物那块呢？)
+    alternatives: tuple[str, ...] = ()  # an ellipsis's next-best rewrites, best first (tried when it finds nothing)
 
     @property
     def rewritten(self) -> bool:
@@ -134,7 +135,15 @@ def _replaceable_terms(question: str) -> list[_Term]:
 def substitute_topic(previous: str, topic: str, similarity: Callable[[str, list[str]], np.ndarray],
                      settings: ConversationSettings | None = None,
                      corpus_holds: Callable[[str], bool] | None = None) -> str | None:
-    """``previous`` with the term most like ``topic`` replaced by it, or None when nothing fits.
+    """``previous`` with the term most like ``topic`` replaced by it, or None when nothing fits (the first of
+    ``topic_substitutions``)."""
+    return next(iter(topic_substitutions(previous, topic, similarity, settings, corpus_holds)), None)
+
+
+def topic_substitutions(previous: str, topic: str, similarity: Callable[[str, list[str]], np.ndarray],
+                        settings: ConversationSettings | None = None,
+                        corpus_holds: Callable[[str], bool] | None = None) -> list[str]:
+    """``previous`` with each of its terms replaced by ``topic``, the term most like ``topic`` first.
 
     Similarity is the embedding cosine, plus a bonus when both end in the same place suffix (县/市/州) — a county
     stands in for a county. With ``corpus_holds`` (does some report hold this text?), a replacement the reports
@@ -146,11 +155,10 @@ def substitute_topic(previous: str, topic: str, similarity: Callable[[str, list[
     terms = [t for t in _replaceable_terms(previous) if t.text != topic and not (t.after and topic.endswith(t.after))
              and not (t.before and topic.startswith(t.before))]
     if not terms or topic in previous:
-        return None
+        return []
     scores = similarity(topic, [t.text for t in terms])
-    best: tuple[bool, float] | None = None
-    chosen: _Term | None = None
-    for term, score in zip(terms, scores):
+    ranked: list[tuple[tuple[bool, float], int, _Term]] = []
+    for order, (term, score) in enumerate(zip(terms, scores)):
         s = float(score)
         if term.text[-1] == topic[-1] and term.text[-1] in "省市州县区乡镇村":
             s += settings.place_suffix_bonus
@@ -159,12 +167,9 @@ def substitute_topic(previous: str, topic: str, similarity: Callable[[str, list[
         supported = corpus_holds is not None and any(
             corpus_holds(joined) for joined in (f"{topic}{term.after}" if _is_word(term.after) else "",
                                                 f"{term.before}{topic}" if _is_word(term.before) else "") if joined)
-        key = (supported, s)
-        if best is None or key > best:
-            best, chosen = key, term
-    if chosen is None:
-        return None
-    return previous[: chosen.start] + topic + previous[chosen.end :]
+        ranked.append(((supported, s), -order, term))  # on a tie, the earlier term (as before)
+    ranked.sort(key=lambda r: r[:2], reverse=True)
+    return list(dict.fromkeys(previous[: t.start] + topic + previous[t.end :] for _, _, t in ranked))
 
 
 def _is_word(word: str) -> bool:
@@ -187,10 +192,12 @@ def condense(question: str, history: Sequence[tuple[str, str]] | None,
         previous = condense(turn, [(previous, "")], similarity, settings, corpus_holds).question
     topic = _ellipsis_topic(question)
     if topic is not None and detect_language(topic) == detect_language(previous):
-        rewritten = substitute_topic(previous, topic, similarity, settings, corpus_holds)
-        if rewritten is not None:
+        rewrites = topic_substitutions(previous, topic, similarity, settings, corpus_holds)
+        if rewrites:
+            rewritten = rewrites[0]
             logger.info("follow-up %r rewritten as %r", question, rewritten)
-            return Rewrite(rewritten, rewritten, "ellipsis", previous, topic)
+            return Rewrite(rewritten, rewritten, "ellipsis", previous, topic,
+                           tuple(rewrites[1 : 1 + settings.ellipsis_alternatives]))
     if topic is not None or _is_dependent(question):
         return Rewrite(question, f"{question} {previous}", "dependent", previous)
     return Rewrite(question, question, "standalone", previous)

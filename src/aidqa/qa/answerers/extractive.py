@@ -679,7 +679,11 @@ class ExtractiveAnswerer:
             figs = exact
             best = best_exact
         tied = [f for f in figs if match(f) == best]
-        # Between equal matches, the figure whose own words add least to the question: 研发投入 asked, 研发投入
+        # Between equal matches, a figure stated of the asked measure itself: 产能 asked, 公司目前产能为1200吨 rather
+        # than 待年产20万吨微生物蛋白 (whose object merely shares a character pair with the question).
+        stated = [f for f in tied if any(w in f.measures for w in q.measure)]
+        tied = stated or tied
+        # Between equal matches still, the figure whose own words add least to the question: 研发投入 asked, 研发投入
         # 7,465.92万元 rather than 研发投入占比6.34% (占比 was not asked).
         extra = {id(f): len(set(char_bigrams(f.measures)) - bigrams) for f in tied}
         return [f for f in tied if extra[id(f)] == min(extra.values())]
