@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from aidqa.index.sentences import SentenceVectors
+
 logger = logging.getLogger(__name__)
 
 _READ_PAGE = 2000  # vectors read from the previous build per request (bounded memory per round trip)
@@ -82,19 +84,20 @@ class PreviousBuild:
     chunks: dict[str, list[dict[str, Any]]]  # chunks.json records per report, in order
     figures: dict[str, list[dict[str, Any]]]  # figures.json records per report, in order
     vectors: dict[str, np.ndarray]  # passage_key → vector
-    sentences: dict[str, np.ndarray] = field(default_factory=dict)  # sentence text → vector (same model and prefix)
+    sentences: SentenceVectors = field(default_factory=SentenceVectors.empty)  # by text (same model and prefix)
 
     @classmethod
     def from_records(cls, name: str, documents: dict[str, dict[str, Any]], chunks: list[dict[str, Any]],
                      figures: list[dict[str, Any]], vectors: dict[str, np.ndarray],
-                     sentences: dict[str, np.ndarray] | None = None) -> "PreviousBuild":
+                     sentences: SentenceVectors | None = None) -> "PreviousBuild":
         by_source: dict[str, list[dict[str, Any]]] = {}
         for record in chunks:
             by_source.setdefault(record["source"], []).append(record)
         figures_by_source: dict[str, list[dict[str, Any]]] = {}
         for record in figures:
             figures_by_source.setdefault(record["source"], []).append(record)
-        return cls(name, documents, by_source, figures_by_source, vectors, sentences or {})
+        return cls(name, documents, by_source, figures_by_source, vectors,
+                   sentences if sentences is not None else SentenceVectors.empty())
 
     def report(self, name: str, sha256: str) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]] | None:
         """(stored document, chunk records, figure records) of report ``name`` if the previous build indexed exactly

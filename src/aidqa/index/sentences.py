@@ -60,10 +60,6 @@ class SentenceVectors:
         row = self._rows.get(text)
         return None if row is None else self._matrix[row]
 
-    def as_dict(self) -> dict[str, np.ndarray]:
-        """{text: vector}, for a later build to reuse."""
-        return {t: np.asarray(self._matrix[i], dtype=np.float32) for t, i in self._rows.items()}
-
     def save(self, build: Path) -> None:
         (build / SENTENCE_TEXTS).write_text(json.dumps(self._texts, ensure_ascii=False), encoding="utf-8")
         np.save(build / SENTENCE_VECTORS, np.asarray(self._matrix, dtype=np.float32))
@@ -92,10 +88,11 @@ class SentenceVectors:
 
 
 def embed_sentences(chunks: Iterable[Chunk], embed: Callable[[list[str]], list[np.ndarray]], dimension: int,
-                    reusable: dict[str, np.ndarray], batch_size: int,
+                    reusable: SentenceVectors, batch_size: int,
                     progress: Callable[[int, int], None] | None = None) -> tuple[SentenceVectors, int, int]:
     """(the sentence vectors of ``chunks``, texts embedded, texts reused): every distinct candidate text once, its
-    vector taken from ``reusable`` when embedded before, the rest embedded in batches of ``batch_size``."""
+    vector taken from ``reusable`` (the previous build's, read from its memory map, not copied) when embedded
+    before, the rest embedded in batches of ``batch_size``."""
     texts = list(dict.fromkeys(t for c in chunks for t in candidate_texts(c)))
     matrix = np.zeros((len(texts), dimension), dtype=np.float32)
     missing = []

@@ -337,7 +337,7 @@ class IndexStore:
                 tmp, chunks, progress, previous.vectors if previous else {}, collection)
             sentences, changes.embedded_sentences, changes.reused_sentences = embed_sentences(
                 chunks, self.embeddings.embed_passages, self.embeddings.dimension,
-                previous.sentences if previous else {}, self.settings.embedding_batch_size,
+                previous.sentences if previous else SentenceVectors.empty(), self.settings.embedding_batch_size,
                 (lambda done, total: progress("sentence vectors", done, total)) if progress else None)
             sentences.save(tmp)
             if progress:
@@ -447,7 +447,7 @@ class IndexStore:
             finally:
                 # Reference-counted: a reader of the same build in this process keeps its own handle open.
                 client.close()
-            sentences = SentenceVectors.load(path, self.embeddings.dimension).as_dict()
+            sentences = SentenceVectors.load(path, self.embeddings.dimension)
             previous = PreviousBuild.from_records(path.name, documents, chunk_records, figure_records, vectors,
                                                   sentences)
         except Exception as exc:  # JSON, file and chromadb errors alike: a build must never fail for want of reuse
