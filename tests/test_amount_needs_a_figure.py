@@ -48,6 +48,31 @@ def test_an_amount_the_report_does_not_give_is_refused_and_one_it_gives_is_answe
     assert any(figure in c.quote for c in answered.citations)
 
 
+# (report, a near miss: the total is given but not the figure of the scope asked (规模以上 / 限额以上: enterprises or
+# businesses above a size), the scope asked where the report gives it, its figure). None: no such near miss.
+SCOPE_CASES = {
+    NUCLEAR: None,
+    # The work report gives 工业增加值年均增长6.1% (all industry, five years), not 规模以上 for 2025.
+    SICHUAN: ("2025年四川规模以上工业增加值增长了多少？", "2025年全省城镇新增就业多少人？", "522万人"),
+    # The communique gives 社会消费品零售总额 (all retail), and 限额以上 only as growth by kind of goods.
+    QIANDONGNAN: ("2023年黔东南州限额以上社会消费品零售总额是多少？", "黔东南州2023年规模以上工业企业利润总额是多少？",
+                  "2.13亿元"),
+    ZHOUKOU: (None, "周口2023年限额以上消费品零售额是多少？", "332.58亿元"),
+}
+
+
+def test_a_figure_of_the_whole_does_not_answer_for_a_scope_and_the_scope_s_own_does(report_assistant):
+    name, assistant = report_assistant
+    if SCOPE_CASES[name] is None:
+        pytest.skip(f"{name} has no scope near miss")
+    near_miss, answerable, figure = SCOPE_CASES[name]
+    if near_miss is not None:
+        refused = assistant.ask(near_miss)
+        assert refused.refused, refused.answer
+    answered = assistant.ask(answerable)
+    assert not answered.refused and figure in answered.answer, answered.answer
+
+
 @pytest.mark.parametrize("text", ["全港共有四所高中书院", "高英是第二位皇后", "年仅两岁", "一半以上病人", "分为两类", "增长6.1%",
                                   "2023年末常住人口390万人", "地图3张", "表中美国总人数（40.9万）"])
 def test_counts_in_words_and_figures_are_amounts(text):

@@ -226,6 +226,11 @@ def test_units_a_question_asks_for(question, units):
     # it the ESG report's key-figure panel answered 环保总投入 with a headcount.
     ("2024年公司环保总投入多少？", ("公司", "环保", "投入")),
     ("公司投入多少？", ()),  # a verb alone asks, as with 了
+    # A scope right before the measure (a noun and 以上/以下) is part of it: 规模以上工业增加值 is another statistic
+    # than 工业增加值. Not a count (60周岁及以上) and not a scope the measure does not follow (地级及以上城市PM2.5).
+    ("2025年四川规模以上工业增加值增长了多少？", ("规模以上", "工业", "增加值")),
+    ("2023年黔东南州限额以上社会消费品零售总额是多少？", ("限额以上", "社会", "消费品", "零售总额")),
+    ("2023年末周口60周岁及以上常住人口有多少？", ("常住人口",)),
 ])
 def test_what_a_how_much_question_measures(question, measure):
     assert asked_measure(question) == measure

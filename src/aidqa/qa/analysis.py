@@ -242,19 +242,34 @@ def asked_measure(question: str) -> tuple[str, ...]:
     verb_as_subject = (len(tagged) >= 2 and tagged[-1].flag == "v" and len(tagged[-1].word) >= 2 and (
         (m.group()[:1] in ("是", "为", "有", "比", "同", "较") and tagged[-2].flag in ("n", "vn", "nz", "j"))
         or (m.group() in ("多少", "几") and tagged[-2].word == "总")))
+    start = len(tagged)  # where the measure's run of words starts in ``tagged``
     for i, (word, flag) in enumerate(reversed(tagged)):
         if i == 1 and verb_as_subject and word == "总":
+            start -= 1
             continue  # 总 says the figure is a total; the words before it say of what
         # Nouns only (jieba's tags; a measure it tags as a verb, 收入/v, ends the run: the check then asks less).
         content = ((flag.startswith("n") and flag[:2] not in ("ns", "nr", "nt")) or flag in ("vn", "j")
                    or (i == 0 and verb_as_subject))
         if not content or not all(is_han(c) for c in word) or word.endswith(_PLACE_SUFFIXES) or _generic_place(word):
             break
+        start -= 1
         if len(word) >= 2 and word not in _MEASURE_FILLER and word not in ZH_STOP_WORDS:
             words.append(word)
             if len(words) == MAX_MEASURE_WORDS:
                 break
-    return tuple(reversed(words))
+    qualifier = _scope_qualifier(tagged[:start]) if words else ""
+    return ((qualifier,) if qualifier else ()) + tuple(reversed(words))
+
+
+def _scope_qualifier(tagged: list) -> str:
+    """The scope right before a measure (规模以上, 限额以上: a noun and 以上/以下), or "". It names another statistic:
+    规模以上工业增加值 counts only enterprises above a size, and a report's 工业增加值 (all industry) does not answer
+    it (near misses on the Sichuan work report and the Qiandongnan communique, docs/evaluation.md)."""
+    if len(tagged) < 2 or tagged[-1].word not in ("以上", "以下"):
+        return ""
+    word, flag = tagged[-2].word, tagged[-2].flag
+    named = flag[:2] in ("ns", "nr", "nt")
+    return word + tagged[-1].word if flag.startswith("n") and not named and len(word) >= 2 and all(map(is_han, word)) else ""
 
 
 def _common_run(a: str, b: str) -> int:
