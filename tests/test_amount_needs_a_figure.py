@@ -37,15 +37,19 @@ CASES = {
 }
 
 
-def test_an_amount_the_report_does_not_give_is_refused_and_one_it_gives_is_answered(report_assistant):
-    name, assistant = report_assistant
-    near_miss, answerable, figure = CASES[name]
+def refused_and_answered(assistant, near_miss: str | None, answerable: str, figure: str) -> None:
+    """The near miss (if any) is refused; the answerable question is answered with ``figure``, quoted."""
     if near_miss is not None:
         refused = assistant.ask(near_miss)
         assert refused.refused, refused.answer
     answered = assistant.ask(answerable)
     assert not answered.refused and figure in answered.answer, answered.answer
     assert any(figure in c.quote for c in answered.citations)
+
+
+def test_an_amount_the_report_does_not_give_is_refused_and_one_it_gives_is_answered(report_assistant):
+    name, assistant = report_assistant
+    refused_and_answered(assistant, *CASES[name])
 
 
 # (report, a near miss: the total is given but not the figure of the scope asked (规模以上 / 限额以上: enterprises or
@@ -65,12 +69,7 @@ def test_a_figure_of_the_whole_does_not_answer_for_a_scope_and_the_scope_s_own_d
     name, assistant = report_assistant
     if SCOPE_CASES[name] is None:
         pytest.skip(f"{name} has no scope near miss")
-    near_miss, answerable, figure = SCOPE_CASES[name]
-    if near_miss is not None:
-        refused = assistant.ask(near_miss)
-        assert refused.refused, refused.answer
-    answered = assistant.ask(answerable)
-    assert not answered.refused and figure in answered.answer, answered.answer
+    refused_and_answered(assistant, *SCOPE_CASES[name])
 
 
 @pytest.mark.parametrize("text", ["全港共有四所高中书院", "高英是第二位皇后", "年仅两岁", "一半以上病人", "分为两类", "增长6.1%",
