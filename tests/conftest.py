@@ -54,6 +54,24 @@ def cmrc_settings(tmp_path_factory, questions: set[str]):
     return Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("cmrc-index"))
 
 
+def cmrc_assistant_for(tmp_path_factory, questions: set[str]):
+    """A ready Assistant over the CMRC passages ``questions`` are asked on (``cmrc_settings``)."""
+    from aidqa import Assistant
+
+    a = Assistant(cmrc_settings(tmp_path_factory, questions))
+    a.ensure_ready()
+    return a
+
+
+def quoted_only_with_the_weight(assistant, question: str, span: str, **answering) -> None:
+    """``span`` is in a quote of the answer to ``question``, and no longer is on the same index with the
+    ``answering`` settings changed (a feature's weight at 0): the weight is what ranks it in."""
+    answer = assistant.ask(question)
+    assert not answer.refused and any(span in c.quote for c in answer.citations), answer.answer
+    without = ask_with(assistant, question, **answering)
+    assert not any(span in c.quote for c in without.citations), without.answer
+
+
 def ask_with(assistant, question: str, **answering):
     """``question`` asked of a second Assistant over ``assistant``'s index with some answering settings changed
     (the same index, so what changes the answer is the setting)."""

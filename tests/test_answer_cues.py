@@ -6,7 +6,7 @@ CC BY-SA 4.0, read from ``../shared/data/cmrc2018/`` at test time). Uses the pac
 from __future__ import annotations
 
 import pytest
-from conftest import ask_with, cmrc_settings
+from conftest import cmrc_assistant_for, quoted_only_with_the_weight
 
 from aidqa.qa.analysis import ANSWER_CUES, analyse, cue_kind
 
@@ -45,17 +45,9 @@ def test_the_phrases_that_answer(kind, sentence, holds):
 
 @pytest.fixture(scope="module")
 def cmrc_assistant(tmp_path_factory):
-    from aidqa import Assistant
-
-    a = Assistant(cmrc_settings(tmp_path_factory, {q for q, _ in CASES}))
-    a.ensure_ready()
-    return a
+    return cmrc_assistant_for(tmp_path_factory, {q for q, _ in CASES})
 
 
 @pytest.mark.parametrize("question, span", CASES)
 def test_the_sentence_with_the_phrase_asked_for_is_quoted(cmrc_assistant, question, span):
-    answer = cmrc_assistant.ask(question)
-    assert not answer.refused and any(span in c.quote for c in answer.citations), answer.answer
-    # The same index without the cue's weight quotes other sentences: the weight is what ranks it in.
-    without = ask_with(cmrc_assistant, question, cue_bonus=0.0)
-    assert not any(span in c.quote for c in without.citations)
+    quoted_only_with_the_weight(cmrc_assistant, question, span, cue_bonus=0.0)

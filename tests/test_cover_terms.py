@@ -9,7 +9,7 @@ scripts/eval_cmrc.py does. Uses the packaged model.
 from __future__ import annotations
 
 import pytest
-from conftest import ask_with, cmrc_settings
+from conftest import cmrc_assistant_for, quoted_only_with_the_weight
 
 # (question, the answer span it must quote) — questions of the trial set whose passage opens with their subject.
 CASES = [("纽西兰鸡毛松有多高？", "55米"), ("公理高中书院现任校长是谁？", "阮爱馨"), ("松平康忠什么时候被任命为知行？", "永禄5年"),
@@ -24,11 +24,7 @@ FOCUS_CASES = [("斯氏腔吻鳕主要以什么为食？", "几乎是以多毛�
 
 @pytest.fixture(scope="module")
 def cmrc_assistant(tmp_path_factory):
-    from aidqa import Assistant
-
-    a = Assistant(cmrc_settings(tmp_path_factory, {q for q, _ in CASES + FOCUS_CASES}))
-    a.ensure_ready()
-    return a
+    return cmrc_assistant_for(tmp_path_factory, {q for q, _ in CASES + FOCUS_CASES})
 
 
 @pytest.mark.parametrize("question, span", CASES)
@@ -40,9 +36,5 @@ def test_the_sentence_that_answers_wins_over_the_one_naming_the_subject(cmrc_ass
 
 @pytest.mark.parametrize("question, span", FOCUS_CASES)
 def test_what_the_question_asks_beyond_the_subject_ranks_the_sentences(cmrc_assistant, question, span):
-    answer = cmrc_assistant.ask(question)
-    assert not answer.refused and any(span in c.quote for c in answer.citations), answer.answer
-    # The same index without the focus weight quotes other sentences: the weight is what ranks it in.
-    without = ask_with(cmrc_assistant, question, weight_focus=0.0)
-    assert not any(span in c.quote for c in without.citations)
+    quoted_only_with_the_weight(cmrc_assistant, question, span, weight_focus=0.0)
 

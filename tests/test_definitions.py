@@ -7,7 +7,7 @@ sentence using the term ranked above its definition. Uses the packaged model."""
 from __future__ import annotations
 
 import pytest
-from conftest import ask_with, cmrc_settings
+from conftest import ask_with, cmrc_assistant_for
 
 from aidqa.qa.analysis import analyse, defined_term
 from aidqa.zh.structure import states_definition
@@ -51,11 +51,7 @@ def test_a_sentence_that_defines_a_term(sentence, term, defines):
 
 @pytest.fixture(scope="module")
 def cmrc_assistant(tmp_path_factory):
-    from aidqa import Assistant
-
-    a = Assistant(cmrc_settings(tmp_path_factory, {q for q, _ in CASES}))
-    a.ensure_ready()
-    return a
+    return cmrc_assistant_for(tmp_path_factory, {q for q, _ in CASES})
 
 
 @pytest.mark.parametrize("question, definition", CASES)
