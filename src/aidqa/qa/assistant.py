@@ -158,7 +158,8 @@ class Assistant:
 
     def _serve(self, index: LoadedIndex) -> None:
         """Answer from ``index`` from now on (the caller holds the lock)."""
-        self._scope = ReportScope(index, self.settings.answering.report_cover_chars)
+        self._scope = ReportScope(index, self.settings.answering.report_cover_chars,
+                                  self.settings.answering.title_word_min_share)
         self._searcher = HybridSearcher(index, self.embeddings, self.settings.retrieval)
         self._answerer = self._new_answerer(index, self._scope)
         self._overviewer = Overviewer(index, self.settings.answering)

@@ -8,7 +8,9 @@ reports hold is searched and answered in those reports only. What counts as nami
 * a specific thing the question names (a place or organisation jieba tags, a year, a number: the anchors of
   ``aidqa.qa.analysis``) that only some reports' text holds;
 * a word of a report's title (某市 in 《2023年某市…公报》) that other reports never use: jieba does not tag every
-  place name, but a title says what its report is about.
+  place name, but a title says what its report is about. Only a word that is mostly used by the reports it titles
+  counts: 语言 in one article's title 《西班牙语言》 but in the text of six others is ordinary vocabulary, and an
+  article on a polyglot that lists 法语、英语 without the word 语言 still answers 会讲哪些语言？ (CMRC 2018).
 
 The answerer applies the same rule to every candidate sentence (a title word the candidate's report never uses
 means the question is about another report), so restricting the search only keeps other reports' sentences from
@@ -41,7 +43,7 @@ def _plain(title: str) -> str:
 
 
 @lru_cache(maxsize=1024)
-def _question_words(question: str) -> tuple[str, ...]:
+def question_words(question: str) -> tuple[str, ...]:
     """The question's Chinese content words of two or more characters, folded."""
     words = (fold_for_match(w) for w in tokenize_words(question))
     return tuple(dict.fromkeys(w for w in words if len(w) >= 2 and all(is_han(ch) for ch in w)))
@@ -59,8 +61,9 @@ def romanised_names(file_name: str, names: Callable[[str], tuple[str, ...]]) -> 
 class ReportScope:
     """The reports of one loaded index, folded once, so that what a question names is looked up quickly."""
 
-    def __init__(self, index: LoadedIndex, cover_chars: int = 200) -> None:
-        # cover_chars: how much of a report's start is its cover (answering.report_cover_chars).
+    def __init__(self, index: LoadedIndex, cover_chars: int = 200, title_word_min_share: float = 0.5) -> None:
+        # cover_chars: how much of a report's start is its cover (answering.report_cover_chars);
+        # title_word_min_share: answering.title_word_min_share.
         self.ids = list(report_ids(index))
         self._position = {name: i for i, name in enumerate(self.ids)}
         self._titles = {name: _plain(index.documents[name].title) for name in self.ids}
@@ -75,6 +78,8 @@ class ReportScope:
             self._starts.append(self._starts[-1] + len(text))
         self._corpus = "".join(texts)
         self._holding: dict[str, frozenset[str]] = {}
+        self._title_word_min_share = title_word_min_share
+        self._title_shares: dict[str, float | None] = {}
         lexicon = index.keywords.lexicon
         self._named = {
             name: fold_for_match("\n".join([index.documents[name].title, *romanised_names(name, lexicon.names)]))
@@ -120,9 +125,20 @@ class ReportScope:
         return self._holding[spelling]
 
     def title_words(self, question: str) -> tuple[str, ...]:
-        """The words of ``question`` that stand in some report's title (folded). In a corpus of one report they are
-        all in its own title, so they never rule a sentence out."""
-        return tuple(w for w in _question_words(question) if w in self._all_titles)
+        """The words of ``question`` that stand in some report's title and name the reports they title (folded). In a
+        corpus of one report they are all in its own title, so they never rule a sentence out."""
+        shares = ((w, self.title_word_share(w)) for w in question_words(question))
+        return tuple(w for w, share in shares if share is not None and share >= self._title_word_min_share)
+
+    def title_word_share(self, word: str) -> float | None:
+        """The share of the reports using ``word`` (folded) that have it in their title; None when no title has it."""
+        if word not in self._title_shares:
+            holding = self.reports_holding(word) if word in self._all_titles else frozenset()
+            titled = sum(1 for name in holding if word in self._titles[name])
+            if len(self._title_shares) >= 4096:
+                self._title_shares.clear()
+            self._title_shares[word] = titled / len(holding) if titled else None
+        return self._title_shares[word]
 
     def named_reports(self, q: QuestionAnalysis, allowed: Collection[str] | None = None) -> frozenset[str] | None:
         """The reports (among ``allowed``; all when None) that the question singles out, or None when it singles out

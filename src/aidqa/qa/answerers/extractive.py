@@ -232,7 +232,7 @@ class ExtractiveAnswerer:
         self.index = index
         self.embeddings = embeddings
         self.settings = settings
-        self.scope = scope or ReportScope(index, settings.report_cover_chars)
+        self.scope = scope or ReportScope(index, settings.report_cover_chars, settings.title_word_min_share)
         self._weights = score_weights(settings)
         self._topic_cache: dict[tuple[str, str], bool] = {}
         self._sentence_vectors: OrderedDict[str, np.ndarray] = OrderedDict()
