@@ -203,6 +203,8 @@ def test_property_chunks_cover_text_without_cutting_numbers(raw, max_chars):
     ("全年发电量多少亿千瓦时？", ["千瓦时"]),
     ("接待游客多少万人次？", ["人次"]),
     ("完成投资多少亿元？", ["元"]),
+    ("用 MIT 协议的项目大概占多少？", ["%"]),  # 占多少 asks for a share (the open-source chapter)
+    ("该校区占地多少？", []),  # 占地 is land, not a share
 ])
 def test_units_a_question_asks_for(question, units):
     from aidqa.qa.analysis import asked_units
@@ -231,9 +233,23 @@ def test_units_a_question_asks_for(question, units):
     ("2025年四川规模以上工业增加值增长了多少？", ("规模以上", "工业", "增加值")),
     ("2023年黔东南州限额以上社会消费品零售总额是多少？", ("限额以上", "社会", "消费品", "零售总额")),
     ("2023年末周口60周岁及以上常住人口有多少？", ("常住人口",)),
+    # A hedge between the measure and 是多少 is the asker's, not the measure's end (the open-source chapter's table).
+    ("按表1.2的估算，四川的开发者实际总量大约是多少？", ("开发者", "实际")),
+    ("尤金袋鼠的体重大约是多少？", ()),  # a dimension the unit says (约只有8公斤重; CMRC 2018)
 ])
+
+
 def test_what_a_how_much_question_measures(question, measure):
     assert asked_measure(question) == measure
+
+
+def test_hedges_are_not_key_terms():
+    # 大概/大约 say how sure the asker is; a sentence or table row that answers does not repeat them.
+    from aidqa.zh.terms import query_term_groups
+
+    words = {w for group in query_term_groups("全国一年下来被非法占用的林子大概有多少？") for w in group}
+    assert "大概" not in words and "非法" in words
+    assert not {"大约", "左右"} & {w for g in query_term_groups("四川的开发者大约有五十万左右吗？") for w in g}
 
 
 @pytest.mark.parametrize(("raw", "spellings"), [

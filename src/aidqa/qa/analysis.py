@@ -11,7 +11,7 @@ from aidqa.zh.chars import is_han
 from aidqa.zh.lexicon import QueryLexicon
 from aidqa.zh.numbers import YEAR_RE, number_spellings, numbers_in
 from aidqa.zh.segment import ZH_STOP_WORDS, char_bigrams
-from aidqa.zh.terms import expansion_text, query_term_groups
+from aidqa.zh.terms import HEDGES, expansion_text, query_term_groups
 
 _AMOUNT_RE = re.compile(
     # 哪几位 asks which (a list), 几乎 means almost: neither asks how many.
@@ -36,7 +36,8 @@ _UNIT_WORDS = [
     (re.compile(r"投资|资金|金额|经费|多少钱|钱|花了|花费|投入了多少|签约额|收入"), "元"),
     # A rate (城镇化率, 增长率, 覆盖率: any word ending in 率) or a share is stated in %; its change in 个百分点.
     (re.compile(r"[\u4e00-\u9fff]率.{0,6}(?:提高|下降|上升|降低|增加|减少)了?(?:多少|几)"), "个百分点"),
-    (re.compile(r"占比|比例|比率|比重|百分之|百分比|[\u4e00-\u9fff]率"), "%"),
+    # 占多少 / 占了多少 asks for a share (用MIT协议的项目占多少？); 占地 is an area.
+    (re.compile(r"占比|比例|比率|比重|百分之|百分比|[\u4e00-\u9fff]率|占(?:了|到)?(?:多少|几成)"), "%"),
     (re.compile(r"人数|多少人"), "人"),
     (re.compile(r"面积"), "平方米"),
 ]
@@ -217,10 +218,11 @@ _MEASURE_CUE = re.compile(r"(?:是|有|为|达到|达|约|共|一共|总共|合�
                           r"(?:增长|下降|提高|降低|减少|增加)?了?(?:多少|几)")
 _MEASURE_FILLER = frozenset(
     # dimensions the answer's unit already says (面积 ↔ 平方米, 电量 ↔ 千瓦时, 人数 ↔ 人)
-    "面积 体积 容量 电量 长度 高度 重量 价格 时间 时长 距离 人数 人次 数量 比例 总数 总量 金额 数额 规模 "
+    "面积 体积 容量 电量 长度 高度 宽度 深度 厚度 直径 重量 体重 身高 年龄 价格 时间 时长 距离 人数 人次 数量 比例 总数 "
+    "总量 金额 数额 规模 "
     # scope and hedges, no measure of their own
-    "全国 全球 我国 全年 全体 其中 累计 年末 目前 当年 今年 去年 大约 大概 情况 水平 数字 数据".split()
-)
+    "全国 全球 我国 全年 全体 其中 累计 年末 目前 当年 今年 去年 情况 水平 数字 数据".split()
+) | HEDGES
 MAX_MEASURE_WORDS = 3
 
 
@@ -232,8 +234,8 @@ def asked_measure(question: str) -> tuple[str, ...]:
     if not m or m.group().startswith("了"):  # 建设了多少个: a verb asks, its object is the measure
         return ()
     tagged = _posseg().lcut(question[: m.start()])
-    while tagged and (tagged[-1].flag[:1] in ("u", "y", "x") or tagged[-1].word in ("的", "之")):
-        tagged.pop()  # 累计诊疗的人次是多少: 的 joins the measure to what comes before it
+    while tagged and (tagged[-1].flag[:1] in ("u", "y", "x") or tagged[-1].word in ("的", "之") or tagged[-1].word in HEDGES):
+        tagged.pop()  # 累计诊疗的人次是多少: 的 joins the measure to what comes before it; 总量大约是多少: a hedge
     words: list[str] = []
     # A verb right before 是/为/有多少 or a comparison (比上年/同比增长了多少) and right after a noun is a noun
     # (教育支出是多少 asks about 教育 and 支出, 旅游综合收入比上年增长了多少 about 旅游 综合 收入; 支出, 收入 tagged v);

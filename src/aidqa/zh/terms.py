@@ -18,6 +18,9 @@ from aidqa.zh.segment import EN_STOP_WORDS, detect_language, tokenize_words
 
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*")
 _NO_CORPUS = QueryLexicon(())
+# Words that hedge the amount asked for (四川的开发者大约有多少？): the asker's uncertainty, not something the answer
+# says. As key terms they only lowered the coverage of the sentence that answers (a table row says 实际总量：55.75万).
+HEDGES = frozenset("大约 大概 大致 差不多 左右 约莫".split())
 
 
 def english_groups(question: str, lexicon: QueryLexicon | None = None) -> list[tuple[str, ...]]:
@@ -65,7 +68,7 @@ def query_term_groups(question: str, lexicon: QueryLexicon | None = None,
         # A word the report may say otherwise (林子 ↔ 森林) counts as present when any of its synonyms is.
         lexicon = lexicon or _NO_CORPUS
         groups = [(tok, *lexicon.synonyms(tok), *(lexicon.english_names(tok) if english_spellings else ()))
-                  for tok in tokenize_words(question)]
+                  for tok in tokenize_words(question) if tok not in HEDGES]
     return list(dict.fromkeys(groups))
 
 
