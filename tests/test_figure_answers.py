@@ -277,3 +277,29 @@ def test_changes_listed_with_respectively_are_all_changes(tmp_path_factory):
     plan = one_report_assistant(tmp_path_factory, "state-council-2016-eco-environment-plan.txt")
     stated = " ".join(f.raw for f in plan.ask("和2013年比，京津冀、长三角、珠三角PM2.5年均浓度分别下降了多少？").figures)
     assert all(x in stated for x in ("27.4%", "20.9%", "27.7%")), stated
+
+
+def test_a_sentence_without_the_measure_asked_sets_no_bar(zhoukou):
+    # 集体企业增加值增速 asked: the sentences on 规模以上工业增加值 score far higher but do not say 集体企业, so they
+    # do not set the bar the table's own row (集体企业·比上年增长（%）：-28.0, rank 6) must reach. Before: refused.
+    answer = zhoukou.ask("周口规模以上工业中集体企业增加值增速是多少？")
+    assert not answer.refused and "集体企业" in answer.citations[0].quote, answer.answer
+    assert "-28.0" in answer.answer
+
+
+@pytest.fixture(scope="module")
+def opensource(tmp_path_factory):
+    from conftest import one_report_assistant
+
+    return one_report_assistant(tmp_path_factory, "china-open-source-2023-data-chapter.md")
+
+
+@pytest.mark.parametrize(("question", "figure"), [
+    # 大概/大约 hedge the question; as key terms they kept the answering sentence or row under the coverage bar.
+    # 占多少 asks for a share: the list of licences (no figure in %) no longer answers it.
+    ("用 MIT 协议的项目大概占多少？", "60%"),
+    ("按表1.2的估算，四川的开发者实际总量大约是多少？", "55.75万"),
+])
+def test_a_hedged_question_is_answered_like_the_plain_one(opensource, question, figure):
+    answer = opensource.ask(question)
+    assert not answer.refused and figure in answer.citations[0].quote, answer.answer

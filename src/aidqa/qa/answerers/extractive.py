@@ -434,15 +434,11 @@ class ExtractiveAnswerer:
         elsewhere = [w for w in self.scope.title_words(q.question) if not self.scope.holds(cand.source, w)]
         if elsewhere:
             return False, f"question names {elsewhere} (from a report's title) but this report never does", True
-        if q.measure:
-            # A figure answers only for what it measures: 城镇调查失业率 asked, a sentence of 居民收入 growth in %
-            # is a neighbouring fact, however well it scores (near misses of the shared communiques and work report).
-            here = fold_for_match(f"{cand.text}\n{cand.section}{self._parent_row(cand)}")
-            synonyms = self.index.keywords.lexicon.synonyms
-            absent = [w for w in q.measure if not any(_says(here, s) for s in (w, *synonyms(w)))
-                      and not self._is_topic(w, cand.source)]
-            if absent:
-                return False, f"question asks about {absent} but the sentence does not say it", True
+        # A figure answers only for what it measures: 城镇调查失业率 asked, a sentence of 居民收入 growth in %
+        # is a neighbouring fact, however well it scores (near misses of the shared communiques and work report).
+        absent = self._measure_unsaid(q, cand)
+        if absent:
+            return False, f"question asks about {absent} but the sentence does not say it", True
         unit = q.unit
         if unit in _STRICT_UNITS:
             if not cand.unit_match:
@@ -488,6 +484,16 @@ class ExtractiveAnswerer:
             return True, f"term coverage {cand.context_coverage:.2f} with dense similarity {cand.dense:.2f}", False
         return False, f"term coverage {cand.context_coverage:.2f}, dense similarity {cand.dense:.2f}", False
 
+    def _measure_unsaid(self, q: QuestionAnalysis, cand: Candidate) -> list[str]:
+        """The words of the question's measure that the sentence, its heading and its table row's label do not say
+        (nor a dictionary synonym of them), unless the report is about them."""
+        if not q.measure:
+            return []
+        here = fold_for_match(f"{cand.text}\n{cand.section}{self._parent_row(cand)}")
+        synonyms = self.index.keywords.lexicon.synonyms
+        return [w for w in q.measure if not any(_says(here, s) for s in (w, *synonyms(w)))
+                and not self._is_topic(w, cand.source)]
+
     def _names_topic(self, cand: Candidate, topic: str) -> bool:
         """Whether the sentence, its section heading or its table row's label names ``topic``: every word of it, or
         a synonym (木兰许可证 is named by 木兰开源许可证); an English topic is not judged against Chinese text."""
@@ -518,13 +524,15 @@ class ExtractiveAnswerer:
         # Only a miss on a named thing sends the search further down: a weak term match at the top means the
         # reports are not about this, and a lower sentence that happens to match better is a near miss.
         best, reason = None, ""
-        # A sentence that cannot answer by its kind (for a how-much question, a table's caption or a sentence with
-        # no figure in the unit asked; for a follow-up, one that does not name its topic) does not set the bar the
-        # others are measured against.
+        # A sentence that cannot answer by its kind (for a how-much question, a table's caption, a sentence with
+        # no figure in the unit asked or one that does not say the measure asked; for a follow-up, one that does not
+        # name its topic) does not set the bar the others are measured against: 规模以上工业增加值增长5.0% is no
+        # bar for the row 集体企业·比上年增长（%）：-28.0 when 集体企业增加值增速 is asked.
         top = next((c for c in ranked if (not q.amount or (
-            has_count(c.text) and (q.unit not in _STRICT_UNITS or c.unit_match)))
+            has_count(c.text) and (q.unit not in _STRICT_UNITS or c.unit_match) and not self._measure_unsaid(q, c)))
             and (not topic or self._names_topic(c, topic))), ranked[0])
-        for cand in ranked[: self.settings.support_tries]:
+        tries = ranked[: self.settings.support_tries]
+        for cand in tries + ([top] if all(top is not c for c in tries) else []):
             if cand.score < self.settings.support_margin * top.score:
                 break
             ok, why, named_miss = self._check(q, cand, topic)
