@@ -420,6 +420,7 @@ class QuestionAnalysis:
     defines: str | None  # the term a definition question asks about (什么是X？), defined_term
     cue: str | None  # the kind of phrase that answers (why/name/where/when), cue_kind
     bigrams: frozenset[str]  # character bigrams of the question and (English) its Chinese words
+    subject: str  # the noun the question opens with (蓝线裸顶鲷的俗名…), question_subject; "" when none
 
 
 @lru_cache(maxsize=1024)
@@ -444,4 +445,19 @@ def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -
         defines=defined_term(question) if language == "zh" and not amount else None,
         cue=None if amount else cue_kind(question),
         bigrams=frozenset(char_bigrams(f"{question} {expansion_text(question, lexicon)}")),
+        subject=question_subject(question) if language == "zh" else "",
     )
+
+
+def question_subject(question: str) -> str:
+    """The noun a Chinese question opens with, when jieba's first word is one of two or more characters (周口市2023年…
+    → 周口市; 蓝线裸顶鲷的俗名是什么？ → 蓝线, as jieba cuts the fish's name): what the question is about. "" when it opens otherwise (a year, a
+    pronoun, a verb, filler such as 大家 or 一共, every place as in 全州)."""
+    tagged = _posseg().lcut(question.strip())
+    if not tagged:
+        return ""
+    word, flag = tagged[0].word, tagged[0].flag
+    noun = flag[:1] == "n" or flag in ("j", "nz")
+    if not noun or len(word) < 2 or not all(is_han(c) for c in word) or word in ZH_STOP_WORDS or _generic_place(word):
+        return ""
+    return word

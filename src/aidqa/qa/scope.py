@@ -124,6 +124,13 @@ class ReportScope:
         self._holding[spelling] = frozenset(found)
         return self._holding[spelling]
 
+    def names_anything_like(self, subject: str) -> bool:
+        """Whether some report holds the first two characters of ``subject`` (folded), in its title, its text or its
+        romanised file name: the loosest sign that the corpus speaks of it, loose enough for a word jieba glues
+        to the next (符泳练水) and for a near synonym (核电站 asked of a report on 核电厂)."""
+        head = subject[:2]
+        return bool(self.reports_holding(head)) or any(head in self._named[name] for name in self.ids)
+
     def title_words(self, question: str) -> tuple[str, ...]:
         """The words of ``question`` that stand in some report's title and name the reports they title (folded). In a
         corpus of one report they are all in its own title, so they never rule a sentence out."""

@@ -484,6 +484,15 @@ class ExtractiveAnswerer:
             return True, f"term coverage {cand.context_coverage:.2f} with dense similarity {cand.dense:.2f}", False
         return False, f"term coverage {cand.context_coverage:.2f}, dense similarity {cand.dense:.2f}", False
 
+    def unknown_subject(self, q: QuestionAnalysis) -> str | None:
+        """Why the question cannot be answered from this corpus at all, when what it opens with (its subject) is
+        named by no report, not even by its first two characters; None otherwise. Topic neighbours otherwise answer
+        it: 蓝线裸顶鲷的俗名是什么？ was answered with another fish's 俗名 when the passage on 蓝线裸顶鲷 was not in the
+        corpus (CMRC 2018, docs/evaluation.md)."""
+        if q.subject and not self.scope.names_anything_like(fold_for_match(q.subject)):
+            return f"the question is about {q.subject!r}, which no report names"
+        return None
+
     def _measure_unsaid(self, q: QuestionAnalysis, cand: Candidate) -> list[str]:
         """The words of the question's measure that the sentence, its heading and its table row's label do not say
         (nor a dictionary synonym of them), unless the report is about them."""
@@ -516,6 +525,9 @@ class ExtractiveAnswerer:
         what an elliptical follow-up asks about (``question`` is then the earlier question with it put in): the
         quoted sentence must name it."""
         q = analyse(question, language, self.index.keywords.lexicon)
+        unknown = self.unknown_subject(q)
+        if unknown:
+            return Extraction(REFUSAL[language], True, [], unknown)
         ranked = self.ranked_candidates(q, hits, query_vector, context)
         if not ranked:
             return Extraction(REFUSAL[language], True, [], "no passages")

@@ -33,6 +33,7 @@ from aidqa.index.store import LoadedIndex
 from aidqa.models import Citation, CitedFigure, Grounding
 from aidqa.qa.analysis import analyse
 from aidqa.qa.answerers.base import Answerer, Extraction
+from aidqa.qa.answerers.extractive import ExtractiveAnswerer
 from aidqa.qa.answerers.verify import (
     _MARKER,
     CheckedSentence,
@@ -221,7 +222,7 @@ class LLMAnswerer:
     """Answers with the language model and verifies every sentence; the ``fallback`` (the extractive answerer)
     answers whenever the model's reply cannot be used."""
 
-    def __init__(self, index: LoadedIndex, answering: AnsweringSettings, llm: LLMSettings, fallback: Answerer,
+    def __init__(self, index: LoadedIndex, answering: AnsweringSettings, llm: LLMSettings, fallback: ExtractiveAnswerer,
                  chain: TextChain | None = None) -> None:
         self.index, self.answering, self.llm, self.fallback = index, answering, llm, fallback
         self.chain = chain if chain is not None else build_chain(llm)
@@ -229,6 +230,9 @@ class LLMAnswerer:
     def answer(self, question: str, language: str, hits: list[ScoredChunk], query_vector: np.ndarray,
                context: str | None = None, topic: str | None = None) -> Extraction:
         passages = hits[: self.llm.passages]
+        unknown = self.fallback.unknown_subject(analyse(question, language, self.index.keywords.lexicon))
+        if unknown:  # nothing in the reports is about it: the model is not asked, as the extractive answerer refuses
+            return Extraction(REFUSAL[language], True, [], unknown, answered_by="llm")
         if not passages:
             return self.fallback.answer(question, language, hits, query_vector, context, topic)
         lexicon = self.index.keywords.lexicon
@@ -337,7 +341,7 @@ class LLMAnswerer:
 
 
 def make_answerer(index: LoadedIndex, answering: AnsweringSettings, llm: LLMSettings,
-                  extractive: Callable[[], Answerer]) -> Answerer:
+                  extractive: Callable[[], ExtractiveAnswerer]) -> Answerer:
     """The answerer ``answering.backend`` names; the extractive one is always built (it is the LLM's fallback)."""
     fallback = extractive()
     if answering.backend == "llm":
