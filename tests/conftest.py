@@ -82,16 +82,22 @@ def ask_with(assistant, question: str, **answering):
     return Assistant(changed).ask(question)
 
 
+_ONE_REPORT: dict[str, object] = {}
+
+
 def one_report_assistant(tmp_path_factory, name: str):
-    """A ready Assistant over the shared dev report ``name`` alone (``one_report_settings``); skips the test when
-    the shared reports are not there."""
+    """A ready Assistant over the shared dev report ``name`` alone (``one_report_settings``), built once per test
+    session (an Assistant keeps no conversation state; a test that needs other settings asks through ``ask_with``);
+    skips the test when the shared reports are not there."""
     if not (SHARED_REPORTS / name).is_file():
         pytest.skip(f"shared dev report {name} not found")
-    from aidqa import Assistant
+    if name not in _ONE_REPORT:
+        from aidqa import Assistant
 
-    a = Assistant(one_report_settings(tmp_path_factory, name))
-    a.ensure_ready()
-    return a
+        a = Assistant(one_report_settings(tmp_path_factory, name))
+        a.ensure_ready()
+        _ONE_REPORT[name] = a
+    return _ONE_REPORT[name]
 
 
 @pytest.fixture(scope="session")
