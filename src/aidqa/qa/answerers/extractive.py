@@ -42,6 +42,7 @@ from aidqa.qa.analysis import (
     asks_count,
 )
 from aidqa.qa.answerers.base import Extraction
+from aidqa.qa.cover import cover_line, cover_question
 from aidqa.qa.grounding import compute_total
 from aidqa.qa.rendering import REFUSAL, render_answer
 from aidqa.qa.scope import ReportScope
@@ -528,6 +529,17 @@ class ExtractiveAnswerer:
         unknown = self.unknown_subject(q)
         if unknown:
             return Extraction(REFUSAL[language], True, [], unknown)
+        fact = cover_question(question)
+        if fact and hits:
+            # 这份公报是哪天发布的？ / 文号是什么？: the cover of the report retrieval found says it (aidqa.qa.cover).
+            source = hits[0].chunk.source
+            span = cover_line(fact, self.index.documents[source].text, self.settings.report_cover_chars)
+            if span:
+                line = self.index.documents[source].text[span[0]:span[1]]
+                cand = Candidate(source, "", span[0], span[1], line, 0, line, span[0], score=1.0)
+                citations = [self._citation(1, cand)]
+                return Extraction(render_answer(language, citations, [], None), False, citations,
+                                  f"the report's cover states its {fact}")
         ranked = self.ranked_candidates(q, hits, query_vector, context)
         if not ranked:
             return Extraction(REFUSAL[language], True, [], "no passages")
