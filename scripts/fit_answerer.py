@@ -55,9 +55,10 @@ logger = logging.getLogger("fit_answerer")
 # The settings each weight lives in, in SCORE_FEATURES order; "no_number" is stored as a penalty (its negation).
 SETTING_OF = {"terms": "weight_terms", "focus": "weight_focus", "bigrams": "weight_bigrams", "dense": "weight_dense", "rank": "weight_rank",
               "number": "number_bonus", "no_number": "no_number_penalty", "unit": "unit_bonus",
-              "measure_phrase": "measure_phrase_bonus", "definition": "definition_bonus", "cue": "cue_bonus"}
+              "measure_phrase": "measure_phrase_bonus", "definition": "definition_bonus", "cue": "cue_bonus",
+              "chars": "weight_chars"}
 # The features every sentence has (the rest are flags for some kinds of question).
-BASE_FEATURES = ("terms", "focus", "bigrams", "dense", "rank")
+BASE_FEATURES = ("terms", "focus", "bigrams", "dense", "rank", "chars")
 GENERATED_PER_REPORT = 60
 MAX_NEGATIVES = 20
 

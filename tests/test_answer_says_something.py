@@ -40,3 +40,14 @@ def test_a_heading_that_repeats_the_question_is_not_quoted_as_its_answer(standar
     without = standard_settings.model_copy(update={"answering": AnsweringSettings(min_new_chars=0)})
     quoted = Assistant(without).ask(QUESTION)
     assert not quoted.refused and any(new_chars(QUESTION, c.quote) < 2 for c in quoted.citations), quoted.answer
+
+
+@pytest.mark.skipif(not (SHARED_REPORTS / STANDARD).is_file(), reason=f"shared dev report {STANDARD} not found")
+@pytest.mark.parametrize(("question", "slot"), [
+    ("本部分的起草人都有谁？", "XX"),  # 本部分起草人：XX
+    ("本标准与哪项国际标准一致，一致性程度如何？", "点击此处"),  # 点击此处添加与国际标准一致性程度的标识
+])
+def test_a_templates_unfilled_slot_is_no_answer(standard_settings, question, slot):
+    # The draft standard keeps its template's placeholders; quoting one answers nothing (before: 本部分起草人：XX).
+    answer = Assistant(standard_settings).ask(question)
+    assert not any(slot in c.quote for c in answer.citations), answer.answer

@@ -48,7 +48,7 @@ from aidqa.qa.rendering import REFUSAL, render_answer
 from aidqa.qa.scope import ReportScope
 from aidqa.retrieval.hybrid import ScoredChunk
 from aidqa.settings import AnsweringSettings
-from aidqa.zh.chars import SENTENCE_END, fold_for_match, fold_width
+from aidqa.zh.chars import SENTENCE_END, fold_for_match, fold_width, is_han
 from aidqa.zh.numbers import figure_dimensions, has_count, has_number_with_unit, numbers_in, unit_dimension
 from aidqa.zh.segment import TABLE_ROW_RE, char_bigrams, split_sentences
 from aidqa.zh.structure import announces_items, leans_back, open_quotation, opens_topic, states_definition
@@ -65,6 +65,9 @@ SENTENCE_CACHE_SIZE = 20_000
 # Units that, when asked for, the answer must carry: a money question answered without an amount in 元 is a
 # neighbouring fact, not an answer.
 _STRICT_UNITS = ("元", "%")
+# A template's unfilled slot (本部分起草人：XX; 点击此处添加…标识; 20XX-XX-XX发布) states nothing: a draft made from a
+# template keeps them, and a who/which question was answered with XX (the standard draft's 起草人 and 一致性程度).
+_PLACEHOLDER = re.compile(r"(?<![A-Za-z])(?:X{2,}|x{2,}|×{2,})(?![A-Za-z])|点击此处")
 
 
 
@@ -84,6 +87,7 @@ class Candidate:
     context_coverage: float = 0.0  # ... in the sentence's paragraph and section heading
     focus: float = 0.0  # ... of those the report is not about (not in its title, not a name on its cover)
     bigram_coverage: float = 0.0
+    char_coverage: float = 0.0  # share of the question's characters outside its report's title that it holds
     dense: float = 0.0
     has_number: bool = False
     unit_match: bool = False
@@ -100,7 +104,7 @@ class Candidate:
 # fitted by scripts/fit_answerer.py (a pairwise logistic regression: the sentence holding the evidence against the
 # other candidates of its question; a new feature's weight alone, the others held, by `--only`).
 SCORE_FEATURES = ("terms", "focus", "bigrams", "dense", "rank", "number", "no_number", "unit", "measure_phrase",
-                  "definition", "cue")
+                  "definition", "cue", "chars")
 
 
 def candidate_features(cand: Candidate, amount: bool, measure_phrase: bool, definition: bool = False,
@@ -110,11 +114,14 @@ def candidate_features(cand: Candidate, amount: bool, measure_phrase: bool, defi
     count for a how-much question (holding a number, holding none, holding one in the asked unit, a figure measuring
     what is asked); then two flags: the sentence defines what a definition question asks about (什么是X？,
     ``aidqa.zh.structure.states_definition``), and it holds the kind of phrase the question asks for (a cause, another
-    name, a place, a date: ``aidqa.qa.analysis.ANSWER_CUES``)."""
+    name, a place, a date: ``aidqa.qa.analysis.ANSWER_CUES``); last, the share of the key terms' characters that are
+    not in the report's title which the sentence holds (身体是什么颜色 ↔ 本鱼体呈银灰色: words differ, characters
+    do not)."""
     return np.array([
         cand.coverage, cand.focus, cand.bigram_coverage, cand.dense, 1.0 / (1 + cand.chunk_rank),
         float(amount and cand.has_number), float(amount and not cand.has_number),
         float(amount and cand.unit_match), float(amount and measure_phrase), float(definition), float(cue),
+        cand.char_coverage,
     ])
 
 
@@ -122,7 +129,7 @@ def score_weights(settings: AnsweringSettings) -> np.ndarray:
     """The settings' weights in SCORE_FEATURES order (the no-number penalty as a negative weight)."""
     return np.array([settings.weight_terms, settings.weight_focus, settings.weight_bigrams, settings.weight_dense,
                      settings.weight_rank, settings.number_bonus, -settings.no_number_penalty, settings.unit_bonus,
-                     settings.measure_phrase_bonus, settings.definition_bonus, settings.cue_bonus])
+                     settings.measure_phrase_bonus, settings.definition_bonus, settings.cue_bonus, settings.weight_chars])
 
 
 def new_chars(question: str, sentence: str) -> int:
@@ -330,6 +337,8 @@ class ExtractiveAnswerer:
         # other words are content like any sentence's (the cover of a short article is half of it).
         named = {fold_for_match(s) for a in q.anchors for s in a}
         implied_by_source: dict[str, frozenset[int]] = {}
+        term_chars = {ch for alts, _ in groups for ch in alts[0] if is_han(ch)}
+        chars_by_source: dict[str, set[str]] = {}
         vectors = self._sentence_embeddings([c.text for c in cands])
         for cand, vec in zip(cands, vectors):
             folded = fold_for_match(cand.text)
@@ -346,6 +355,10 @@ class ExtractiveAnswerer:
             # Support (whether to answer at all) takes no unit credit: it must rest on the question's own words.
             cand.context_coverage = coverage(fold_for_match(self._context(cand)))
             cand.bigram_coverage = len(q_bigrams & set(char_bigrams(cand.text))) / len(q_bigrams) if q_bigrams else 0.0
+            if cand.source not in chars_by_source:
+                chars_by_source[cand.source] = term_chars - set(fold_for_match(self.index.documents[cand.source].title))
+            asked = chars_by_source[cand.source]
+            cand.char_coverage = len(asked & set(folded)) / len(asked) if asked else 0.0
             cand.dense = float(np.dot(query_vector, vec))
             cand.has_number = has_count(cand.text)
             # What a figure of this sentence measures, repeated by the question (完成投资多少 ↔ 全年完成投资12.5亿元).
@@ -514,7 +527,8 @@ class ExtractiveAnswerer:
                           context: str | None = None) -> list[Candidate]:
         """The sentences (and headings) of the top passages that say something the question does not, scored and
         best first; each keeps its features."""
-        cands = [c for c in self._candidates(hits) if new_chars(q.question, c.text) >= self.settings.min_new_chars]
+        cands = [c for c in self._candidates(hits) if new_chars(q.question, c.text) >= self.settings.min_new_chars
+                 and not _PLACEHOLDER.search(c.text)]
         self._score(q, query_vector, cands, context)
         return sorted(cands, key=lambda c: -c.score)
 
