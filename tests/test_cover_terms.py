@@ -36,6 +36,5 @@ def test_the_sentence_that_answers_wins_over_the_one_naming_the_subject(cmrc_ass
 
 @pytest.mark.parametrize("question, span", FOCUS_CASES)
 def test_what_the_question_asks_beyond_the_subject_ranks_the_sentences(cmrc_assistant, question, span):
-    # The characters of what is asked (answering.weight_chars) now rank these in too: both weights are taken out.
-    quoted_only_with_the_weight(cmrc_assistant, question, span, weight_focus=0.0, weight_chars=0.0)
+    quoted_only_with_the_weight(cmrc_assistant, question, span, weight_focus=0.0)
 

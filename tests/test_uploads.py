@@ -244,6 +244,8 @@ def test_uploaded_report_becomes_answerable_and_its_answers_go_when_deleted(app,
     assert changes["added"] == [name] and changes["removed"] == [] and changes["updated"] == []
     assert REPORT.name in changes["unchanged"] and changes["mode"] == "incremental"
     assert changes["embedded_chunks"] > 0 and changes["reused_chunks"] > 0  # only the new report was embedded
+    # …and only its sentences (the answerer's candidates, embedded at build time): the others' were reused.
+    assert changes["embedded_sentences"] > 0 and changes["reused_sentences"] > 0
     embedding = [(done, total) for stage, done, total in seen if stage == "embedding"]
     assert embedding[0] == (0, changes["embedded_chunks"]) and embedding[-1] == (changes["embedded_chunks"],) * 2
     assert job["done"] == job["total"] > 0  # the last stage it showed was complete

@@ -85,6 +85,10 @@ class BuildChanges(BaseModel):
     unchanged: list[str] = Field(default_factory=list, description="Report files taken over as they were.")
     embedded_chunks: int = Field(0, description="Passages embedded by this build.")
     reused_chunks: int = Field(0, description="Passages whose vectors were taken over from the previous build.")
+    embedded_sentences: int = Field(0, description="The answerer's candidate sentences and headings embedded by this "
+                                    "build (aidqa.index.sentences).")
+    reused_sentences: int = Field(0, description="Candidate sentences whose vectors were taken over from the previous "
+                                  "build.")
     mode: str = Field("full", description="incremental (unchanged reports and vectors reused) or full.")
     built: bool = Field(True, description="False when the index was already up to date and nothing was written.")
 

@@ -50,7 +50,7 @@ from aidqa.retrieval.hybrid import ScoredChunk
 from aidqa.settings import AnsweringSettings
 from aidqa.zh.chars import SENTENCE_END, fold_for_match, fold_width, is_han
 from aidqa.zh.numbers import figure_dimensions, has_count, has_number_with_unit, numbers_in, unit_dimension
-from aidqa.zh.segment import TABLE_ROW_RE, char_bigrams, split_sentences
+from aidqa.zh.segment import TABLE_ROW_RE, ZH_STOP_WORDS, char_bigrams, split_sentences
 from aidqa.zh.structure import announces_items, leans_back, open_quotation, opens_topic, states_definition
 from aidqa.zh.terms import names_topic, query_term_groups
 
@@ -87,7 +87,7 @@ class Candidate:
     context_coverage: float = 0.0  # ... in the sentence's paragraph and section heading
     focus: float = 0.0  # ... of those the report is not about (not in its title, not a name on its cover)
     bigram_coverage: float = 0.0
-    char_coverage: float = 0.0  # share of the question's characters outside its report's title that it holds
+    char_coverage: float = 0.0  # partial credit: the characters it holds of the key terms it does not write
     dense: float = 0.0
     has_number: bool = False
     unit_match: bool = False
@@ -114,9 +114,9 @@ def candidate_features(cand: Candidate, amount: bool, measure_phrase: bool, defi
     count for a how-much question (holding a number, holding none, holding one in the asked unit, a figure measuring
     what is asked); then two flags: the sentence defines what a definition question asks about (什么是X？,
     ``aidqa.zh.structure.states_definition``), and it holds the kind of phrase the question asks for (a cause, another
-    name, a place, a date: ``aidqa.qa.analysis.ANSWER_CUES``); last, the share of the key terms' characters that are
-    not in the report's title which the sentence holds (身体是什么颜色 ↔ 本鱼体呈银灰色: words differ, characters
-    do not)."""
+    name, a place, a date: ``aidqa.qa.analysis.ANSWER_CUES``); last, partial credit for the key terms the sentence does
+    not write: the share of each one's characters it holds, weighted like term coverage, over the terms the report is
+    not about (身体是什么颜色 ↔ 本鱼体呈银灰色: the words differ, 体 and 色 do not)."""
     return np.array([
         cand.coverage, cand.focus, cand.bigram_coverage, cand.dense, 1.0 / (1 + cand.chunk_rank),
         float(amount and cand.has_number), float(amount and not cand.has_number),
@@ -337,8 +337,23 @@ class ExtractiveAnswerer:
         # other words are content like any sentence's (the cover of a short article is half of it).
         named = {fold_for_match(s) for a in q.anchors for s in a}
         implied_by_source: dict[str, frozenset[int]] = {}
-        term_chars = {ch for alts, _ in groups for ch in alts[0] if is_han(ch)}
-        chars_by_source: dict[str, set[str]] = {}
+        # A function character (为 of 为食, 的, 是) is in every other sentence: it earns no partial credit.
+        term_chars = [frozenset(ch for ch in alts[0] if is_han(ch) and ch not in ZH_STOP_WORDS) for alts, _ in groups]
+
+        def char_credit(folded_text: str, implied: frozenset[int]) -> float:
+            # A key term the sentence does not write, neither as asked nor as a synonym, counts by the share of its
+            # characters it holds (身体 ↔ 体, 颜色 ↔ 色, 别名 ↔ 别称), over the terms the report is not about. A term
+            # it writes gets nothing here: that is term coverage's, and counting it twice would favour sentences that
+            # merely repeat the question (那泽库县呢？'s every 泽库县 sentence).
+            credit = total = 0.0
+            present = set(folded_text)
+            for i, (alts, w) in enumerate(groups):
+                if i in implied or not term_chars[i]:
+                    continue
+                total += w
+                if not any(a in folded_text for a in alts):
+                    credit += w * len(term_chars[i] & present) / len(term_chars[i])
+            return credit / total if total else 0.0
         vectors = self._sentence_embeddings([c.text for c in cands])
         for cand, vec in zip(cands, vectors):
             folded = fold_for_match(cand.text)
@@ -355,10 +370,7 @@ class ExtractiveAnswerer:
             # Support (whether to answer at all) takes no unit credit: it must rest on the question's own words.
             cand.context_coverage = coverage(fold_for_match(self._context(cand)))
             cand.bigram_coverage = len(q_bigrams & set(char_bigrams(cand.text))) / len(q_bigrams) if q_bigrams else 0.0
-            if cand.source not in chars_by_source:
-                chars_by_source[cand.source] = term_chars - set(fold_for_match(self.index.documents[cand.source].title))
-            asked = chars_by_source[cand.source]
-            cand.char_coverage = len(asked & set(folded)) / len(asked) if asked else 0.0
+            cand.char_coverage = char_credit(folded, implied_by_source[cand.source])
             cand.dense = float(np.dot(query_vector, vec))
             cand.has_number = has_count(cand.text)
             # What a figure of this sentence measures, repeated by the question (完成投资多少 ↔ 全年完成投资12.5亿元).

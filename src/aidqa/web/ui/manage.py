@@ -95,8 +95,9 @@ async function follow(job) {
     const c = job.changes || {};
     const n = (list) => (list || []).length;
     say("完成 done: " + job.file + " — added " + n(c.added) + ", updated " + n(c.updated) + ", removed " +
-        n(c.removed) + ", unchanged " + n(c.unchanged) + "; embedded " + (c.embedded_chunks || 0) + " chunk(s)" +
-        listed);
+        n(c.removed) + ", unchanged " + n(c.unchanged) + "; embedded " + (c.embedded_chunks || 0) + " chunk(s) and " +
+        (c.embedded_sentences || 0) + " sentence(s), reused " + (c.reused_chunks || 0) + " and " +
+        (c.reused_sentences || 0) + listed);
   } else {
     say("索引失败 indexing failed: " + (job.error || "") + listed);
   }
