@@ -451,8 +451,8 @@ def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -
 
 def question_subject(question: str) -> str:
     """The noun a Chinese question opens with, when jieba's first word is one of two or more characters (周口市2023年…
-    → 周口市; 蓝线裸顶鲷的俗名是什么？ → 蓝线, as jieba cuts the fish's name): what the question is about. "" when it opens otherwise (a year, a
-    pronoun, a verb, filler such as 大家 or 一共, every place as in 全州)."""
+    → 周口市; 蓝线裸顶鲷的俗名是什么？ → 蓝线, as jieba cuts the fish's name): what the question is about. "" when
+    it opens otherwise (a year, a pronoun, a verb, filler such as 大家 or 一共, every place as in 全州)."""
     tagged = _posseg().lcut(question.strip())
     if not tagged:
         return ""
