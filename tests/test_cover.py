@@ -1,5 +1,6 @@
-"""Questions about a report itself — when it was issued, its document number — are answered from its cover
-(aidqa.qa.cover), on four real reports: two communiqués, a work report and a State Council notice.
+"""Questions about a report itself — when it was issued, its document number, who issued or delivered it — are
+answered from its cover (aidqa.qa.cover), on five real reports: two communiqués, a work report, a State Council notice
+and an ESG report.
 
 The shared dev reports are copied into a temporary corpus at test time (their licences do not all allow copying them
 into the repository). Uses the packaged model.
@@ -23,6 +24,11 @@ ISSUED = "这份报告是哪天发布的？"
     ("2023年粮食总产量是多少？", None),
     ("成都世运会是什么时候举办的？", None),  # a when-question, but not about the report's issue
     ("公司什么时候发布了首份ESG报告？", "date"),  # …it is: the cover may say (or the ranker answers)
+    ("iPhone是什么时候发布的？", None),  # of a product, not of a document
+    ("这份政府工作报告是谁代表省政府作的？", "issuer"),
+    ("这份公报是哪个单位发布的？", "issuer"),
+    ("Who issued this notice?", "issuer"),
+    ("本部分的起草人都有谁？", None),  # the drafters are not the issuer
 ])
 def test_which_cover_fact_a_question_asks_for(question, fact):
     assert cover_question(question) == fact
@@ -34,6 +40,13 @@ def test_the_cover_line_is_found_within_the_cover_only():
     assert text[start:end] == "2024 年 4 月 29 日"
     assert cover_line("date", text, 10) is None  # the date is past the cover
     assert cover_line("number", text, 200) is None
+    start, end = cover_line("issuer", text, 200)
+    assert text[start:end] == "某市统计局"
+    # A line that is a sentence is no issuer, but a name after its last sentence is (…请认真贯彻实施。国务院).
+    notice = "关于印发某规划的通知\n\n各省人民政府：现将《某规划》印发给你们，请认真贯彻实施。国务院\n\n2016年11月24日"
+    start, end = cover_line("issuer", notice, 200)
+    assert notice[start:end] == "国务院"
+    assert cover_line("issuer", "某项目建设成效显著\n\n全年完成投资3亿元。", 200) is None
 
 
 @pytest.mark.parametrize(("report", "question", "quote"), [
@@ -42,10 +55,15 @@ def test_the_cover_line_is_found_within_the_cover_only():
     ("sichuan-2026-government-work-report.txt", ISSUED, "2026年02月10日"),
     ("state-council-2016-eco-environment-plan.txt", "这份通知是什么时候印发的？", "2016年11月24日"),
     ("state-council-2016-eco-environment-plan.txt", "这份通知的文号是什么？", "国发〔2016〕65号"),
+    ("sichuan-2026-government-work-report.txt", "这份政府工作报告是谁代表省政府作的？", "四川省人民政府省长 施小琳"),
+    ("zhoukou-2023-statistical-communique.pdf", "这份公报是哪个单位发布的？", "周口市统计局"),
+    ("state-council-2016-eco-environment-plan.txt", "这份通知是谁印发的？", "国务院"),  # the end of a longer line
+    ("fuxiang-pharma-2024-esg-report.md", "这份报告是谁发布的？", "江西富祥药业股份有限公司"),
 ])
 def test_the_issuing_date_and_number_come_from_the_cover(tmp_path_factory, report, question, quote):
     answer = one_report_assistant(tmp_path_factory, report).ask(question)
     assert not answer.refused and answer.citations[0].quote.startswith(quote), answer.answer
+    assert len(answer.citations) == 1
     assert answer.citations[0].start < 200  # on the cover
 
 
