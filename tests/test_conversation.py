@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from aidqa import Assistant
-from aidqa.qa.conversation import _ellipsis_topic, _is_dependent, condense, substitute_topic, topic_substitutions
+from aidqa.qa.conversation import _ellipsis_topic, _is_dependent, condense, topic_substitutions
 
 
 def _no_similarity(term: str, candidates: list[str]) -> np.ndarray:
@@ -46,23 +46,28 @@ def test_independent_questions(question):
     assert not _is_dependent(question)
 
 
+def _first_substitution(*args, **kwargs) -> str:
+    """The likeliest rewrite (the one a follow-up is answered with first)."""
+    return topic_substitutions(*args, **kwargs)[0]
+
+
 def test_substitution_prefers_a_term_with_the_same_place_suffix():
     # With no embedding signal at all, the county still replaces the county (not 天津 or 医院).
-    assert substitute_topic("天津给尖扎县医院投入了多少援青资金？", "泽库县", _no_similarity) == "天津给泽库县医院投入了多少援青资金？"
+    assert _first_substitution("天津给尖扎县医院投入了多少援青资金？", "泽库县", _no_similarity) == "天津给泽库县医院投入了多少援青资金？"
 
 
 def test_a_replacement_the_reports_write_comes_first():
     # Without the corpus, 货邮 replaces whichever term is most alike; with it, the one whose neighbour the reports
     # write next to 货邮 (货邮吞吐量), not 航空 (四川货邮 / 货邮旅客 are written nowhere).
     written = "旅客吞吐量突破9000万人次、居全国第3位，货邮吞吐量达到117万吨"
-    assert substitute_topic("2025年四川航空旅客吞吐量是多少？", "货邮", _no_similarity,
+    assert _first_substitution("2025年四川航空旅客吞吐量是多少？", "货邮", _no_similarity,
                             corpus_holds=lambda text: text in written) == "2025年四川航空货邮吞吐量是多少？"
 
 
-def test_every_substitution_is_ranked_and_the_first_is_the_substitute():
+def test_every_substitution_is_ranked_and_the_first_is_the_rewrite():
     previous = "天津给尖扎县医院投入了多少援青资金？"
     ranked = topic_substitutions(previous, "泽库县", _no_similarity)
-    assert ranked[0] == substitute_topic(previous, "泽库县", _no_similarity) == "天津给泽库县医院投入了多少援青资金？"
+    assert ranked[0] == "天津给泽库县医院投入了多少援青资金？"
     assert len(ranked) == len(set(ranked)) > 3 and "泽库县给尖扎县医院投入了多少援青资金？" in ranked
     r = condense("那泽库县呢？", [(previous, "…")], _no_similarity)
     assert r.question == ranked[0] and r.alternatives == tuple(ranked[1:3])  # conversation.ellipsis_alternatives
@@ -72,7 +77,7 @@ def test_a_topic_may_stand_in_for_a_run_of_words():
     # The report writes 使用木兰许可证: the run MIT许可证 after 使用 is replaced (replacing one word would give
     # 使用MIT木兰许可证 or 使用木兰许可证许可证).
     written = "我们观测了GitHub中使用木兰许可证的活跃仓库"
-    assert (substitute_topic("2023年使用MIT许可证的活跃仓库有多少？", "木兰许可证", _no_similarity,
+    assert (_first_substitution("2023年使用MIT许可证的活跃仓库有多少？", "木兰许可证", _no_similarity,
                              corpus_holds=lambda text: text in written) == "2023年使用木兰许可证的活跃仓库有多少？")
 
 
@@ -80,16 +85,16 @@ def test_an_english_name_of_two_words_is_replaced_whole():
     def shared_words(term: str, candidates: list[str]) -> np.ndarray:
         return np.array([len(set(term.split()) & set(c.split())) for c in candidates], dtype=float)
 
-    assert (substitute_topic("How much did Tianjin invest in Zeku County hospital?", "Henan County", shared_words)
+    assert (_first_substitution("How much did Tianjin invest in Zeku County hospital?", "Henan County", shared_words)
             == "How much did Tianjin invest in Henan County hospital?")
 
 
 def test_a_year_replaces_a_year_with_its_character():
-    assert substitute_topic("2025年四川航空旅客吞吐量是多少？", "2022年", _no_similarity) == "2022年四川航空旅客吞吐量是多少？"
+    assert _first_substitution("2025年四川航空旅客吞吐量是多少？", "2022年", _no_similarity) == "2022年四川航空旅客吞吐量是多少？"
 
 
 def test_substitution_refuses_when_the_topic_is_already_there():
-    assert substitute_topic("泽库县投入了多少？", "泽库县", _no_similarity) is None
+    assert topic_substitutions("泽库县投入了多少？", "泽库县", _no_similarity) == []
 
 
 def test_condense_without_history_is_the_question_itself():
@@ -115,7 +120,7 @@ def test_condense_leaves_a_new_complete_question_alone():
 
 
 def test_real_similarity_picks_the_related_term(assistant):
-    assert substitute_topic("天津的医疗帮扶品牌叫什么？", "教育", assistant._term_similarity) == "天津的教育帮扶品牌叫什么？"
+    assert _first_substitution("天津的医疗帮扶品牌叫什么？", "教育", assistant._term_similarity) == "天津的教育帮扶品牌叫什么？"
 
 
 def test_follow_up_is_answered_from_history(assistant):

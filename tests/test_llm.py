@@ -427,9 +427,30 @@ def test_an_unreachable_server_gives_the_extractive_answer(fake, settings, assis
 
 def test_when_model_and_reports_both_say_nothing_it_is_a_refusal(fake, llm_assistant):
     fake.script = "no_answer"
-    answer = llm_assistant.ask("火星上的人口是多少？")
+    asked = len(fake.requests)
+    answer = llm_assistant.ask("天津在火星上建了多少个基地？")
+    assert len(fake.requests) == asked + 1  # the model was asked (the question's subject, 天津, is in the report)
     assert answer.refused and answer.answered_by == "llm" and answer.citations == []
     assert answer.grounding.fallback_reason is None
+
+
+def test_what_is_settled_before_scoring_is_not_sent_to_the_model(fake, llm_assistant, tmp_path_factory):
+    from conftest import one_report_assistant
+
+    from aidqa import Assistant
+
+    fake.script = "faithful"
+    asked = len(fake.requests)
+    # A subject no report names (火星): refused as the extractive answerer refuses it.
+    answer = llm_assistant.ask("火星上的人口是多少？")
+    assert answer.refused and answer.answered_by == "extractive" and answer.citations == []
+    # A cover fact: quoted from the report's cover, with the reason the model's answer was not used.
+    zhoukou = one_report_assistant(tmp_path_factory, "zhoukou-2023-statistical-communique.pdf")
+    llm_zhoukou = Assistant(llm_settings_for(fake, zhoukou.settings.corpus_dir, zhoukou.settings.index_dir))
+    answer = llm_zhoukou.ask("这份公报是哪天发布的？")
+    assert answer.answered_by == "extractive" and answer.citations[0].quote == "2024 年 4 月 29 日"
+    assert answer.grounding.fallback_reason == "the report's cover states its date"
+    assert len(fake.requests) == asked
 
 
 def test_follow_ups_and_compound_questions_go_through_the_llm(fake, llm_assistant):

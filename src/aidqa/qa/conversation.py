@@ -132,14 +132,6 @@ def _replaceable_terms(question: str) -> list[_Term]:
     return [t for t in terms if content(t.text) and not (t.text in seen or seen.add(t.text))]
 
 
-def substitute_topic(previous: str, topic: str, similarity: Callable[[str, list[str]], np.ndarray],
-                     settings: ConversationSettings | None = None,
-                     corpus_holds: Callable[[str], bool] | None = None) -> str | None:
-    """``previous`` with the term most like ``topic`` replaced by it, or None when nothing fits (the first of
-    ``topic_substitutions``)."""
-    return next(iter(topic_substitutions(previous, topic, similarity, settings, corpus_holds)), None)
-
-
 def topic_substitutions(previous: str, topic: str, similarity: Callable[[str, list[str]], np.ndarray],
                         settings: ConversationSettings | None = None,
                         corpus_holds: Callable[[str], bool] | None = None) -> list[str]:
@@ -181,7 +173,7 @@ def condense(question: str, history: Sequence[tuple[str, str]] | None,
              similarity: Callable[[str, list[str]], np.ndarray], settings: ConversationSettings | None = None,
              corpus_holds: Callable[[str], bool] | None = None) -> Rewrite:
     """The standalone form of ``question`` given the earlier (user, assistant) turns (``corpus_holds``: see
-    ``substitute_topic``)."""
+    ``topic_substitutions``)."""
     settings = settings or ConversationSettings()
     turns = [str(user).strip() for user, _ in (history or [])[-settings.history_turns:] if str(user).strip()]
     if not turns:

@@ -32,8 +32,9 @@ _AUTHORED = re.compile(r"发布|印发|发表|公布|出台|发出|颁布|签发
 # report's cover.
 _DOCUMENT = re.compile(r"这份|这篇|本(?:报告|公报|通知|文件|规划|标准)|报告|公报|通知|文件|规划|纲要|意见|办法|"
                        r"\b(?:this|the) (?:report|notice|document|communiqu[eé]|plan)\b", re.IGNORECASE)
-_INSTITUTION = ("局", "政府", "国务院", "办公厅", "办公室", "委员会", "部", "厅", "院", "公司", "中心", "协会", "学会",
-                "集团", "大学", "研究所", "银行", "统计局")
+# The kinds of institution an issuing line ends with (统计局, 国务院 and 办公厅 end with 局, 院 and 厅).
+_INSTITUTION = ("局", "政府", "院", "厅", "部", "办公室", "委员会", "公司", "中心", "协会", "学会", "集团", "大学", "研究所",
+                "银行")
 _OFFICIAL = re.compile(r"(?:总理|主席|省长|市长|州长|县长|区长|部长|厅长|局长|书记|董事长|总经理|行长|院长)\s*[\u4e00-\u9fff·]{2,4}$")
 _ISSUER_TEXT = re.compile(r"[\u4e00-\u9fff·（）\s]{2,40}")
 DATE_RE = re.compile(r"\d{4}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日")

@@ -510,14 +510,27 @@ class ExtractiveAnswerer:
             return True, f"term coverage {cand.context_coverage:.2f} with dense similarity {cand.dense:.2f}", False
         return False, f"term coverage {cand.context_coverage:.2f}, dense similarity {cand.dense:.2f}", False
 
-    def unknown_subject(self, q: QuestionAnalysis) -> str | None:
-        """Why the question cannot be answered from this corpus at all, when what it opens with (its subject) is
-        named by no report, not even by its first two characters; None otherwise. Topic neighbours otherwise answer
-        it: 蓝线裸顶鲷的俗名是什么？ was answered with another fish's 俗名 when the passage on 蓝线裸顶鲷 was not in the
-        corpus (CMRC 2018, docs/evaluation.md)."""
+    def settled(self, q: QuestionAnalysis, hits: list[ScoredChunk]) -> Extraction | None:
+        """The answer decided before any sentence is scored (by either backend), or None:
+
+        * a refusal when what the question opens with (its subject) is named by no report, not even by its first two
+          characters — topic neighbours would otherwise answer it: 蓝线裸顶鲷的俗名是什么？ was answered with another
+          fish's 俗名 when the passage on 蓝线裸顶鲷 was not in the corpus (CMRC 2018, docs/evaluation.md);
+        * the cover line of the top passage's report, for a question on its issuing date, number or issuer
+          (这份公报是哪天发布的？, aidqa.qa.cover)."""
         if q.subject and not self.scope.names_anything_like(fold_for_match(q.subject)):
-            return f"the question is about {q.subject!r}, which no report names"
-        return None
+            return Extraction(REFUSAL[q.language], True, [], f"the question is about {q.subject!r}, which no report names")
+        fact = cover_question(q.question)
+        if not fact or not hits:
+            return None
+        text = self.index.documents[source := hits[0].chunk.source].text
+        span = cover_line(fact, text, self.settings.report_cover_chars)
+        if span is None:
+            return None
+        line = text[span[0]:span[1]]
+        citations = [self._citation(1, Candidate(source, "", span[0], span[1], line, 0, line, span[0], score=1.0))]
+        return Extraction(render_answer(q.language, citations, [], None), False, citations,
+                          f"the report's cover states its {fact}")
 
     def _measure_unsaid(self, q: QuestionAnalysis, cand: Candidate) -> list[str]:
         """The words of the question's measure that the sentence, its heading and its table row's label do not say
@@ -552,20 +565,9 @@ class ExtractiveAnswerer:
         what an elliptical follow-up asks about (``question`` is then the earlier question with it put in): the
         quoted sentence must name it."""
         q = analyse(question, language, self.index.keywords.lexicon)
-        unknown = self.unknown_subject(q)
-        if unknown:
-            return Extraction(REFUSAL[language], True, [], unknown)
-        fact = cover_question(question)
-        if fact and hits:
-            # 这份公报是哪天发布的？ / 文号是什么？: the cover of the report retrieval found says it (aidqa.qa.cover).
-            source = hits[0].chunk.source
-            span = cover_line(fact, self.index.documents[source].text, self.settings.report_cover_chars)
-            if span:
-                line = self.index.documents[source].text[span[0]:span[1]]
-                cand = Candidate(source, "", span[0], span[1], line, 0, line, span[0], score=1.0)
-                citations = [self._citation(1, cand)]
-                return Extraction(render_answer(language, citations, [], None), False, citations,
-                                  f"the report's cover states its {fact}")
+        settled = self.settled(q, hits)
+        if settled is not None:
+            return settled
         ranked = self.ranked_candidates(q, hits, query_vector, context)
         if not ranked:
             return Extraction(REFUSAL[language], True, [], "no passages")

@@ -230,9 +230,10 @@ class LLMAnswerer:
     def answer(self, question: str, language: str, hits: list[ScoredChunk], query_vector: np.ndarray,
                context: str | None = None, topic: str | None = None) -> Extraction:
         passages = hits[: self.llm.passages]
-        unknown = self.fallback.unknown_subject(analyse(question, language, self.index.keywords.lexicon))
-        if unknown:  # nothing in the reports is about it: the model is not asked, as the extractive answerer refuses
-            return Extraction(REFUSAL[language], True, [], unknown, answered_by="llm")
+        settled = self.fallback.settled(analyse(question, language, self.index.keywords.lexicon), hits)
+        if settled is not None:  # a subject no report names (a refusal), or a cover fact: the model is not asked
+            return settled if settled.refused else self._with(
+                settled, Grounding(checked=False, dropped=[], fallback_reason=settled.reason))
         if not passages:
             return self.fallback.answer(question, language, hits, query_vector, context, topic)
         lexicon = self.index.keywords.lexicon
