@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from aidqa.zh.chars import is_han
-from aidqa.zh.lexicon import QueryLexicon
+from aidqa.zh.lexicon import QueryLexicon, ordinary_words
 from aidqa.zh.numbers import YEAR_RE, number_spellings, numbers_in
 from aidqa.zh.segment import ZH_STOP_WORDS, char_bigrams
 from aidqa.zh.terms import HEDGES, expansion_text, query_term_groups
@@ -49,13 +49,12 @@ _EN_UNIT = [("money", "元"), ("invest", "元"), ("fund", "元"), ("yuan", "元"
 # A name the question quotes (“两区三园”): the answer must contain it as written.
 QUOTED_NAME = re.compile(r"[\"“「『]([^\"”」』]{2,30})[\"”」』]")
 _PLACE_SUFFIXES = tuple("省市州县区乡镇村")
-# Ordinary words jieba's dictionary tags as places (ns): they name nothing, so they are not anchors.
-_NOT_NAMES = frozenset(["上岗", "嘉宾", "上门", "回国"])
 
 
 # Joins two questions in one sentence; each side must ask something on its own (_QUESTION_CUE).
 _JOINED_QUESTIONS = re.compile(r"[，,；;]\s*(?:以及|还有|另外|同时)|[；;]")
 _QUESTION_CUE = re.compile(r"多少|几|什么|哪|谁|怎样|怎么|如何|是否|有没有|吗|呢|\b(?:how|what|which|who|when|where)\b", re.IGNORECASE)
+_YEAR_ASKED_RE = re.compile(r"哪一年|哪年|何年|哪个年份|什么年份|\b(?:which|what) year\b", re.IGNORECASE)
 _WHEN_RE = re.compile(r"哪一年|哪年|何年|哪个月|什么时候|何时|\bwhich year\b|\bwhen\b", re.IGNORECASE)
 _LIST_RE = re.compile(r"哪些|哪几|有哪|包括|包含|分别|都有什么|有什么|列举|\bwhich\b|\bwhat are\b|\blist\b", re.IGNORECASE)
 
@@ -73,6 +72,13 @@ def _posseg():
 
 
 _CLASSIFIERS = "项个位名家场次批所条座件台辆户例张"
+
+
+def _name_tag(word: str, flag: str) -> bool:
+    """Whether jieba tags ``word`` as a place, person or organisation and the tag stands. jieba's dictionary tags
+    thousands of ordinary words so (长度/ns, 叶柄/nr, 嘉宾/ns, 上市公司/nt); a word CC-CEDICT knows only as an
+    ordinary word names nothing (``ordinary_words``). A word the dictionary does not have keeps its tag."""
+    return flag[:2] in ("ns", "nr", "nt") and word not in ordinary_words()
 
 
 def _classifier_glued(tagged, i: int) -> bool:
@@ -116,6 +122,11 @@ def asked_unit(question: str, language: str) -> str | None:
 
 def asks_when(question: str) -> bool:
     return bool(_WHEN_RE.search(question))
+
+
+def asks_year(question: str) -> bool:
+    """哪一年/which year: narrower than ``asks_when`` (何时 may be answered by 唐末 or 高二的时候), a year answers."""
+    return bool(_YEAR_ASKED_RE.search(question))
 
 
 _COUNT_RE = re.compile(r"\bhow many\b", re.IGNORECASE)
@@ -165,9 +176,9 @@ def anchors(question: str, language: str, lexicon: QueryLexicon | None = None) -
                 continue  # 各市县, 全州: every place, not a named one
             # A report may write a name in English (a table's India for 印度).
             english = lexicon.english_names(word) if lexicon else ()
-            if nxt in _PLACE_SUFFIXES:
+            if nxt in _PLACE_SUFFIXES and flag[:1] not in ("m", "r"):  # 第几 + 区, 哪个 + 县 ask for a place
                 found.append((word + nxt, word, *english))  # 成都 + 市
-            elif (flag in ("ns", "nt") or (flag == "nr" and not _classifier_glued(tagged, i))) and word not in _NOT_NAMES:
+            elif flag in ("ns", "nt", "nr") and _name_tag(word, flag) and not (flag == "nr" and _classifier_glued(tagged, i)):
                 # Places, organisations and people: a name the passage does not hold is a near miss (占旭刚 asked, a
                 # passage on another weightlifter answers). jieba's person tag also fires on a measure word glued to
                 # the next character (多少项新技术 → 项新), which is no name.
@@ -250,7 +261,7 @@ def asked_measure(question: str) -> tuple[str, ...]:
             start -= 1
             continue  # 总 says the figure is a total; the words before it say of what
         # Nouns only (jieba's tags; a measure it tags as a verb, 收入/v, ends the run: the check then asks less).
-        content = ((flag.startswith("n") and flag[:2] not in ("ns", "nr", "nt")) or flag in ("vn", "j")
+        content = ((flag.startswith("n") and not _name_tag(word, flag)) or flag in ("vn", "j")
                    or (i == 0 and verb_as_subject))
         if not content or not all(is_han(c) for c in word) or word.endswith(_PLACE_SUFFIXES) or _generic_place(word):
             break
@@ -270,8 +281,7 @@ def _scope_qualifier(tagged: list) -> str:
     if len(tagged) < 2 or tagged[-1].word not in ("以上", "以下"):
         return ""
     word, flag = tagged[-2].word, tagged[-2].flag
-    named = flag[:2] in ("ns", "nr", "nt")
-    return word + tagged[-1].word if flag.startswith("n") and not named and len(word) >= 2 and all(map(is_han, word)) else ""
+    return word + tagged[-1].word if flag.startswith("n") and not _name_tag(word, flag) and len(word) >= 2 and all(map(is_han, word)) else ""
 
 
 def _common_run(a: str, b: str) -> int:
@@ -411,6 +421,7 @@ class QuestionAnalysis:
     unit: str | None  # the unit such an answer carries (元, 人, %…), when it is an amount question
     units: tuple[str, ...]  # every unit asked for (几批次、多少人次 asks two)
     when: bool  # 哪一年/when: the answer is a year or date
+    year: bool  # 哪一年/which year: the answer is a year (asks_year)
     rank: bool  # 第几/排名: the answer is an ordinal (第5位)
     is_list: bool  # 哪些/which: the answer may be several sentences
     total: bool  # 一共/in total: a computed sum may be offered
@@ -436,6 +447,7 @@ def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -
         unit=asked_unit(question, language) if amount else None,
         units=tuple(asked_units(question, language)),
         when=asks_when(question),
+        year=asks_year(question),
         rank=asks_rank(question),
         is_list=asks_list(question),
         total=asks_total(question),

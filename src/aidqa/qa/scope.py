@@ -131,6 +131,32 @@ class ReportScope:
         head = subject[:2]
         return bool(self.reports_holding(head)) or any(head in self._named[name] for name in self.ids)
 
+    def respelled(self, question: str, anchor: tuple[str, ...]) -> tuple[str, ...]:
+        """``anchor``'s spellings and, when no report holds any of them, the corpus's spelling of it from the
+        question's own text. jieba cuts a name it does not know at the wrong place (纽西兰鸡毛松才可以 → 松才,
+        锦地罗不需要 → 锦地罗不, 魏舒史称 → 魏舒史), and the name then seems to be in no report. The run of the question
+        that keeps all but one of the anchor's characters (dropping one end, reaching up to two characters past the
+        other) and that the fewest reports hold, the longest of those, is taken as well: a name is specific, and
+        才可以 is in many reports. Numbers and Latin-script anchors are kept as they are."""
+        word = anchor[0]
+        if not word or not all(is_han(ch) for ch in word) or any(self.reports_holding(fold_for_match(s)) for s in anchor):
+            return anchor
+        i = question.find(word)
+        if i < 0:
+            return anchor
+        n = len(word)
+        # Dropping the last character first: what jieba glues on is mostly the next word's start (不需要, 史称).
+        runs = [(i - k, i + n - 1, 0) for k in range(3)] + [(i + 1, i + n + k, 1) for k in range(3)]
+        found: list[tuple[int, int, int, str]] = []
+        for a, b, dropped_first in runs:
+            run = question[max(a, 0):b]
+            if a < 0 or len(run) < 2 or not all(is_han(ch) for ch in run):
+                continue
+            holding = len(self.reports_holding(fold_for_match(run)))
+            if holding:
+                found.append((holding, -len(run), dropped_first, run))
+        return (*anchor, min(found)[3]) if found else anchor
+
     def title_words(self, question: str) -> tuple[str, ...]:
         """The words of ``question`` that stand in some report's title and name the reports they title (folded). In a
         corpus of one report they are all in its own title, so they never rule a sentence out."""
@@ -157,7 +183,8 @@ class ReportScope:
             titled = [n for n in narrowed if any(t in self._titles[n] or self._titles[n] in t for t in titles)]
             narrowed = titled or narrowed
         # The answerer's rule for which anchors must be found: with a quoted name, only the numbers besides it.
-        required = [a for a in q.anchors if a[0].isdigit()] if q.quoted else list(q.anchors)
+        anchors = [self.respelled(q.question, a) for a in q.anchors]
+        required = [a for a in anchors if a[0].isdigit()] if q.quoted else anchors
         spellings = [tuple(fold_for_match(s) for s in a) for a in required]
         spellings += [(fold_for_match(name),) for name in q.quoted]
         spellings += [(w,) for w in self.title_words(q.question)]

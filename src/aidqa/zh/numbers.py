@@ -21,6 +21,9 @@ CN_NUMERAL = r"[零〇一二两三四五六七八九十百千]+"
 # A year as reports write it (2010, 2023年): four digits from 1900 to 2099.
 YEAR = r"(?:19|20)\d{2}"
 YEAR_RE = re.compile(YEAR + "年?")
+# A year of any era as a text states it, for a which-year question: 1889年, 天正16年, 公元前221年, 民国三年, 1990年代,
+# or four digits alone (in 1889). Wider than YEAR, which is the reports' own time frame.
+STATED_YEAR_RE = re.compile(r"(?:\d{1,4}|[零〇一二两三四五六七八九十百]{1,4})\s*年(?!级)|(?<!\d)\d{4}(?!\d)")
 MULTIPLIERS = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000, "万亿": 1_000_000_000_000}
 MULTIPLIER = r"万亿|亿|万|千|百"
 # Units a figure can carry, longest first so 人次 wins over 人, 批次 over 批 and 个百分点 over 个. Statistical

@@ -49,7 +49,14 @@ from aidqa.qa.scope import ReportScope
 from aidqa.retrieval.hybrid import ScoredChunk
 from aidqa.settings import AnsweringSettings
 from aidqa.zh.chars import SENTENCE_END, fold_for_match, fold_width, is_han
-from aidqa.zh.numbers import figure_dimensions, has_count, has_number_with_unit, numbers_in, unit_dimension
+from aidqa.zh.numbers import (
+    STATED_YEAR_RE,
+    figure_dimensions,
+    has_count,
+    has_number_with_unit,
+    numbers_in,
+    unit_dimension,
+)
 from aidqa.zh.segment import TABLE_ROW_RE, ZH_STOP_WORDS, char_bigrams, split_sentences
 from aidqa.zh.structure import announces_items, leans_back, open_quotation, opens_topic, states_definition
 from aidqa.zh.terms import names_topic, query_term_groups
@@ -446,7 +453,7 @@ class ExtractiveAnswerer:
         context = fold_for_match(self._context(cand))
         quoted = list(q.quoted)
         quotes_found = bool(quoted) and all(fold_for_match(name) in fold_for_match(cand.text) for name in quoted)
-        required = list(q.anchors)
+        required = [self.scope.respelled(q.question, a) for a in q.anchors]
         if quotes_found:
             # The sentence holds the exact name the question quotes; only numbers and years still must match
             # (jieba's place tags misfire on ordinary words such as 嘉宾).
@@ -496,6 +503,9 @@ class ExtractiveAnswerer:
                            or _RANK_IN_WORDS.search(cand.text)):
             # 在全国排第几？ is answered by a rank (居全国第5位), not by a sentence sharing its words (治理排危4968处).
             return False, "question asks for a rank but the sentence states none", True
+        if q.year and not STATED_YEAR_RE.search(cand.text):
+            # 兴建于哪一年？ is answered by a year, not by the name of the building in a neighbouring article.
+            return False, "question asks for a year but the sentence states none", True
         if q.amount and not cand.has_number:
             # A how-much question is answered by a figure: a sentence without one is at best its neighbour (规模以上
             # 工业企业多少家 → the definition of 规模以上; 预期增长目标是多少 → a heading; near misses of the shared
