@@ -65,11 +65,12 @@ def opens_topic(sentence: str) -> bool:
 
 
 # A sentence opening with one of these leans on the sentence before it: a consequence (因此、于是、由此), a time
-# counted from it (此后、随后、赛后), or a word standing for what it said (这…、此…、当时). Quoted alone it loses its
-# cause, its time or its subject. 此外/另外 only add a point and lean on nothing.
+# counted from it (此后、随后、赛后), or a word standing for what it said (这…、此…、当时) or for whom it named (他、
+# 其…). Quoted alone it loses its cause, its time or its subject. 此外/另外 only add a point and lean on nothing;
+# 其他/其余/其实 stand for no one.
 _LEANS_BACK = re.compile(
     r"^(?:因此|所以|因而|于是|由此|从而|故而|为此|对此|在此|自此|从此|此后|之后|随后|其后|后来|[赛战会事]后|此时|当时"
-    r"|这|此(?![外]))")
+    r"|这|此(?![外])|[他她它牠]们?|其(?![他余实]))")
 
 # A sentence that announces what follows: it ends on a colon, or says the items are below (以下三点：第一，…).
 _ANNOUNCES = re.compile(r"[：:]\s*$|(?:以下|如下)[^。！？；]{0,12}[：:]")

@@ -227,6 +227,11 @@ def _labels_next_figure(f: Figure) -> bool:
     return m is not None and f.object.rstrip("0123456789.,") in m.group(1)
 
 
+def _ends_clause(sentence: str) -> bool:
+    """Whether ``sentence`` ends on a ；, so that the sentence goes on after it."""
+    return sentence.rstrip().endswith(("；", ";"))
+
+
 def _paragraph_span(text: str, start: int, end: int) -> tuple[int, int]:
     """Where the paragraph around text[start:end] starts and ends (paragraphs are separated by blank lines in stored
     text)."""
@@ -622,7 +627,7 @@ class ExtractiveAnswerer:
                 chosen.append(cand)
         amount, unit = q.amount, q.unit
         figure_sentences = [best]
-        if best.text.rstrip().endswith(("；", ";")) and (q.is_list or unit):
+        if _ends_clause(best.text) and (q.is_list or unit):
             # A report's statement often runs on over a chain of ；-clauses (实施了A、B…；启动C…；推动D…。 /
             # 投入700万元…；投入1000万元…；另投入1400万元…。): the clauses after the best one carry the rest of
             # the items, or the other figures of the same kind (医疗方面投入了多少资金？ → all three).
@@ -635,10 +640,17 @@ class ExtractiveAnswerer:
             figure_sentences += more
             chosen = sorted(chosen, key=lambda c: (c.source, c.start))[: self.settings.list_max_sentences]
         # The best sentence is quoted with the sentences it leans on (its cause before 因此…, the items after 以下
-        # 三点：); a sentence it then takes in is not quoted twice.
-        shown = self._in_context(best)
-        chosen = [shown if c is best else c for c in chosen
-                  if c is best or c.source != shown.source or not (shown.start <= c.start and c.end <= shown.end)]
+        # 三点：); for a question that asks no figure every sentence is quoted whole. A sentence an earlier quote
+        # (the best one's first) then takes in is not quoted twice.
+        shown = self._in_context(best, whole=not amount)
+        widened = {id(c): shown if c is best else c if amount else self._in_context(c, whole=True) for c in chosen}
+        kept = [shown]
+        for c in chosen:
+            wide = widened[id(c)]
+            if c is not best and not any(wide.source == k.source and wide.start < k.end and k.start < wide.end
+                                         for k in kept):
+                kept.append(wide)
+        chosen = [widened[id(c)] for c in chosen if any(widened[id(c)] is k for k in kept)]
         citations = [self._citation(i + 1, c) for i, c in enumerate(chosen)]
 
         def citation_of(cand: Candidate) -> int | None:
@@ -771,27 +783,43 @@ class ExtractiveAnswerer:
                 break
             out.append(Candidate(first.source, first.section, s, e, sentence, first.chunk_rank, paragraph, para_start,
                                  score=first.score))
-            if not sentence.rstrip().endswith(("；", ";")):
+            if not _ends_clause(sentence):
                 break
         return out
 
-    def _in_context(self, cand: Candidate) -> Candidate:
+    def _in_context(self, cand: Candidate, whole: bool = False) -> Candidate:
         """``cand`` widened, within its paragraph, to the sentence before it when it leans on it (因此… / 赛后，…:
         ``aidqa.zh.structure.leans_back``) and to the sentences after it when it announces them (以下三点：第一，…),
-        up to the list limit; ``cand`` itself when neither."""
+        up to the list limit; ``cand`` itself when neither.
+
+        ``whole`` (a question that asks no figure): also to the whole sentence its ；-clauses make (标准杆数是指…；
+        标准杆数也被定义为…。 / 主治感冒发热…等症；近用于乳糜尿。) and to the sentence after it when that one leans on
+        it (…有些分别。牠们的毛多呈沙色…): a description or a reason is the sentence, not its last clause. A figure
+        question keeps its clause, which states the figure with its measure."""
         if cand.text.startswith("#") or TABLE_ROW_RE.match(cand.text) or cand.text == cand.section:
             return cand  # a table row or a heading stands alone (a row's 以下…： is a header, not an announcement)
         text = self.index.documents[cand.source].text
         para_start, para_end = _paragraph_span(text, cand.start, cand.end)
         start, end = cand.start, cand.end
-        if leans_back(cand.text):
-            before = split_sentences(text, para_start, cand.start)
-            if before:
-                start = before[-1][0]
+        limit = self.settings.list_max_sentences
+        before = split_sentences(text, para_start, cand.start)
+        if whole:
+            while before and _ends_clause(text[before[-1][0]:before[-1][1]]) and limit > 1:
+                start = before.pop()[0]
+                limit -= 1
+        if leans_back(text[start:end]) and before:
+            start = before[-1][0]
+        after = split_sentences(text, end, para_end)
         if announces_items(cand.text):
-            after = split_sentences(text, cand.end, para_end)[: self.settings.list_max_sentences - 1]
-            if after:
-                end = after[-1][1]
+            if after[: limit - 1]:
+                end = after[: limit - 1][-1][1]
+        elif whole:
+            taken = 0
+            while taken < len(after) and taken < limit - 1 and _ends_clause(text[start:end]):
+                end = after[taken][1]
+                taken += 1
+            if taken < len(after) and taken < limit - 1 and leans_back(text[after[taken][0]:after[taken][1]]):
+                end = after[taken][1]
         closing = open_quotation(cand.text)
         if closing:
             # A quotation cut at a 。or ！ inside it is quoted to its end, when that is near.
