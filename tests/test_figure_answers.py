@@ -221,6 +221,16 @@ def test_a_tables_sub_row_is_read_with_the_row_it_is_part_of(zhoukou):
     assert not answer.refused and "148.62" in answer.citations[0].quote
 
 
+def test_a_row_after_sub_rows_is_read_as_one_more(tmp_path_factory):
+    from conftest import one_report_assistant
+
+    # 一般公共预算支出, #一般公共服务, 农林水, 教育…: the converted PDF keeps the # of the first sub-row only, and 教育 ·
+    # 绝对数（亿元）：104.83 is the education part of the budget's spending.
+    qiandongnan = one_report_assistant(tmp_path_factory, "qiandongnan-2023-statistical-communique.md")
+    answer = qiandongnan.ask("黔东南州2023年一般公共预算支出里，教育支出是多少亿元？")
+    assert not answer.refused and "104.83" in answer.citations[0].quote, answer.answer
+
+
 def test_a_tables_row_answers_for_the_name_it_writes_in_english(tmp_path_factory):
     from conftest import one_report_assistant
 

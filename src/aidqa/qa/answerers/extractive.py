@@ -415,17 +415,22 @@ class ExtractiveAnswerer:
 
     def _parent_row(self, cand: Candidate) -> str:
         """For a table's sub-row (#铁路 · 单位：万人；… under 旅客运输总量 · …), "\n" and the label of the row it is
-        part of; "" otherwise."""
-        if not cand.text.startswith("#"):
+        part of; "" otherwise. A row without the mark that follows sub-rows is taken as one more (一般公共预算支出,
+        #一般公共服务, 农林水, 教育: a converted PDF keeps the # of the first only); it may instead be a row of its
+        own, and then its own label already says what the question asks of it."""
+        if "·" not in cand.text or not TABLE_ROW_RE.match(cand.text) and not cand.text.startswith("#"):
             return ""
         text = self.index.documents[cand.source].text
         end = cand.start
+        sub_rows = cand.text.startswith("#")
         for _ in range(_MAX_SUB_ROWS):
             start = text.rfind("\n\n", 0, max(0, end - 2))
             block = text[start + 2 if start >= 0 else 0 : end].strip()
             if not block or "·" not in block:
                 return ""
-            if not block.startswith("#"):
+            if block.startswith("#"):
+                sub_rows = True
+            elif sub_rows:
                 return "\n" + block.split("·", 1)[0].strip()
             if start < 0:
                 return ""
