@@ -1,7 +1,7 @@
 """What a question names. jieba's dictionary tags thousands of ordinary words as places, people or organisations
 (长度/ns, 叶柄/nr, 帝王/nr): CC-CEDICT, which capitalises the pinyin of names only, tells them apart, and such a word
 is no anchor that the cited passage must hold. A name jieba cuts at the wrong place (锦地罗不需要 → 锦地罗不) is looked
-up as the corpus spells it. Checked on public CMRC 2018 trial passages (Wikipedia, CC BY-SA 4.0, read from
+up as the corpus spells it, and a clause number (5.1.5条) is one name. Checked on public CMRC 2018 trial passages (Wikipedia, CC BY-SA 4.0, read from
 ``../shared/data/cmrc2018/`` at test time) with the packaged model."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ def test_the_dictionary_knows_ordinary_words_from_names():
     ("香港在DVD分区属于第几区？", [("DVD",), ("香港", "香港")]),  # 第几 + 区 asks for a district, names none
     ("成都市的嘉宾有多少？", [("成都市", "成都")]),
     ("亚特兰大奥运会，占旭刚以什么成绩获得了世界冠军？", [("占旭刚", "占旭刚")]),  # a person stays a name
+    ("5.1.5条举例的核电机组，原始设计寿命是多少年？", [("5.1.5",)]),  # a clause number, not 5.1 and 5
 ])
 def test_anchors_are_names(question, expected):
     assert anchors(question, "zh") == expected
@@ -62,3 +63,13 @@ def test_a_respelling_comes_from_the_question_and_the_corpus(cmrc_assistant):
     # A name the corpus holds as asked is left alone, and so are numbers.
     assert scope.respelled("成公英是谁的将领？", ("成公英", "成公英")) == ("成公英", "成公英")
     assert scope.respelled("2023年有多少？", ("2023",)) == ("2023",)
+
+
+def test_a_clause_number_names_the_clause(tmp_path_factory):
+    from conftest import one_report_assistant
+
+    # The standard draft's clause 5.1.5 gives its example in its second sentence; the clause number is the
+    # paragraph's, not the figure's (四十年 stands beside 原始设计寿命, not beside 5.1.5).
+    standard = one_report_assistant(tmp_path_factory, "nuclear-psr-part1-standard-draft-2023.docx")
+    answer = standard.ask("5.1.5条举例的核电机组，原始设计寿命是多少年？")
+    assert not answer.refused and "四十年" in answer.citations[0].quote, answer.answer

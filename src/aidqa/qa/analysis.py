@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from aidqa.zh.chars import is_han
 from aidqa.zh.lexicon import QueryLexicon, ordinary_words
-from aidqa.zh.numbers import YEAR_RE, number_spellings, numbers_in
+from aidqa.zh.numbers import SECTION_NUMBER_RE, YEAR_RE, number_spellings, numbers_in
 from aidqa.zh.segment import ZH_STOP_WORDS, char_bigrams
 from aidqa.zh.terms import HEDGES, expansion_text, query_term_groups
 
@@ -163,7 +163,9 @@ def anchors(question: str, language: str, lexicon: QueryLexicon | None = None) -
     found: list[tuple[str, ...]] = []
     for year in YEAR_RE.findall(question):
         found.append((year.rstrip("年"),))
-    found.extend(number_spellings(n) for n in numbers_in(question))
+    # 5.1.5条 names a clause, written so wherever the report cites it; its parts are no numbers (5.1 and 5).
+    found.extend((m.group(),) for m in SECTION_NUMBER_RE.finditer(question))
+    found.extend(number_spellings(n) for n in numbers_in(SECTION_NUMBER_RE.sub(" ", question)))
     if language == "zh":
         for m in re.finditer(r"[A-Za-z][A-Za-z0-9+\-]*", question):
             found.append((m.group(),))

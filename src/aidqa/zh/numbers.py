@@ -21,6 +21,8 @@ CN_NUMERAL = r"[零〇一二两三四五六七八九十百千]+"
 # A year as reports write it (2010, 2023年): four digits from 1900 to 2099.
 YEAR = r"(?:19|20)\d{2}"
 YEAR_RE = re.compile(YEAR + "年?")
+# A clause or section number (5.1.5条, 1.2.3节): three or more dotted parts, a name rather than an amount.
+SECTION_NUMBER_RE = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){2,}(?![\d.])")
 # A year of any era as a text states it, for a which-year question: 1889年, 天正16年, 公元前221年, 民国三年, 1990年代,
 # or four digits alone (in 1889). Wider than YEAR, which is the reports' own time frame.
 STATED_YEAR_RE = re.compile(r"(?:\d{1,4}|[零〇一二两三四五六七八九十百]{1,4})\s*年(?!级)|(?<!\d)\d{4}(?!\d)")

@@ -50,6 +50,7 @@ from aidqa.retrieval.hybrid import ScoredChunk
 from aidqa.settings import AnsweringSettings
 from aidqa.zh.chars import SENTENCE_END, fold_for_match, fold_width, is_han
 from aidqa.zh.numbers import (
+    SECTION_NUMBER_RE,
     STATED_YEAR_RE,
     figure_dimensions,
     has_count,
@@ -413,12 +414,18 @@ class ExtractiveAnswerer:
         doc = self.index.documents[cand.source]
         return _paragraph(doc.text, cand.start, cand.end) + "\n" + cand.section + self._parent_row(cand)
 
+    def _beside_figure(self, anchors: list[tuple[str, ...]], source: str) -> list[tuple[str, ...]]:
+        """The anchors a figure must stand beside: not numbers, not a clause number (5.1.5条 says which clause holds
+        the sentence, not what its figure is of), not what the report is about."""
+        return [a for a in anchors if not _is_number(a[0]) and not SECTION_NUMBER_RE.fullmatch(a[0])
+                and not any(self._is_topic(x, source) for x in a)]
+
     def _parent_row(self, cand: Candidate) -> str:
         """For a table's sub-row (#铁路 · 单位：万人；… under 旅客运输总量 · …), "\n" and the label of the row it is
         part of; "" otherwise. A row without the mark that follows sub-rows is taken as one more (一般公共预算支出,
         #一般公共服务, 农林水, 教育: a converted PDF keeps the # of the first only); it may instead be a row of its
         own, and then its own label already says what the question asks of it."""
-        if "·" not in cand.text or not TABLE_ROW_RE.match(cand.text) and not cand.text.startswith("#"):
+        if "·" not in cand.text or (not TABLE_ROW_RE.match(cand.text) and not cand.text.startswith("#")):
             return ""
         text = self.index.documents[cand.source].text
         end = cand.start
@@ -488,7 +495,7 @@ class ExtractiveAnswerer:
                 return False, f"question asks for an amount in {unit} but the passage gives none", True
             # The figure must sit next to what the question names: in 与甲公司…签署框架协议，目前，乙公司投资
             # 2.3亿元, the 2.3亿元 is not 甲公司's.
-            specific = [a for a in required if not _is_number(a[0]) and not any(self._is_topic(x, cand.source) for x in a)]
+            specific = self._beside_figure(required, cand.source)
             if specific and not any(
                 all(any(fold_for_match(x) in window for x in a) for a in specific)
                 for window in _figure_windows(cand.text, unit)
@@ -497,7 +504,7 @@ class ExtractiveAnswerer:
         elif q.amount and cand.has_number:
             # Any figure answers only for the thing it stands beside: 泽库县's 近2.5万人 is not 同仁市's, even when
             # 同仁市 appears elsewhere in the paragraph.
-            specific = [a for a in required if not _is_number(a[0]) and not any(self._is_topic(x, cand.source) for x in a)]
+            specific = self._beside_figure(required, cand.source)
             here = fold_for_match(f"{cand.text}\n{cand.section}{self._parent_row(cand)}")
             absent = [a[0] for a in specific if not any(fold_for_match(x) in here for x in a)]
             if absent:
