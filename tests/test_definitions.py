@@ -44,6 +44,8 @@ def test_the_analysis_carries_the_defined_term():
     ("标准杆数是指在单一球场预先估计的完成杆数。", "标准杆", False),  # defines a longer term
     ("总杆数等于标准杆数，称为平标准杆（Par）。", "标准杆", False),  # names another
     ("放线菌酮在分子生物学中可被用来确定蛋白质的半衰期。", "放线菌酮", False),
+    ("棱柱的两个底面的距离叫做棱柱的高。", "棱柱", False),  # names the height of a 棱柱
+    ("这种现象称为“温室效应”（greenhouse effect）。", "温室效应", True),
 ])
 def test_a_sentence_that_defines_a_term(sentence, term, defines):
     assert states_definition(sentence, term) is defines

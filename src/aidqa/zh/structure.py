@@ -120,7 +120,8 @@ def states_definition(sentence: str, term: str) -> bool:
     folded, t = fold_for_match(sentence).strip(), fold_for_match(term)
     if not t:
         return False
-    if re.search(rf"(?:称为|称作|叫做|叫作|名为){re.escape(t)}", folded):
+    # …，称为X names X only when X ends the naming: 叫做棱柱的高 names the height, not 棱柱.
+    if re.search(rf"(?:称为|称作|叫做|叫作|名为)[“\"「『]?{re.escape(t)}(?![^\s。，,；;、！？!?：:）)」』”\"（(])", folded):
         return True
     m = _TOPIC_PHRASE.match(folded)
     rest = folded[m.end():] if m else folded

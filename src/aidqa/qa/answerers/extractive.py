@@ -805,8 +805,8 @@ class ExtractiveAnswerer:
         up to the list limit; ``cand`` itself when neither.
 
         ``whole`` (a question that asks no figure): also to the whole sentence its ；-clauses make (标准杆数是指…；
-        标准杆数也被定义为…。 / 主治感冒发热…等症；近用于乳糜尿。) and to the sentence after it when that one leans on
-        it (…有些分别。牠们的毛多呈沙色…): a description or a reason is the sentence, not its last clause. A figure
+        标准杆数也被定义为…。 / 主治感冒发热…等症；近用于乳糜尿。) and to the sentences after it that lean on it
+        (…有些分别。牠们的毛多呈沙色…。牠们背及颈上的鬃毛…): a description or a reason is the sentence, not its last clause. A figure
         question keeps its clause, which states the figure with its measure."""
         if cand.text.startswith("#") or TABLE_ROW_RE.match(cand.text) or cand.text == cand.section:
             return cand  # a table row or a heading stands alone (a row's 以下…： is a header, not an announcement)
@@ -830,8 +830,9 @@ class ExtractiveAnswerer:
             while taken < len(after) and taken < limit - 1 and _ends_clause(text[start:end]):
                 end = after[taken][1]
                 taken += 1
-            if taken < len(after) and taken < limit - 1 and leans_back(text[after[taken][0]:after[taken][1]]):
+            while taken < len(after) and taken < limit - 1 and leans_back(text[after[taken][0]:after[taken][1]]):
                 end = after[taken][1]
+                taken += 1
         closing = open_quotation(cand.text)
         if closing:
             # A quotation cut at a 。or ！ inside it is quoted to its end, when that is near.
