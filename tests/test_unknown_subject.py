@@ -3,7 +3,8 @@ otherwise answer it: another fish's 俗名, another plant's 别名; CMRC 2018's 
 
 What a question is about is the noun it opens with (aidqa.qa.analysis.question_subject); the corpus names it when some
 report holds its first two characters (aidqa.qa.scope.ReportScope.names_anything_like) — loose on purpose, so that
-a word jieba glues to the next or a near synonym still passes.
+a word jieba glues to the next or a near synonym still passes. A definition question that opens on its cue
+(什么是X？) names X exactly: X must be in some report as written (aidqa.qa.analysis.named_by_definition).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import pytest
 from conftest import cmrc_assistant_for
 
-from aidqa.qa.analysis import question_subject
+from aidqa.qa.analysis import analyse, named_by_definition, question_subject
 
 BLUE = "蓝线裸顶鲷的俗名是什么？"  # TRIAL_210, a fish article
 YELLOW = "黄鳍紫鱼主要以什么为食？"  # TRIAL_188, another fish article with a 俗名 of its own (散午)
@@ -44,3 +45,26 @@ def test_the_same_question_is_answered_when_its_report_is_there(tmp_path_factory
     # A near synonym or a glued word still passes: 符泳练水 is one word to jieba; only its first two characters
     # must be in the corpus, and 黄鳍紫鱼's 黄鳍 is.
     assert not assistant.ask("黄鳍鱼的俗名是什么？").refused
+
+
+@pytest.mark.parametrize(("question", "terms"), [
+    ("什么是五月艾？", ("五月艾",)),
+    ("什么是“速成”和“仓颉”？", ("速成", "仓颉")),  # two terms, each named as written
+    ("何谓标准杆？", ("标准杆",)),
+    ("胜利广场周围地区现在是什么？", ()),  # X是什么 may end a longer phrase: no definition asked
+    ("蓝线裸顶鲷的俗名是什么？", ()),
+])
+def test_the_terms_a_definition_question_names(question, terms):
+    assert named_by_definition(question) == terms
+
+
+def test_a_definition_of_what_no_report_names_is_refused(tmp_path_factory):
+    # 五月艾's article is left out; 玉山箭竹's, whose shoots come up in 四、五月, is in (it answered before).
+    assistant = cmrc_assistant_for(tmp_path_factory, {"玉山箭竹的外形是怎样的？"})
+    answerer = assistant._answerer
+    settled = answerer.settled(analyse("什么是五月艾？", "zh"), [])
+    assert settled is not None and settled.refused and "五月艾" in settled.reason
+    assert assistant.ask("什么是五月艾？").refused
+    # A term the corpus has is left to the answerer.
+    assert answerer.settled(analyse("什么是玉山箭竹？", "zh"), []) is None
+    assert not assistant.ask("什么是玉山箭竹？").refused

@@ -369,6 +369,18 @@ def defined_term(question: str) -> str | None:
     return term if term and not _NOT_DEFINED.search(term) else None
 
 
+def named_by_definition(question: str) -> tuple[str, ...]:
+    """The terms a question that opens on its cue (什么是X？/何谓X？) asks to define, each as written (什么是“速成”和
+    “仓颉”？ → 速成, 仓颉); empty for any other question. With the cue first, X is exactly what the question asks about;
+    X是什么？ may end a longer phrase (胜利广场周围地区现在是什么？ asks no definition)."""
+    m = _DEFINITION.match(question.strip())
+    term = defined_term(question) if m and m.group("a") else None
+    if not term:
+        return ()
+    parts = (p.strip("“”\"'「」『』《》 ") for p in re.split(r"和|与|及|、", term))
+    return tuple(p for p in parts if p)
+
+
 # What kind of phrase a question's answer is, when a sentence's own words can show it: a cause (为什么 → 因为、由于、
 # 因此…), another name (别名/又叫什么 → 又名、简称、英文：…), a place (在哪里/分布 → 位于、分布于…). General Chinese,
 # not any report's wording; a when-question's cue is a date (the figure index's years and dates).

@@ -40,6 +40,7 @@ from aidqa.qa.analysis import (
     _posseg,
     analyse,
     asks_count,
+    named_by_definition,
 )
 from aidqa.qa.answerers.base import Extraction
 from aidqa.qa.cover import cover_line, cover_question
@@ -543,10 +544,15 @@ class ExtractiveAnswerer:
         * a refusal when what the question opens with (its subject) is named by no report, not even by its first two
           characters — topic neighbours would otherwise answer it: 蓝线裸顶鲷的俗名是什么？ was answered with another
           fish's 俗名 when the passage on 蓝线裸顶鲷 was not in the corpus (CMRC 2018, docs/evaluation.md);
+        * a refusal when a 什么是X？ question's X is in no report as written: a definition question names its term
+          exactly, and 什么是五月艾？ was answered from a sentence on bamboo shoots in 四、五月;
         * the cover line of the top passage's report, for a question on its issuing date, number or issuer
           (这份公报是哪天发布的？, aidqa.qa.cover)."""
         if q.subject and not self.scope.names_anything_like(fold_for_match(q.subject)):
             return Extraction(REFUSAL[q.language], True, [], f"the question is about {q.subject!r}, which no report names")
+        unnamed = [t for t in named_by_definition(q.question) if not self.scope.reports_holding(fold_for_match(t))]
+        if unnamed:
+            return Extraction(REFUSAL[q.language], True, [], f"the question asks what {unnamed[0]!r} is, which no report names")
         fact = cover_question(q.question)
         if not fact or not hits:
             return None
