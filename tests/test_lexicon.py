@@ -42,6 +42,9 @@ def test_romanised_names_match_the_corpus_spelling():
 def test_word_forms_are_nearest_first():
     assert _word_forms("cities")[:2] == ["cities", "city"]
     assert "recruit" in _word_forms("recruitment") and "assist" in _word_forms("assistance")
+    # adjectives on -ic: the dictionary glosses the noun (probability → 概率, economy → 经济)
+    assert "probability" in _word_forms("probabilistic") and "economy" in _word_forms("economic")
+    assert "概率" in QueryLexicon(["概率"]).translate("probabilistic")
 
 
 def test_english_question_terms_and_expansion():

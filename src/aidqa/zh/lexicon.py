@@ -129,12 +129,13 @@ def proper_name_index() -> dict[str, tuple[str, ...]]:
 
 def _word_forms(word: str) -> list[str]:
     """The word and its likely base forms, nearest first: investments → investment, invested → invest,
-    cities → city, recruitment → recruit, assistance → assist, medical → medic."""
+    cities → city, recruitment → recruit, assistance → assist, medical → medic, probabilistic → probability,
+    economic → economy."""
     w = word.lower()
     forms = [w]
     rules = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"),
              ("ment", ""), ("ance", ""), ("ence", ""), ("ation", "e"), ("ation", ""), ("ion", "e"), ("ion", ""),
-             ("al", ""), ("ly", ""))
+             ("al", ""), ("ly", ""), ("istic", "ity"), ("ic", "y"))
     for suffix, repl in rules:
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             forms.append(w[: len(w) - len(suffix)] + repl)
