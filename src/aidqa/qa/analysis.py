@@ -389,18 +389,21 @@ _CUE_QUESTIONS = (
     ("name", re.compile(r"别名|别称|又名|又叫|又称|还叫|也叫|也称|亦称|俗称|简称|全称|原名|旧称|前称|曾用名|英文名|英语名|"
                         r"称之为什么|被称为什么|称为什么|叫什么名|名字是什么|名称是什么")),
     ("where", re.compile(r"在哪|哪里|什么地方|何处|何地|位于|地理位置|分布在|分布于|原产|\bwhere\b", re.IGNORECASE)),
+    ("looks", re.compile(r"外形|外貌|外观|形状|形态|样子|什么样|长相|\bwhat does .* look like\b", re.IGNORECASE)),
 )
 ANSWER_CUES = {
     "why": re.compile(r"因为|由于|因此|所以|为了|导致|致使|原因|缘故|以致|因而|故而|之故"),
     "name": re.compile(r"又名|别名|别称|又称|亦称|也称|或称|俗称|简称|全称|原名|旧称|前称|曾用名|英文[：:名全]|英语[：:]|"
                        r"称为|称作|叫做|名为|又叫|也叫"),
     "where": re.compile(r"位于|地处|坐落|分布于|分布在|原产|产于|境内|以北|以南|以东|以西|沿岸|附近"),
+    # a shape, a colour or a size describes how a thing looks (叶呈鳞状, 花淡红色, 长5-20厘米)
+    "looks": re.compile(r"呈|形状|[卵圆椭菱线楔针心锥扁方棒]形|[^\s，。]状|[白黑红黄绿蓝紫褐灰橙粉]色|毫米|厘米|公分|直径"),
 }
 
 
 def cue_kind(question: str) -> str | None:
-    """"why", "name", "where" or "when" when the question asks for a cause, another name, a place or a time (the
-    first that fits); None otherwise."""
+    """"why", "name", "where", "looks" or "when" when the question asks for a cause, another name, a place, how a
+    thing looks or a time (the first that fits); None otherwise."""
     for kind, pattern in _CUE_QUESTIONS:
         if pattern.search(question):
             return kind
