@@ -658,10 +658,12 @@ class ExtractiveAnswerer:
             figure_sentences += more
             chosen = sorted(chosen, key=lambda c: (c.source, c.start))[: self.settings.list_max_sentences]
         # The best sentence is quoted with the sentences it leans on (its cause before 因此…, the items after 以下
-        # 三点：); for a question that asks no figure every sentence is quoted whole. A sentence an earlier quote
-        # (the best one's first) then takes in is not quoted twice.
-        shown = self._in_context(best, whole=not amount)
-        widened = {id(c): shown if c is best else c if amount else self._in_context(c, whole=True) for c in chosen}
+        # 三点：); for a question that asks no figure every sentence is quoted whole, except for a follow-up on one
+        # topic (那第二次呢？: the clause that names 第二次, not the whole 第一次…；第二次…；… sentence). A sentence an
+        # earlier quote (the best one's first) then takes in is not quoted twice.
+        whole = not amount and not topic
+        shown = self._in_context(best, whole=whole)
+        widened = {id(c): shown if c is best else self._in_context(c, whole=True) if whole else c for c in chosen}
         kept = [shown]
         for c in chosen:
             wide = widened[id(c)]
