@@ -252,6 +252,20 @@ def test_hedges_are_not_key_terms():
     assert not {"大约", "左右"} & {w for g in query_term_groups("四川的开发者大约有五十万左右吗？") for w in g}
 
 
+@pytest.mark.parametrize(("question", "asked", "kept"), [
+    ("元皇后祖籍何处？", "何处", "祖籍"),
+    ("电视剧中的歌曲收录在哪张专辑？", "哪张", "专辑"),
+    ("冷湖市是何时设立的？", "何时", "设立"),
+    ("《中朝友好合作互助条约》有效期是多长时间？", "多长时间", "有效期"),
+    ("哪吒的父亲是谁？", None, "哪吒"),  # a name, not a question word
+])
+def test_question_words_are_not_key_terms(question, asked, kept):
+    from aidqa.zh.terms import query_term_groups
+
+    words = {w for group in query_term_groups(question) for w in group}
+    assert kept in words and asked not in words
+
+
 @pytest.mark.parametrize(("raw", "spellings"), [
     ("30,000", ("30,000", "30000", "3万")),  # an English question's thousands, a report's 万
     ("250,000,000", ("250,000,000", "250000000", "2.5亿")),

@@ -21,6 +21,10 @@ _NO_CORPUS = QueryLexicon(())
 # Words that hedge the amount asked for (四川的开发者大约有多少？): the asker's uncertainty, not something the answer
 # says. As key terms they only lowered the coverage of the sentence that answers (a table row says 实际总量：55.75万).
 HEDGES = frozenset("大约 大概 大致 差不多 左右 约莫".split())
+# Question words that jieba keeps whole with what follows them (哪张, 哪部, 何处, 何时, 多长) and the stop list cannot
+# list one by one: they say how something is asked, never what the answer says. As key terms no sentence held them,
+# so they were the rarest words of the question and lowered every sentence's coverage alike. (哪吒 is a name.)
+_INTERROGATIVE = re.compile(r"哪(?!吒)[\u4e00-\u9fff]{1,2}|何(?:处|时|地|人|种|年|故|在)|几时|多(?:长|远|重|宽|深|厚|久)(?:时间)?")
 
 
 def english_groups(question: str, lexicon: QueryLexicon | None = None) -> list[tuple[str, ...]]:
@@ -68,7 +72,7 @@ def query_term_groups(question: str, lexicon: QueryLexicon | None = None,
         # A word the report may say otherwise (林子 ↔ 森林) counts as present when any of its synonyms is.
         lexicon = lexicon or _NO_CORPUS
         groups = [(tok, *lexicon.synonyms(tok), *(lexicon.english_names(tok) if english_spellings else ()))
-                  for tok in tokenize_words(question) if tok not in HEDGES]
+                  for tok in tokenize_words(question) if tok not in HEDGES and not _INTERROGATIVE.fullmatch(tok)]
     return list(dict.fromkeys(groups))
 
 
