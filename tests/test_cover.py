@@ -71,3 +71,40 @@ def test_a_report_whose_cover_has_no_date_is_answered_as_usual(tmp_path_factory)
     # The ESG report's first date (2024年1月1日, the reporting period) is past its cover: not its date of issue.
     answer = one_report_assistant(tmp_path_factory, "fuxiang-pharma-2024-esg-report.md").ask(ISSUED)
     assert not any(c.quote.startswith("2024年1月1日") for c in answer.citations), answer.answer
+
+
+@pytest.fixture(scope="module")
+def three_reports(tmp_path_factory):
+    """The State Council notice, the standard draft and the Zhoukou communique in one corpus."""
+    import shutil
+
+    from conftest import SHARED_REPORTS
+
+    from aidqa import Assistant
+    from aidqa.settings import Settings
+
+    names = ["state-council-2016-eco-environment-plan.txt", "nuclear-psr-part1-standard-draft-2023.docx",
+             "zhoukou-2023-statistical-communique.pdf"]
+    if not all((SHARED_REPORTS / n).is_file() for n in names):
+        pytest.skip("shared dev reports not found")
+    corpus = tmp_path_factory.mktemp("three") / "corpus"
+    corpus.mkdir()
+    for n in names:
+        shutil.copy(SHARED_REPORTS / n, corpus / n)
+    a = Assistant(Settings(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("three-index")))
+    a.ensure_ready()
+    return a
+
+
+def test_among_reports_the_cover_of_the_kind_asked_answers(three_reports):
+    # 这份通知 is the notice, whichever report's passage ranks first; the communique's and the draft's covers have
+    # no 文号.
+    answer = three_reports.ask("这份通知的文号是什么？")
+    assert not answer.refused and answer.citations[0].quote.startswith("国发〔2016〕65号"), answer.answer
+    assert answer.citations[0].source.startswith("state-council")
+
+
+def test_another_reports_date_is_not_this_ones(three_reports):
+    # The draft standard's cover leaves its dates blank (20XX-XX-XX); the notice's date is not the standard's.
+    answer = three_reports.ask("这份标准正式发布和实施的日期分别是哪天？")
+    assert not any(c.source.startswith("state-council") for c in answer.citations), answer.answer

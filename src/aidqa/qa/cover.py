@@ -55,6 +55,16 @@ def cover_question(question: str) -> CoverFact | None:
     return None
 
 
+_KIND = re.compile(r"征求意见稿|报告|公报|通知|文件|规划|纲要|意见|办法|标准")
+
+
+def document_kind(question: str) -> str | None:
+    """The kind of document a cover question names (这份通知 → 通知), which says whose cover answers it among several
+    reports; None when it names none (this report)."""
+    m = _KIND.search(question)
+    return m.group() if m else None
+
+
 def cover_line(fact: CoverFact, text: str, cover_chars: int) -> tuple[int, int] | None:
     """The span of the cover line of ``text`` that states ``fact`` (its first within ``cover_chars``), without the
     line's leading and trailing spaces; None when the cover does not state it."""

@@ -43,7 +43,7 @@ from aidqa.qa.analysis import (
     named_by_definition,
 )
 from aidqa.qa.answerers.base import Extraction
-from aidqa.qa.cover import cover_line, cover_question
+from aidqa.qa.cover import cover_line, cover_question, document_kind
 from aidqa.qa.grounding import compute_total
 from aidqa.qa.rendering import REFUSAL, render_answer
 from aidqa.qa.scope import ReportScope
@@ -556,14 +556,21 @@ class ExtractiveAnswerer:
         fact = cover_question(q.question)
         if not fact or not hits:
             return None
-        text = self.index.documents[source := hits[0].chunk.source].text
-        span = cover_line(fact, text, self.settings.report_cover_chars)
-        if span is None:
-            return None
-        line = text[span[0]:span[1]]
-        citations = [self._citation(1, Candidate(source, "", span[0], span[1], line, 0, line, span[0], score=1.0))]
-        return Extraction(render_answer(q.language, citations, [], None), False, citations,
-                          f"the report's cover states its {fact}")
+        # Among several reports, the retrieved ones whose title or cover says the kind of document asked about
+        # (这份通知: a communique's cover has no 文号), the first that states the fact; the top passage's report when
+        # none says it. Another report's date is never this one's: a draft without its date is refused.
+        sources = list(dict.fromkeys(hit.chunk.source for hit in hits))
+        kind = document_kind(q.question)
+        named = [source for source in sources if kind and self.scope.about(source, fold_for_match(kind))]
+        for source in named or sources[:1]:
+            text = self.index.documents[source].text
+            span = cover_line(fact, text, self.settings.report_cover_chars)
+            if span is not None:
+                line = text[span[0]:span[1]]
+                citations = [self._citation(1, Candidate(source, "", span[0], span[1], line, 0, line, span[0], score=1.0))]
+                return Extraction(render_answer(q.language, citations, [], None), False, citations,
+                                  f"the report's cover states its {fact}")
+        return None
 
     def _measure_unsaid(self, q: QuestionAnalysis, cand: Candidate) -> list[str]:
         """The words of the question's measure that the sentence, its heading and its table row's label do not say
