@@ -1,10 +1,13 @@
 """Measure the assistant on the shared dev reports, one report per corpus, and print one row per set with its n.
 
-    .venv/bin/python scripts/eval_reports.py [--shared ../shared/dev-reports] [--set KEY=VALUE ...]
+    .venv/bin/python scripts/eval_reports.py [--shared ../shared/dev-reports] [--set KEY=VALUE ...] [--together]
 
 Each question set in tests/data/reports/<stem>.jsonl belongs to the report ../shared/dev-reports/<stem>.<ext>.
-Each report is indexed alone, in a temporary folder, and scored with `aidqa eval --json`. These are dev sets: they
-were written on reports the code was not developed on, but any tuning against them makes them dev sets too.
+Each report is indexed alone, in a temporary folder, and scored with `aidqa eval --json`. With ``--together`` all
+the reports and the seed report go into one corpus, indexed once, and every set (the seed's two dev sets too) is
+asked of it: what a user with many reports gets, where a question that does not name its report competes with the
+others. These are dev sets: they were written on reports the code was not developed on, but any tuning against them
+makes them dev sets too.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 SETS = REPO / "tests" / "data" / "reports"
+SEED = REPO / "docs_corpus" / "tianjin-huangnan-report.txt"
 logger = logging.getLogger("eval_reports")
 
 
@@ -35,18 +39,35 @@ def main() -> int:
     parser.add_argument("--set", action="append", default=[], help="a setting override, passed to aidqa eval")
     parser.add_argument("--top-k", type=int, default=5, help="passages retrieved per question (aidqa eval --top-k)")
     parser.add_argument("--json-dir", type=Path, help="also keep each set's full `aidqa eval --json` output here")
+    parser.add_argument("--together", action="store_true",
+                        help="one corpus of all the reports and the seed report; every set asked of it")
     args = parser.parse_args()
+    pairs = []
+    for questions in sorted(SETS.glob("*.jsonl")):
+        reports = sorted(p for p in args.shared.glob(questions.stem + ".*") if p.suffix != ".jsonl")
+        if not reports:
+            logger.warning("no report for %s in %s", questions.name, args.shared)
+            continue
+        pairs.append((questions, reports[0]))
+    if args.together:
+        pairs += [(REPO / "tests" / "data" / name, SEED) for name in ("dev.jsonl", "holdout.jsonl")]
     rows = []
     with tempfile.TemporaryDirectory(prefix="aidqa-eval-reports-") as tmp:
-        for questions in sorted(SETS.glob("*.jsonl")):
-            reports = sorted(p for p in args.shared.glob(questions.stem + ".*") if p.suffix != ".jsonl")
-            if not reports:
-                logger.warning("no report for %s in %s", questions.name, args.shared)
-                continue
-            corpus = Path(tmp) / questions.stem / "corpus"
+        if args.together:
+            corpus = Path(tmp) / "all" / "corpus"
             corpus.mkdir(parents=True)
-            shutil.copy(reports[0], corpus / reports[0].name)
-            env = {**os.environ, "AIDQA_CORPUS_DIR": str(corpus), "AIDQA_INDEX_DIR": str(corpus.parent / "index")}
+            for _, report in pairs:
+                shutil.copy(report, corpus / report.name)
+            together = {**os.environ, "AIDQA_CORPUS_DIR": str(corpus), "AIDQA_INDEX_DIR": str(corpus.parent / "index")}
+            subprocess.run([sys.executable, "-m", "aidqa.cli", "index"], env=together, capture_output=True, check=True)
+        for questions, report in pairs:
+            if args.together:
+                env = together
+            else:
+                corpus = Path(tmp) / questions.stem / "corpus"
+                corpus.mkdir(parents=True)
+                shutil.copy(report, corpus / report.name)
+                env = {**os.environ, "AIDQA_CORPUS_DIR": str(corpus), "AIDQA_INDEX_DIR": str(corpus.parent / "index")}
             command = [sys.executable, "-m", "aidqa.cli", "eval", "--json", str(questions)]
             command += [f"--set={s}" for s in args.set] + [f"--top-k={args.top_k}"]
             done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
@@ -57,7 +78,7 @@ def main() -> int:
             if args.json_dir:
                 args.json_dir.mkdir(parents=True, exist_ok=True)
                 (args.json_dir / f"{questions.stem}.json").write_text(done.stdout, encoding="utf-8")
-            rows.append((questions.stem, reports[0].suffix, run["overall"], run["per_type"]))
+            rows.append((questions.stem, report.suffix, run["overall"], run["per_type"]))
     header = ("| set | format | n | answerable | answer | citation | refusal P / R | ungrounded | stated figure (n) "
               "| R@5 |")
     lines = [header, "|" + "---|" * 10]
