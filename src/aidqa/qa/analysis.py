@@ -283,7 +283,8 @@ def _scope_qualifier(tagged: list) -> str:
     if len(tagged) < 2 or tagged[-1].word not in ("以上", "以下"):
         return ""
     word, flag = tagged[-2].word, tagged[-2].flag
-    return word + tagged[-1].word if flag.startswith("n") and not _name_tag(word, flag) and len(word) >= 2 and all(map(is_han, word)) else ""
+    ok = flag.startswith("n") and not _name_tag(word, flag) and len(word) >= 2 and all(map(is_han, word))
+    return word + tagged[-1].word if ok else ""
 
 
 def _common_run(a: str, b: str) -> int:

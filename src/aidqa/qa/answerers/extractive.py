@@ -821,8 +821,8 @@ class ExtractiveAnswerer:
 
         ``whole`` (a question that asks no figure): also to the whole sentence its ；-clauses make (标准杆数是指…；
         标准杆数也被定义为…。 / 主治感冒发热…等症；近用于乳糜尿。) and to the sentences after it that lean on it
-        (…有些分别。牠们的毛多呈沙色…。牠们背及颈上的鬃毛…): a description or a reason is the sentence, not its last clause. A figure
-        question keeps its clause, which states the figure with its measure."""
+        (…有些分别。牠们的毛多呈沙色…。牠们背及颈上的鬃毛…): a description or a reason is the sentence, not its last
+        clause. A figure question keeps its clause, which states the figure with its measure."""
         if cand.text.startswith("#") or TABLE_ROW_RE.match(cand.text) or cand.text == cand.section:
             return cand  # a table row or a heading stands alone (a row's 以下…： is a header, not an announcement)
         text = self.index.documents[cand.source].text
