@@ -56,7 +56,7 @@ def main() -> int:
         if args.together:
             corpus = Path(tmp) / "all" / "corpus"
             corpus.mkdir(parents=True)
-            for _, report in pairs:
+            for report in {report for _, report in pairs}:  # the seed report serves two sets
                 shutil.copy(report, corpus / report.name)
             together = {**os.environ, "AIDQA_CORPUS_DIR": str(corpus), "AIDQA_INDEX_DIR": str(corpus.parent / "index")}
             subprocess.run([sys.executable, "-m", "aidqa.cli", "index"], env=together, capture_output=True, check=True)

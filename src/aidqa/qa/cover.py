@@ -21,16 +21,20 @@ from typing import Literal
 
 CoverFact = Literal["date", "number", "issuer"]
 
-_ISSUED = re.compile(r"发布|印发|发表|公布|出台|发出|颁布|签发|发文|成文|\b(?:published|issued|released)\b", re.IGNORECASE)
+# Verbs of issuing a document, in Chinese and English.
+_ISSUING = r"发布|印发|发表|公布|出台|发出|颁布|签发|发文"
+_ISSUING_EN = r"published|issued|released"
+_ISSUED = re.compile(rf"{_ISSUING}|成文|\b(?:{_ISSUING_EN})\b", re.IGNORECASE)
 _WHEN = re.compile(r"哪天|哪一天|何时|什么时候|什么时间|哪年哪月|日期|几月几[日号]|\bwhen\b|\bwhat date\b", re.IGNORECASE)
 _NUMBER_ASKED = re.compile(r"文号|发文字号|\bdocument number\b", re.IGNORECASE)
 _WHO = re.compile(r"谁|哪个(?:单位|部门|机构|组织)|什么(?:单位|部门|机构|组织)|发布单位|发布机构|报告人|\bwho\b", re.IGNORECASE)
 # Who issued a report, or delivered it (a work report is 代表省政府作的 by its governor).
-_AUTHORED = re.compile(r"发布|印发|发表|公布|出台|发出|颁布|签发|发文|编制|撰写|代表.{0,8}作|\b(?:published|issued|released|"
-                       r"delivered|wrote|written)\b", re.IGNORECASE)
+_AUTHORED = re.compile(rf"{_ISSUING}|编制|撰写|代表.{{0,8}}作|\b(?:{_ISSUING_EN}|delivered|wrote|written)\b", re.IGNORECASE)
 # The question must be about a document (这份公报, the report): iPhone是什么时候发布的？ asks of a product, not of the
 # report's cover.
-_DOCUMENT = re.compile(r"这份|这篇|本(?:报告|公报|通知|文件|规划|标准)|报告|公报|通知|文件|规划|纲要|意见|办法|"
+# The kinds of document a question may name.
+_KINDS = r"报告|公报|通知|文件|规划|纲要|意见|办法"
+_DOCUMENT = re.compile(rf"这份|这篇|本(?:报告|公报|通知|文件|规划|标准)|{_KINDS}|"
                        r"\b(?:this|the) (?:report|notice|document|communiqu[eé]|plan)\b", re.IGNORECASE)
 # The kinds of institution an issuing line ends with (统计局, 国务院 and 办公厅 end with 局, 院 and 厅).
 _INSTITUTION = ("局", "政府", "院", "厅", "部", "办公室", "委员会", "公司", "中心", "协会", "学会", "集团", "大学", "研究所",
@@ -55,7 +59,7 @@ def cover_question(question: str) -> CoverFact | None:
     return None
 
 
-_KIND = re.compile(r"征求意见稿|报告|公报|通知|文件|规划|纲要|意见|办法|标准")
+_KIND = re.compile(rf"征求意见稿|{_KINDS}|标准")  # the longer 征求意见稿 before its 意见
 
 
 def document_kind(question: str) -> str | None:

@@ -49,8 +49,6 @@ def question_words(question: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(w for w in words if len(w) >= 2 and all(is_han(ch) for ch in w)))
 
 
-
-
 def romanised_names(file_name: str, names: Callable[[str], tuple[str, ...]]) -> list[str]:
     """The corpus's Chinese names that the romanised words of a file name spell (qiandongnan-2023-….md →
     黔东南), found by ``names`` (the query lexicon's pinyin lookup)."""

@@ -32,7 +32,7 @@ CEDICT_FILE = "cedict/cedict_1_0_ts_utf-8_mdbg.txt"
 # How many Chinese words one English word may stand for in a query (the dictionary's order: main senses first).
 MAX_TRANSLATIONS = 4
 
-_ENTRY = re.compile(r"^(\S+) (\S+) \[([^\]]*)\] /(.+)/\s*$")
+_ENTRY = re.compile(r"^(\S+) (\S+) \[[^\]]*\] /(.+)/\s*$")
 # An entry's simplified headword and the first letter of its pinyin.
 _HEADWORD = re.compile(r"^\S+ (\S+) \[(.)", re.MULTILINE)
 _PARENS = re.compile(r"\([^)]*\)")
@@ -62,15 +62,15 @@ def _gloss_keys(gloss: str) -> list[tuple[str, int]]:
 
 
 @lru_cache(maxsize=1)
-def _cedict_entries() -> tuple[tuple[str, str, tuple[str, ...]], ...]:
-    """(simplified headword, its pinyin, its glosses) of every CC-CEDICT entry written in Han characters, in file
-    order (read once: by the first question, or by an index build for the corpus's English names)."""
+def _cedict_entries() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(simplified headword, its glosses) of every CC-CEDICT entry written in Han characters, in file order (read
+    once: by the first English question, or by an index build for the corpus's English names)."""
     text = files(CEDICT_PACKAGE).joinpath(CEDICT_FILE).read_text(encoding="utf-8")
     entries = []
     for line in text.splitlines():
         m = None if line.startswith("#") else _ENTRY.match(line)
         if m and all(is_han(c) for c in m.group(2)):
-            entries.append((m.group(2), m.group(3), tuple(m.group(4).split("/"))))
+            entries.append((m.group(2), tuple(m.group(3).split("/"))))
     return tuple(entries)
 
 
@@ -93,7 +93,7 @@ def ordinary_words() -> frozenset[str]:
 def english_index() -> dict[str, tuple[str, ...]]:
     """English gloss → simplified headwords, in dictionary order (read once, on the first English question)."""
     table: dict[str, list[str]] = {}
-    for simplified, _, glosses in _cedict_entries():
+    for simplified, glosses in _cedict_entries():
         for rank, gloss in enumerate(glosses):
             for key, penalty in _gloss_keys(gloss):
                 # A word's first senses come first: sort key (sense rank + penalty, word length) is applied below.
@@ -108,7 +108,7 @@ def proper_name_glosses() -> dict[str, tuple[str, ...]]:
     """Simplified headword → the glosses that are a capitalised name and nothing else (中国 → China, 国务院 →
     State Council)."""
     table: dict[str, list[str]] = {}
-    for simplified, _, glosses in _cedict_entries():
+    for simplified, glosses in _cedict_entries():
         for gloss in glosses:
             gloss = _PARENS.sub("", gloss).strip()
             if _PROPER.fullmatch(gloss):
