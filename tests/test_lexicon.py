@@ -31,6 +31,24 @@ def test_translations_are_only_words_the_corpus_uses():
     assert QueryLexicon([]).translate("hospital")[0] == "医院"  # no corpus: the dictionary alone, main sense first
 
 
+def test_a_gloss_given_only_in_the_plural_still_translates():
+    # CC-CEDICT glosses 成本 as "(manufacturing, production etc) costs" and nothing as "cost" alone that a
+    # report on land costs says; the singular's own glosses come first.
+    corpus = QueryLexicon(["成本", "造价", "土地"])
+    assert corpus.translate("cost") == ("造价", "成本")
+    assert corpus.translate("land") == ("土地",)
+
+
+def test_english_function_words_are_not_translated():
+    # "over" is a gloss of 交付 (hand over) and 王 (ruler over): as a question's preposition it names nothing.
+    from aidqa.zh.segment import EN_STOP_WORDS
+
+    assert {"over", "between", "during", "roughly"} <= EN_STOP_WORDS
+    groups = query_term_groups("Over 2016 to 2018, by roughly what percentage did land costs increase?",
+                               QueryLexicon(["交付", "土地", "成本", "增加"]))
+    assert all("交付" not in group for group in groups)
+
+
 def test_romanised_names_match_the_corpus_spelling():
     lexicon = QueryLexicon(["周口", "黔东南", "粮食", "周口市"])
     assert romanise("黔东南") == "qiandongnan"

@@ -199,6 +199,7 @@ def test_property_chunks_cover_text_without_cutting_numbers(raw, max_chars):
     ("资产负债率是多少？", ["%"]),
     ("城镇化率比上年提高了多少？", ["个百分点"]),  # a rate's change is in points
     ("比上年提高了多少个百分点？", ["个百分点"]),
+    ("净利率较去年同期下滑了多少？", ["个百分点"]),  # any verb of change (the news page)
     ("粮食总产量是多少万吨？", ["吨"]),  # the unit after a multiplier
     ("全年发电量多少亿千瓦时？", ["千瓦时"]),
     ("接待游客多少万人次？", ["人次"]),
@@ -210,6 +211,18 @@ def test_units_a_question_asks_for(question, units):
     from aidqa.qa.analysis import asked_units
 
     assert asked_units(question, "zh") == units
+
+
+@pytest.mark.parametrize(("question", "units"), [
+    ("By how many percentage points did the net margin fall?", ["个百分点"]),  # points, not % (the news page)
+    ("By how many percent did sales grow?", ["%"]),
+    ("What percentage of developers are in China?", ["%"]),
+    ("How many people were employed?", ["人"]),
+])
+def test_units_an_english_question_asks_for(question, units):
+    from aidqa.qa.analysis import asked_units
+
+    assert asked_units(question, "en") == units
 
 
 @pytest.mark.parametrize(("question", "measure"), [

@@ -35,7 +35,7 @@ _UNIT_AFTER_AMOUNT = [
 _UNIT_WORDS = [
     (re.compile(r"投资|资金|金额|经费|多少钱|钱|花了|花费|投入了多少|签约额|收入"), "元"),
     # A rate (城镇化率, 增长率, 覆盖率: any word ending in 率) or a share is stated in %; its change in 个百分点.
-    (re.compile(r"[\u4e00-\u9fff]率.{0,6}(?:提高|下降|上升|降低|增加|减少)了?(?:多少|几)"), "个百分点"),
+    (re.compile(r"[\u4e00-\u9fff]率.{0,6}(?:提高|提升|增加|增长|上升|上涨|回升|下降|降低|减少|下滑|下跌|回落)了?(?:多少|几)"), "个百分点"),
     # 占多少 / 占了多少 asks for a share (用MIT协议的项目占多少？); 占地 is an area.
     (re.compile(r"占比|比例|比率|比重|百分之|百分比|[\u4e00-\u9fff]率|占(?:了|到)?(?:多少|几成)"), "%"),
     (re.compile(r"人数|多少人"), "人"),
@@ -44,7 +44,7 @@ _UNIT_WORDS = [
 # English words (each the start of a word: invest → investment) that say the unit of the amount asked for.
 _EN_UNIT = [("money", "元"), ("invest", "元"), ("fund", "元"), ("yuan", "元"), ("spend", "元"), ("spent", "元"),
             ("people", "人"), ("person", "人"), ("visits", "人次"), ("projects", "个"), ("companies", "家"),
-            ("enterprises", "家"), ("square", "平方米"), ("percent", "%"), ("percentage", "%"), ("rate", "%"),
+            ("enterprises", "家"), ("square", "平方米"), ("percentage point", "个百分点"), ("percent", "%"), ("percentage", "%"), ("rate", "%"),
             ("share", "%"), ("proportion", "%"), ("days", "天")]
 # A name the question quotes (“两区三园”): the answer must contain it as written.
 QUOTED_NAME = re.compile(r"[\"“「『]([^\"”」』]{2,30})[\"”」』]")
@@ -97,9 +97,10 @@ def asked_units(question: str, language: str) -> list[str]:
         # question (investment) names the topic, not the unit. Without a known word there, a count (no unit).
         counted = re.search(r"\bhow many\s+((?:[a-z\-]+\s+){0,2}[a-z\-]+)", q)
         if counted:
-            found = sorted((m.start(), unit) for word, unit in _EN_UNIT
+            # The longest word at a place says it: "percentage points" is 个百分点, not %.
+            found = sorted((m.start(), -len(word), unit) for word, unit in _EN_UNIT
                            if (m := re.search(rf"\b{word}", counted.group(1))))
-            return [found[0][1]] if found else []
+            return [found[0][2]] if found else []
         return [unit for word, unit in _EN_UNIT if re.search(rf"\b{word}", q)][:1]
     units: list[str] = []
     for m in re.finditer(r"(?:多少|几)(?=(.{0,4}))", question):

@@ -221,7 +221,10 @@ class QueryLexicon:
         translations that the corpus uses (all of the dictionary's, up to a few, when there is no corpus)."""
         found: list[str] = list(self.names(phrase.replace(" ", "")))
         index = english_index()
-        for form in _word_forms(phrase) if " " not in phrase else [phrase.lower()]:
+        # A gloss may give the plural only ("(manufacturing, production etc) costs" for 成本): the plural is tried
+        # last.
+        forms = [*_word_forms(phrase), phrase.lower() + "s"] if " " not in phrase else [phrase.lower()]
+        for form in forms:
             for zh in index.get(form, ()):
                 if not self.vocabulary or zh in self.vocabulary:
                     found.append(zh)

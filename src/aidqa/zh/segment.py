@@ -106,6 +106,7 @@ EN_STOP_WORDS = frozenset(
     a an the of to in on for and or is are was were be been by with at from as that this these those it its what
     which who whom how many much did do does has have had there their they them about into than then so such
     can could will would should may might please tell me i we you our your when where why much
+    over under between during each per since until through across roughly approximately around also both if
     """.split()
 )
 

@@ -648,6 +648,8 @@ class ExtractiveAnswerer:
                 continue
             if len(chosen) >= self.settings.max_sentences:
                 break
+            if any(cand.text == c.text for c in chosen):
+                continue  # a page that prints the same sentence twice (a news article's summary and body)
             if cand.score >= self.settings.companion_ratio * best.score and self._supported(q, cand, topic)[0]:
                 chosen.append(cand)
         amount, unit = q.amount, q.unit
