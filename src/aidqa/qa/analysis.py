@@ -181,10 +181,12 @@ def anchors(question: str, language: str, lexicon: QueryLexicon | None = None) -
             english = lexicon.english_names(word) if lexicon else ()
             if nxt in _PLACE_SUFFIXES and flag[:1] not in ("m", "r"):  # 第几 + 区, 哪个 + 县 ask for a place
                 found.append((word + nxt, word, *english))  # 成都 + 市
-            elif flag in ("ns", "nt", "nr") and _name_tag(word, flag) and not (flag == "nr" and _classifier_glued(tagged, i)):
-                # Places, organisations and people: a name the passage does not hold is a near miss (占旭刚 asked, a
-                # passage on another weightlifter answers). jieba's person tag also fires on a measure word glued to
-                # the next character (多少项新技术 → 项新), which is no name.
+            elif ((flag in ("ns", "nt", "nr") and _name_tag(word, flag) and not (flag == "nr" and _classifier_glued(tagged, i)))
+                  or (flag == "nz" and word not in ordinary_words())):
+                # Places, organisations, people and other proper nouns (万科/nz, a company): a name the passage does
+                # not hold is a near miss (占旭刚 asked, a passage on another weightlifter answers; 万科 asked, a news
+                # page's 龙湖 figure). jieba's person tag also fires on a measure word glued to the next character
+                # (多少项新技术 → 项新), which is no name.
                 short = word[:-1] if word.endswith(_PLACE_SUFFIXES) and len(word) > 2 else word
                 found.append((word, short, *english))
     else:
