@@ -1,8 +1,10 @@
 """Measure the assistant on the shared dev reports, one report per corpus, and print one row per set with its n.
 
-    .venv/bin/python scripts/eval_reports.py [--shared ../shared/dev-reports] [--set KEY=VALUE ...] [--together]
+    .venv/bin/python scripts/eval_reports.py [--shared ../shared/dev-reports] [--sets DIR] [--set KEY=VALUE ...]
+                                             [--together]
 
-Each question set in tests/data/reports/<stem>.jsonl belongs to the report ../shared/dev-reports/<stem>.<ext>.
+Each question set in tests/data/reports/<stem>.jsonl belongs to the report ../shared/dev-reports/<stem>.<ext>;
+``--sets tests/data/reports_en`` asks the English versions of the same questions instead.
 Each report is indexed alone, in a temporary folder, and scored with `aidqa eval --json`. With ``--together`` all
 the reports and the seed report go into one corpus, indexed once, and every set (the seed's two dev sets too) is
 asked of it: what a user with many reports gets, where a question that does not name its report competes with the
@@ -36,6 +38,7 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=REPO.parent / "shared" / "dev-reports")
+    parser.add_argument("--sets", type=Path, default=SETS, help="the folder of question sets, <report stem>.jsonl")
     parser.add_argument("--set", action="append", default=[], help="a setting override, passed to aidqa eval")
     parser.add_argument("--top-k", type=int, default=5, help="passages retrieved per question (aidqa eval --top-k)")
     parser.add_argument("--json-dir", type=Path, help="also keep each set's full `aidqa eval --json` output here")
@@ -43,7 +46,7 @@ def main() -> int:
                         help="one corpus of all the reports and the seed report; every set asked of it")
     args = parser.parse_args()
     pairs = []
-    for questions in sorted(SETS.glob("*.jsonl")):
+    for questions in sorted(args.sets.glob("*.jsonl")):
         reports = sorted(p for p in args.shared.glob(questions.stem + ".*") if p.suffix != ".jsonl")
         if not reports:
             logger.warning("no report for %s in %s", questions.name, args.shared)

@@ -28,6 +28,9 @@ ISSUED = "这份报告是哪天发布的？"
     ("这份政府工作报告是谁代表省政府作的？", "issuer"),
     ("这份公报是哪个单位发布的？", "issuer"),
     ("Who issued this notice?", "issuer"),
+    # an English document noun needs no "the": a user names the report as it is titled
+    ("On what date was Zhoukou's 2023 statistical communiqué released?", "date"),
+    ("When was the iPhone released?", None),
     ("本部分的起草人都有谁？", None),  # the drafters are not the issuer
 ])
 def test_which_cover_fact_a_question_asks_for(question, fact):

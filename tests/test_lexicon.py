@@ -10,7 +10,7 @@ import pytest
 
 from aidqa.zh.lexicon import QueryLexicon, _word_forms, english_index, romanise
 from aidqa.zh.segment import tokenize_words
-from aidqa.zh.terms import english_name_text, expansion_text, query_term_groups
+from aidqa.zh.terms import english_groups, english_name_text, expansion_text, query_term_groups
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "dev-reports"
 
@@ -117,3 +117,29 @@ def test_a_chinese_name_may_be_written_in_english_in_the_report():
     assert english_name_text(question, lexicon, lambda english, chinese: True) == "India"
     assert english_name_text(question, lexicon, lambda english, chinese: False) == ""
     assert "India" not in expansion_text(question, lexicon)
+
+
+def test_british_spellings_meet_the_dictionarys_american_ones():
+    assert "license" in _word_forms("licence") and "labor" in _word_forms("labour")
+    assert "center" in _word_forms("centre") and "organization" in _word_forms("organisation")
+    assert QueryLexicon(["许可证", "中心"]).translate("licence") == ("许可证",)
+
+
+def test_an_agent_noun_is_its_verb_with_the_corpus_agent_suffix():
+    # CC-CEDICT has 开发人员 and 开发商 for "developer" but not the 开发者 a report on open source writes.
+    corpus = QueryLexicon(["开发者", "开发", "投资者", "消费者"])
+    assert corpus.translate("developers") == ("开发者",)
+    assert corpus.translate("investors") == ("投资者",)
+    assert corpus.translate("water") == ()  # not an agent noun: nothing is made up
+
+
+def test_an_english_word_the_corpus_has_no_word_for_still_counts_as_asked():
+    # "weather" is 天气 in the dictionary; a report that never says 天气 does not answer a question on it, and
+    # dropping the word left the question's one translatable word (today → 今天 is not there either) to decide.
+    lexicon = QueryLexicon(["公司", "产能", "蛋白"])
+    assert "天气" in lexicon.dictionary_translations("weather")
+    kept = english_groups("What's the weather like today?", lexicon)
+    asked = english_groups("What's the weather like today?", lexicon, untranslated=True)
+    assert kept == [] and any("天气" in g for g in asked) and any("今天" in g for g in asked)
+    # a capitalised word is a name the corpus may spell otherwise: never counted as a missing word
+    assert english_groups("What is Zhoukou's capacity?", lexicon, untranslated=True) == [("产能",)]

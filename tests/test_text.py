@@ -218,6 +218,7 @@ def test_units_a_question_asks_for(question, units):
     ("By how many percent did sales grow?", ["%"]),
     ("What percentage of developers are in China?", ["%"]),
     ("How many people were employed?", ["人"]),
+    ("What was the corn output in 2023, in units of 10,000 tonnes?", ["吨"]),
 ])
 def test_units_an_english_question_asks_for(question, units):
     from aidqa.qa.analysis import asked_units
@@ -299,3 +300,12 @@ def test_a_which_year_question_asks_for_a_year_not_an_amount():
     q = analyse("From which year did the top 30,000 active repositories surpass the others in number of events?", "en")
     assert q.when and not q.amount  # "number of" names what was compared, "which year" is asked
     assert ("30,000", "30000", "3万") in q.anchors
+
+
+def test_a_unit_an_english_question_counts_in_is_no_figure_to_find():
+    from aidqa.qa.analysis import anchors
+
+    # "in units of 10,000 tonnes" is the Chinese 万吨: the passage writes 玉米·产量（万吨）：365.54, never 10,000.
+    assert anchors("What was Zhoukou's corn output in 2023, in units of 10,000 tonnes?", "en") == [("2023",)]
+    assert ("10000",) not in anchors("How many pigs were in stock, in units of 10,000 head?", "en")
+    assert any("60" in a for a in anchors("How many residents were aged 60 or over?", "en"))

@@ -11,7 +11,7 @@ from aidqa.zh.chars import is_han
 from aidqa.zh.lexicon import QueryLexicon, ordinary_words
 from aidqa.zh.numbers import SECTION_NUMBER_RE, YEAR_RE, number_spellings, numbers_in
 from aidqa.zh.segment import ZH_STOP_WORDS, char_bigrams
-from aidqa.zh.terms import HEDGES, expansion_text, query_term_groups
+from aidqa.zh.terms import HEDGES, UNITS_OF, expansion_text, query_term_groups
 
 _AMOUNT_RE = re.compile(
     # 哪几位 asks which (a list), 几乎 means almost: neither asks how many.
@@ -45,7 +45,8 @@ _UNIT_WORDS = [
 _EN_UNIT = [("money", "元"), ("invest", "元"), ("fund", "元"), ("yuan", "元"), ("spend", "元"), ("spent", "元"),
             ("people", "人"), ("person", "人"), ("visits", "人次"), ("projects", "个"), ("companies", "家"),
             ("enterprises", "家"), ("square", "平方米"), ("percentage point", "个百分点"), ("percent", "%"), ("percentage", "%"), ("rate", "%"),
-            ("share", "%"), ("proportion", "%"), ("days", "天")]
+            ("share", "%"), ("proportion", "%"), ("days", "天"), ("tonnes", "吨"), ("tons", "吨"), ("hectares", "公顷"),
+            ("dollars", "美元"), ("vehicles", "辆"), ("kilometres", "公里"), ("kilometers", "公里")]
 # A name the question quotes (“两区三园”): the answer must contain it as written.
 QUOTED_NAME = re.compile(r"[\"“「『]([^\"”」』]{2,30})[\"”」』]")
 _PLACE_SUFFIXES = tuple("省市州县区乡镇村")
@@ -166,7 +167,9 @@ def anchors(question: str, language: str, lexicon: QueryLexicon | None = None) -
         found.append((year.rstrip("年"),))
     # 5.1.5条 names a clause, written so wherever the report cites it; its parts are no numbers (5.1 and 5).
     found.extend((m.group(),) for m in SECTION_NUMBER_RE.finditer(question))
-    found.extend(number_spellings(n) for n in numbers_in(SECTION_NUMBER_RE.sub(" ", question)))
+    # "in units of 10,000 tonnes" says how the answer is counted (万吨), not a figure the passage must hold.
+    counted = UNITS_OF.sub(" ", question) if language == "en" else question
+    found.extend(number_spellings(n) for n in numbers_in(SECTION_NUMBER_RE.sub(" ", counted)))
     if language == "zh":
         for m in re.finditer(r"[A-Za-z][A-Za-z0-9+\-]*", question):
             found.append((m.group(),))
@@ -463,7 +466,7 @@ def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -
     return QuestionAnalysis(
         question=question,
         language=language,
-        terms=tuple(query_term_groups(question, lexicon)),
+        terms=tuple(query_term_groups(question, lexicon, untranslated=True)),
         amount=amount,
         unit=asked_unit(question, language) if amount else None,
         units=tuple(asked_units(question, language)),

@@ -35,7 +35,7 @@ _AUTHORED = re.compile(rf"{_ISSUING}|编制|撰写|代表.{{0,8}}作|\b(?:{_ISSU
 # The kinds of document a question may name.
 _KINDS = r"报告|公报|通知|文件|规划|纲要|意见|办法"
 _DOCUMENT = re.compile(rf"这份|这篇|本(?:报告|公报|通知|文件|规划|标准)|{_KINDS}|"
-                       r"\b(?:this|the) (?:report|notice|document|communiqu[eé]|plan)\b", re.IGNORECASE)
+                       r"\b(?:report|notice|document|communiqu[eé]|plan|bulletin)s?\b", re.IGNORECASE)
 # The kinds of institution an issuing line ends with (统计局, 国务院 and 办公厅 end with 局, 院 and 厅).
 _INSTITUTION = ("局", "政府", "院", "厅", "部", "办公室", "委员会", "公司", "中心", "协会", "学会", "集团", "大学", "研究所",
                 "银行")

@@ -139,7 +139,27 @@ def _word_forms(word: str) -> list[str]:
     for suffix, repl in rules:
         if w.endswith(suffix) and len(w) - len(suffix) >= 3:
             forms.append(w[: len(w) - len(suffix)] + repl)
+    # The dictionary spells American: licence → license, labour → labor, centre → center, organise → organize.
+    for british, american in (("ence", "ense"), ("our", "or"), ("tre", "ter"), ("ise", "ize"), ("isation", "ization"),
+                              ("yse", "yze"), ("ogue", "og")):
+        for form in list(forms):
+            if form.endswith(british) and len(form) - len(british) >= 3:
+                forms.append(form[: len(form) - len(british)] + american)
     return list(dict.fromkeys(forms))
+
+
+_AGENT_SUFFIXES = ("者", "人员", "商")
+
+
+def _agent_verbs(word: str) -> list[str]:
+    """The verbs an English agent noun may come from: developers → develop, producer → produce/produc, investor →
+    invest; empty for a word that is not one."""
+    w = word.lower().removesuffix("s")
+    for suffix in ("er", "or"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            stem = w[: -len(suffix)]
+            return [stem, stem + "e"]
+    return []
 
 
 def romanise(word: str) -> str:
@@ -228,6 +248,19 @@ class QueryLexicon:
             for zh in index.get(form, ()):
                 if not self.vocabulary or zh in self.vocabulary:
                     found.append(zh)
+        if self.vocabulary and " " not in phrase:
+            # An agent noun the dictionary lacks is its verb's word with an agent suffix the corpus writes
+            # (developers → 开发 → 开发者, investors → 投资者).
+            for verb in _agent_verbs(phrase):
+                found += [zh + suffix for zh in index.get(verb, ()) if len(zh) >= 2 for suffix in _AGENT_SUFFIXES
+                          if zh + suffix in self.vocabulary]
+        return tuple(dict.fromkeys(found))[:MAX_TRANSLATIONS]
+
+    def dictionary_translations(self, word: str) -> tuple[str, ...]:
+        """The dictionary's Chinese for an English word, whether the corpus uses it or not (its main senses first):
+        what the question asks for when the corpus has none of it."""
+        index = english_index()
+        found = [zh for form in _word_forms(word) for zh in index.get(form, ())]
         return tuple(dict.fromkeys(found))[:MAX_TRANSLATIONS]
 
     def proper_name(self, phrase: str) -> tuple[str, ...]:

@@ -106,9 +106,16 @@ EN_STOP_WORDS = frozenset(
     a an the of to in on for and or is are was were be been by with at from as that this these those it its what
     which who whom how many much did do does has have had there their they them about into than then so such
     can could will would should may might please tell me i we you our your when where why much
-    over under between during each per since until through across roughly approximately around also both if
+    over under between during each per since until through across roughly approximately around also both if like
+    hold holds held make makes made get gets got take takes took taken give gives given put go goes went gone up out off
     """.split()
 )
+
+
+# Units an English question asks its answer in ("how many tonnes", "in yuan"): the question's analysis reads the
+# unit from them (aidqa.qa.analysis.asked_units), and a report writes the unit beside its figure (万吨, 亿元), where
+# the dictionary's word for it (英吨 for tonnes) is not.
+EN_UNIT_NOUNS = frozenset("yuan rmb tonnes tonne tons ton hectares hectare dollars dollar kilometres kilometers km".split())
 
 
 @lru_cache(maxsize=1)

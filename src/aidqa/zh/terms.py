@@ -14,7 +14,7 @@ from collections.abc import Callable
 from aidqa.zh.chars import fold_for_match
 from aidqa.zh.lexicon import QueryLexicon
 from aidqa.zh.numbers import numbers_in
-from aidqa.zh.segment import EN_STOP_WORDS, detect_language, tokenize_words
+from aidqa.zh.segment import EN_STOP_WORDS, EN_UNIT_NOUNS, detect_language, tokenize_words
 
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*")
 _NO_CORPUS = QueryLexicon(())
@@ -27,12 +27,20 @@ HEDGES = frozenset("大约 大概 大致 差不多 左右 约莫".split())
 _INTERROGATIVE = re.compile(r"哪(?!吒)[\u4e00-\u9fff]{1,2}|何(?:处|时|地|人|种|年|故|在)|几时|多(?:长|远|重|宽|深|厚|久)(?:时间)?")
 
 
-def english_groups(question: str, lexicon: QueryLexicon | None = None) -> list[tuple[str, ...]]:
+# "in units of 10,000 tonnes" says how the answer is counted (万吨): neither a figure the passage must hold nor a word.
+UNITS_OF = re.compile(r"\bin\s+units?\s+of\s+[\d,.]+(?:\s+(?:thousand|million|billion))?|\bunits?\s+of\s+[\d,.]+"
+                      r"(?:\s+(?:thousand|million|billion))?", re.IGNORECASE)
+
+
+def english_groups(question: str, lexicon: QueryLexicon | None = None,
+                   untranslated: bool = False) -> list[tuple[str, ...]]:
     """The English question's content words as Chinese spelling groups: a two-word phrase the dictionary knows
     (per capita, fixed assets) wins over its words, and so does a hyphenated one (per-capita); an acronym (GDP)
-    stays Latin, with the dictionary's Chinese for it (生产总值)."""
+    stays Latin, with the dictionary's Chinese for it (生产总值). With ``untranslated``, a word the dictionary
+    translates only into words the corpus never uses keeps those (weather → 天气): it is something the question asks
+    that the reports do not say, as a Chinese question's word the corpus lacks is; otherwise it is left out."""
     lexicon = lexicon or _NO_CORPUS
-    words = _EN_WORD.findall(question)
+    words = _EN_WORD.findall(UNITS_OF.sub(" ", question))
     groups: list[tuple[str, ...]] = []
     i = 0
     while i < len(words):
@@ -44,7 +52,7 @@ def english_groups(question: str, lexicon: QueryLexicon | None = None) -> list[t
                 i += 2
                 continue
         i += 1
-        if low in EN_STOP_WORDS:
+        if low in EN_STOP_WORDS or low in EN_UNIT_NOUNS:
             continue
         if word.isupper() and len(word) > 1:
             groups.append((word, *lexicon.translate(low)))
@@ -55,18 +63,20 @@ def english_groups(question: str, lexicon: QueryLexicon | None = None) -> list[t
             if not translated:  # five-year → its words, each on its own
                 groups.extend(t for part in low.split("-") if part not in EN_STOP_WORDS and (t := lexicon.translate(part)))
                 continue
+        if not translated and untranslated and not word[:1].isupper():
+            translated = lexicon.dictionary_translations(low)
         if translated:
             groups.append(translated)
     return groups
 
 
 def query_term_groups(question: str, lexicon: QueryLexicon | None = None,
-                      english_spellings: bool = True) -> list[tuple[str, ...]]:
+                      english_spellings: bool = True, untranslated: bool = False) -> list[tuple[str, ...]]:
     """The question's key terms, each as a group of interchangeable spellings; a passage covers a group when it
     contains any of them. A Chinese name's group also holds the English name the corpus writes for it (印度 ↔ a
-    table's India) unless ``english_spellings`` is false."""
+    table's India) unless ``english_spellings`` is false; ``untranslated``: see ``english_groups``."""
     if detect_language(question) == "en":
-        groups = english_groups(question, lexicon)
+        groups = english_groups(question, lexicon, untranslated)
         groups.extend((n,) for n in numbers_in(question))
     else:
         # A word the report may say otherwise (林子 ↔ 森林) counts as present when any of its synonyms is.

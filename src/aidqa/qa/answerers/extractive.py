@@ -322,7 +322,12 @@ class ExtractiveAnswerer:
         term_groups = list(q.terms)
         if context:
             term_groups += [g for g in query_term_groups(context, self.index.keywords.lexicon) if g not in term_groups]
-        groups = [(tuple(fold_for_match(t) for t in g), self.index.keywords.word_idf(g[0])) for g in term_groups]
+        vocabulary = self.index.keywords.lexicon.vocabulary
+        # An English word the dictionary translates only into words the reports never use (weather → 天气).
+        untranslated = self.settings.untranslated_weight if q.language == "en" else 1.0
+        groups = [(tuple(fold_for_match(t) for t in g), self.index.keywords.word_idf(g[0])
+                   * (untranslated if is_han(g[0][:1]) and not any(t in vocabulary for t in g) else 1.0))
+                  for g in term_groups]
         amount, unit = q.amount, q.unit
         # Words that only name the asked unit (资金/金额/钱 for 元, 人数 for 人) are answered by a figure in that
         # unit: 全年完成投资12.5亿元 answers 完成了多少投资资金 without the word 资金.
