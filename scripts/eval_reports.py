@@ -4,7 +4,8 @@
                                              [--together]
 
 Each question set in tests/data/reports/<stem>.jsonl belongs to the report ../shared/dev-reports/<stem>.<ext>;
-``--sets tests/data/reports_en`` asks the English versions of the same questions instead.
+``--sets tests/data/reports_en`` asks the English versions of the same questions instead; ``--also FILE`` asks a set
+of every report as well (tests/data/offtopic_en.jsonl: questions no report answers).
 Each report is indexed alone, in a temporary folder, and scored with `aidqa eval --json`. With ``--together`` all
 the reports and the seed report go into one corpus, indexed once, and every set (the seed's two dev sets too) is
 asked of it: what a user with many reports gets, where a question that does not name its report competes with the
@@ -42,6 +43,8 @@ def main() -> int:
     parser.add_argument("--set", action="append", default=[], help="a setting override, passed to aidqa eval")
     parser.add_argument("--top-k", type=int, default=5, help="passages retrieved per question (aidqa eval --top-k)")
     parser.add_argument("--json-dir", type=Path, help="also keep each set's full `aidqa eval --json` output here")
+    parser.add_argument("--also", type=Path, action="append", default=[],
+                        help="a question set asked of every report as well (tests/data/offtopic_en.jsonl)")
     parser.add_argument("--together", action="store_true",
                         help="one corpus of all the reports and the seed report; every set asked of it")
     args = parser.parse_args()
@@ -52,8 +55,11 @@ def main() -> int:
             logger.warning("no report for %s in %s", questions.name, args.shared)
             continue
         pairs.append((questions, reports[0]))
+        if not args.together:
+            pairs += [(also, reports[0]) for also in args.also]
     if args.together:
         pairs += [(REPO / "tests" / "data" / name, SEED) for name in ("dev.jsonl", "holdout.jsonl")]
+        pairs += [(also, SEED) for also in args.also]  # one corpus: asked once
     rows = []
     with tempfile.TemporaryDirectory(prefix="aidqa-eval-reports-") as tmp:
         if args.together:
@@ -67,9 +73,10 @@ def main() -> int:
             if args.together:
                 env = together
             else:
-                corpus = Path(tmp) / questions.stem / "corpus"
-                corpus.mkdir(parents=True)
-                shutil.copy(report, corpus / report.name)
+                corpus = Path(tmp) / report.stem / "corpus"
+                if not corpus.is_dir():  # a report's own set and the --also sets share its index
+                    corpus.mkdir(parents=True)
+                    shutil.copy(report, corpus / report.name)
                 env = {**os.environ, "AIDQA_CORPUS_DIR": str(corpus), "AIDQA_INDEX_DIR": str(corpus.parent / "index")}
             command = [sys.executable, "-m", "aidqa.cli", "eval", "--json", str(questions)]
             command += [f"--set={s}" for s in args.set] + [f"--top-k={args.top_k}"]
@@ -78,10 +85,13 @@ def main() -> int:
                 logger.error("%s: aidqa eval exited %d: %s", questions.stem, done.returncode, done.stderr[-500:])
                 continue
             run = json.loads(done.stdout)["runs"][0]
+            own = questions.stem == report.stem or args.together
             if args.json_dir:
                 args.json_dir.mkdir(parents=True, exist_ok=True)
-                (args.json_dir / f"{questions.stem}.json").write_text(done.stdout, encoding="utf-8")
-            rows.append((questions.stem, report.suffix, run["overall"], run["per_type"]))
+                file = f"{questions.stem}.json" if own else f"{questions.stem}-{report.stem}.json"
+                (args.json_dir / file).write_text(done.stdout, encoding="utf-8")
+            name = questions.stem if own else f"{questions.stem} on {report.stem}"
+            rows.append((name, report.suffix, run["overall"], run["per_type"]))
     header = ("| set | format | n | answerable | answer | citation | refusal P / R | ungrounded | stated figure (n) "
               "| R@5 |")
     lines = [header, "|" + "---|" * 10]
@@ -92,10 +102,10 @@ def main() -> int:
                 counts = by_type.setdefault(kind, [0, 0])
                 counts[0] += round(m["answer_accuracy"] * m["answerable"])
                 counts[1] += m["answerable"]
-        lines.append(f"| {stem} | {suffix} | {o['n']} | {o['answerable']} | {o['answer_accuracy']:.2f} | "
-                     f"{o['citation_accuracy']:.2f} | {o['refusal_precision']:.2f} / {o['refusal_recall']:.2f} | "
-                     f"{o['ungrounded_rate']:.2f} | {_rate(o.get('figure_stated_accuracy'))} ({o.get('figures_stated', 0)}) | "
-                     f"{o['recall_at_5']:.2f} |")
+        lines.append(f"| {stem} | {suffix} | {o['n']} | {o['answerable']} | {_rate(o['answer_accuracy'])} | "
+                     f"{_rate(o['citation_accuracy'])} | {_rate(o['refusal_precision'])} / {_rate(o['refusal_recall'])} | "
+                     f"{_rate(o['ungrounded_rate'])} | {_rate(o.get('figure_stated_accuracy'))} ({o.get('figures_stated', 0)}) | "
+                     f"{_rate(o.get('recall_at_5'))} |")
     lines += ["", "| type (all sets) | answered correctly | n answerable |", "|---|---|---|"]
     lines += [f"| {kind} | {ok / n:.2f} | {n} |" for kind, (ok, n) in sorted(by_type.items()) if n]
     sys.stdout.write("\n".join(lines) + "\n")
