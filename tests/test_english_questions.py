@@ -38,3 +38,16 @@ def test_an_english_question_in_the_reports_unit_is_answered(communique):
 def test_an_english_question_on_the_news_page_is_still_answered(news):
     result = news.ask("What was Longfor's contracted sales amount in the first half of 2019?")
     assert not result.refused and "1056.2亿元" in result.answer
+
+
+def test_an_english_question_on_a_place_the_page_never_names_is_refused(news):
+    # Answered before with a sentence on 资金 (capital): France, which the dictionary knows as 法国 and the page never
+    # writes, was dropped as an unknown capitalised word instead of counting as a name the passage must hold.
+    result = news.ask("What is the capital of France?")
+    assert result.refused and result.citations == []
+
+
+def test_an_untranslated_word_does_not_match_inside_another_word(communique):
+    # rice → 米, a word this report never writes, used to be found inside 玉米 (corn), and the corn output was quoted.
+    result = communique.ask("How do I cook rice?")
+    assert result.refused and result.citations == []

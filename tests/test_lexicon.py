@@ -143,3 +143,23 @@ def test_an_english_word_the_corpus_has_no_word_for_still_counts_as_asked():
     assert kept == [] and any("天气" in g for g in asked) and any("今天" in g for g in asked)
     # a capitalised word is a name the corpus may spell otherwise: never counted as a missing word
     assert english_groups("What is Zhoukou's capacity?", lexicon, untranslated=True) == [("产能",)]
+
+
+def test_a_name_the_dictionary_knows_but_the_corpus_never_writes_is_still_named():
+    from aidqa.qa.analysis import anchors
+
+    lexicon = QueryLexicon(["资本", "首都", "公司", "荣誉", "规划", "年"])
+    # France is 法国 in the dictionary and nowhere in this corpus: the passage must hold it, so it is refused.
+    assert any("法国" in a and "France" in a for a in anchors("What is the capital of France?", "en", lexicon))
+    # A month is a date the report writes 4月, and a run of common words is a description a report may word
+    # otherwise (十四五规划 for the Five-Year Plan): neither is a name to find.
+    assert anchors("What honour did the company receive in April 2024?", "en", lexicon) == [("2024",)]
+    assert anchors("What did the 14th Five-Year Plan set out?", "en", lexicon) == [("14",)]
+
+
+def test_english_number_words_are_numerals_and_ing_forms_reach_their_verb():
+    lexicon = QueryLexicon(["语言", "使用"])
+    # five is 五 wherever the report writes it (前五名), not the dictionary's 伍 or 五彩
+    assert english_groups("Which were the top five languages?", lexicon) == [("五",), ("语言",)]
+    assert "use" in _word_forms("using") and lexicon.translate("using") == ("使用",)
+    assert _word_forms("sing") == ["sing"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from aidqa.zh.chars import is_han
-from aidqa.zh.lexicon import QueryLexicon, ordinary_words
+from aidqa.zh.lexicon import QueryLexicon, common_english_words, ordinary_words
 from aidqa.zh.numbers import SECTION_NUMBER_RE, YEAR_RE, number_spellings, numbers_in
 from aidqa.zh.segment import ZH_STOP_WORDS, char_bigrams
 from aidqa.zh.terms import HEDGES, UNITS_OF, expansion_text, query_term_groups
@@ -207,10 +207,26 @@ _OWN_COUNTRY = ("中国", "我国", "全国")
 _CAPITALISED = re.compile(r"[A-Z][a-z]+")
 
 
+# Dates, not names, though the dictionary capitalises them: a report writes 4月, not 四月.
+_CALENDAR_WORDS = frozenset("january february march april may june july august september october november december "
+                            "monday tuesday wednesday thursday friday saturday sunday".split())
+
+
+def _only_a_name(name: str) -> bool:
+    """Whether a capitalised run holds a word the dictionary only ever capitalises (France, Everest), so that it
+    names one thing whatever the report calls it. A run of common words (Five-Year Plan, World Cup) is a
+    description a report may word otherwise (十四五规划), and a month is a date."""
+    words = [w.lower() for w in _CAPITALISED.findall(name)]
+    return (not any(w in _CALENDAR_WORDS for w in words)
+            and any(w not in common_english_words() for w in words))
+
+
 def _english_names(question: str, lexicon: QueryLexicon) -> list[tuple[str, ...]]:
     """The names among an English question's capitalised words, longest first (Chengdu World Games → Chengdu,
     World Games): a run the corpus spells by pinyin or the dictionary knows as a proper name. A capitalised
-    ordinary word (Table 1.1, What, Plan) names nothing."""
+    ordinary word (Table 1.1, What, Plan) names nothing. A name the dictionary knows that the corpus never writes
+    (France → 法国) is still named: a passage must hold it, so a question about it is refused, as a Chinese
+    question's 法国 is."""
     found: list[tuple[str, ...]] = []
     words = list(_CAPITALISED.finditer(question))
     i = 0
@@ -220,7 +236,8 @@ def _english_names(question: str, lexicon: QueryLexicon) -> list[tuple[str, ...]
             if any(question[words[k].end():words[k + 1].start()] not in (" ", "-") for k in range(i, j - 1)):
                 continue
             name = question[words[i].start():words[j - 1].end()]
-            spellings = lexicon.proper_name(name)
+            spellings = lexicon.proper_name(name) or (
+                lexicon.proper_name(name, in_corpus=False) if _only_a_name(name) else ())
             if spellings:
                 found.append((*spellings, name))  # the report may write it in English too
                 i = j

@@ -117,6 +117,16 @@ def proper_name_glosses() -> dict[str, tuple[str, ...]]:
 
 
 @lru_cache(maxsize=1)
+def common_english_words() -> frozenset[str]:
+    """English words the dictionary writes in lower case somewhere in its glosses (plan, year, cup, hang): words of
+    the language, as opposed to names it only ever capitalises (France, Everest, Seng)."""
+    return frozenset(w for _, glosses in _cedict_entries() for gloss in glosses for w in _LOWER_WORD.findall(gloss))
+
+
+_LOWER_WORD = re.compile(r"(?<![A-Za-z])[a-z]+(?![A-Za-z])")
+
+
+@lru_cache(maxsize=1)
 def proper_name_index() -> dict[str, tuple[str, ...]]:
     """Lower-cased proper name → simplified headwords, in dictionary order: what an English question's
     capitalised words may name ("china" → 中国, 中华 …)."""
@@ -137,7 +147,8 @@ def _word_forms(word: str) -> list[str]:
              ("ment", ""), ("ance", ""), ("ence", ""), ("ation", "e"), ("ation", ""), ("ion", "e"), ("ion", ""),
              ("al", ""), ("ly", ""), ("istic", "ity"), ("ic", "y"))
     for suffix, repl in rules:
-        if w.endswith(suffix) and len(w) - len(suffix) >= 3:
+        # The base form must be three letters or more: using → use, but not sing → s.
+        if w.endswith(suffix) and len(w) - len(suffix) + len(repl) >= 3 and len(w) - len(suffix) >= 2:
             forms.append(w[: len(w) - len(suffix)] + repl)
     # The dictionary spells American: licence → license, labour → labor, centre → center, organise → organize.
     for british, american in (("ence", "ense"), ("our", "or"), ("tre", "ter"), ("ise", "ize"), ("isation", "ization"),
@@ -263,13 +274,14 @@ class QueryLexicon:
         found = [zh for form in _word_forms(word) for zh in index.get(form, ())]
         return tuple(dict.fromkeys(found))[:MAX_TRANSLATIONS]
 
-    def proper_name(self, phrase: str) -> tuple[str, ...]:
+    def proper_name(self, phrase: str, in_corpus: bool = True) -> tuple[str, ...]:
         """The corpus's words for a capitalised English name: a corpus word whose pinyin it is (Zhoukou → 周口), or
         a dictionary proper name (China → 中国, World Games → 世界运动会) that the corpus uses; empty for a
-        capitalised ordinary word (Table, Plan) or a name the corpus never writes."""
-        found = list(self.names(phrase.replace(" ", "").replace("-", "")))
+        capitalised ordinary word (Table, Plan) or a name the corpus never writes. Without ``in_corpus``, the
+        dictionary's names for it whether the corpus writes them or not (France → 法国, 法兰西)."""
+        found = list(self.names(phrase.replace(" ", "").replace("-", ""))) if in_corpus else []
         found += [zh for zh in proper_name_index().get(phrase.lower(), ())
-                  if len(zh) >= 2 and (not self.vocabulary or zh in self.vocabulary)]
+                  if len(zh) >= 2 and (not in_corpus or not self.vocabulary or zh in self.vocabulary)]
         return tuple(dict.fromkeys(found))[:MAX_TRANSLATIONS]
 
     def english_names(self, word: str) -> tuple[str, ...]:

@@ -110,6 +110,9 @@ EN_STOP_WORDS = frozenset(
     hold holds held make makes made get gets got take takes took taken give gives given put go goes went gone up out off
     """.split()
 )
+# An English number word is its Chinese numeral, matched wherever it stands (top five ↔ 前五名, 五种): a numeral is
+# part of a word, never a word of its own, so it is no word of the corpus's vocabulary either.
+EN_NUMBER_WORDS = dict(zip("one two three four five six seven eight nine ten".split(), "一二三四五六七八九十"))
 
 
 # Units an English question asks its answer in ("how many tonnes", "in yuan"): the question's analysis reads the

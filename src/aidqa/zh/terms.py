@@ -14,7 +14,7 @@ from collections.abc import Callable
 from aidqa.zh.chars import fold_for_match
 from aidqa.zh.lexicon import QueryLexicon
 from aidqa.zh.numbers import numbers_in
-from aidqa.zh.segment import EN_STOP_WORDS, EN_UNIT_NOUNS, detect_language, tokenize_words
+from aidqa.zh.segment import EN_NUMBER_WORDS, EN_STOP_WORDS, EN_UNIT_NOUNS, detect_language, tokenize_words
 
 _EN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*")
 _NO_CORPUS = QueryLexicon(())
@@ -53,6 +53,9 @@ def english_groups(question: str, lexicon: QueryLexicon | None = None,
                 continue
         i += 1
         if low in EN_STOP_WORDS or low in EN_UNIT_NOUNS:
+            continue
+        if low in EN_NUMBER_WORDS:  # not the dictionary's words for it (five → 伍, 五彩)
+            groups.append((EN_NUMBER_WORDS[low],))
             continue
         if word.isupper() and len(word) > 1:
             groups.append((word, *lexicon.translate(low)))

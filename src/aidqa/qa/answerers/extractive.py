@@ -59,7 +59,7 @@ from aidqa.zh.numbers import (
     numbers_in,
     unit_dimension,
 )
-from aidqa.zh.segment import TABLE_ROW_RE, ZH_STOP_WORDS, char_bigrams, split_sentences
+from aidqa.zh.segment import EN_NUMBER_WORDS, TABLE_ROW_RE, ZH_STOP_WORDS, char_bigrams, split_sentences
 from aidqa.zh.structure import announces_items, leans_back, open_quotation, opens_topic, states_definition
 from aidqa.zh.terms import names_topic, query_term_groups
 
@@ -325,9 +325,13 @@ class ExtractiveAnswerer:
         vocabulary = self.index.keywords.lexicon.vocabulary
         # An English word the dictionary translates only into words the reports never use (weather → 天气).
         untranslated = self.settings.untranslated_weight if q.language == "en" else 1.0
+        unused = {i for i, g in enumerate(term_groups) if is_han(g[0][:1]) and not any(t in vocabulary for t in g)
+                  and g[0] not in EN_NUMBER_WORDS.values()}
         groups = [(tuple(fold_for_match(t) for t in g), self.index.keywords.word_idf(g[0])
-                   * (untranslated if is_han(g[0][:1]) and not any(t in vocabulary for t in g) else 1.0))
-                  for g in term_groups]
+                   * (untranslated if i in unused else 1.0)) for i, g in enumerate(term_groups)]
+        # No spelling of an English word's untranslated group is a word of the reports, so where one turns up it
+        # is part of another word (rice → 米 in 平方米, now → 今 in 今年): it is asked and missing, never matched.
+        unmatched = unused if q.language == "en" else set()
         amount, unit = q.amount, q.unit
         # Words that only name the asked unit (资金/金额/钱 for 元, 人数 for 人) are answered by a figure in that
         # unit: 全年完成投资12.5亿元 answers 完成了多少投资资金 without the word 资金.
@@ -345,6 +349,8 @@ class ExtractiveAnswerer:
                 if beyond_implied and i in implied:
                     continue
                 total += w
+                if i in unmatched:
+                    continue
                 if alts[0] in folded_text or (has_unit_figure and i in unit_words) or i in implied:
                     covered += w
                 elif any(a in folded_text for a in alts[1:]):
@@ -357,7 +363,8 @@ class ExtractiveAnswerer:
         named = {fold_for_match(s) for a in q.anchors for s in a}
         implied_by_source: dict[str, frozenset[int]] = {}
         # A function character (为 of 为食, 的, 是) is in every other sentence: it earns no partial credit.
-        term_chars = [frozenset(ch for ch in alts[0] if is_han(ch) and ch not in ZH_STOP_WORDS) for alts, _ in groups]
+        term_chars = [frozenset(ch for ch in alts[0] if is_han(ch) and ch not in ZH_STOP_WORDS and i not in unmatched)
+                      for i, (alts, _) in enumerate(groups)]
 
         def char_credit(folded_text: str, implied: frozenset[int]) -> float:
             # A key term the sentence does not write, neither as asked nor as a synonym, counts by the share of its
@@ -382,8 +389,8 @@ class ExtractiveAnswerer:
             if cand.source not in implied_by_source:
                 implied_by_source[cand.source] = frozenset(
                     i for i, (alts, _) in enumerate(groups)
-                    if self.scope.titled(cand.source, alts[0])
-                    or (alts[0] in named and self.scope.about(cand.source, alts[0])))
+                    if i not in unmatched and (self.scope.titled(cand.source, alts[0])
+                                               or (alts[0] in named and self.scope.about(cand.source, alts[0]))))
             cand.coverage = coverage(folded, cand.unit_match, implied_by_source[cand.source])
             cand.focus = coverage(folded, cand.unit_match, implied_by_source[cand.source], beyond_implied=True)
             # Support (whether to answer at all) takes no unit credit: it must rest on the question's own words.
