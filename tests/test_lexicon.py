@@ -163,3 +163,10 @@ def test_english_number_words_are_numerals_and_ing_forms_reach_their_verb():
     assert english_groups("Which were the top five languages?", lexicon) == [("五",), ("语言",)]
     assert "use" in _word_forms("using") and lexicon.translate("using") == ("使用",)
     assert _word_forms("sing") == ["sing"]
+
+
+def test_the_unit_an_english_question_counts_in_is_no_key_term():
+    # "in units of 10,000" says how to count the answer (万), not a figure the sentence must hold
+    groups = query_term_groups("How many inbound tourist visits, in units of 10,000, were received in 2023?",
+                               QueryLexicon(["旅游", "入境"]))
+    assert ("10,000",) not in groups and ("2023",) in groups

@@ -80,7 +80,7 @@ def query_term_groups(question: str, lexicon: QueryLexicon | None = None,
     table's India) unless ``english_spellings`` is false; ``untranslated``: see ``english_groups``."""
     if detect_language(question) == "en":
         groups = english_groups(question, lexicon, untranslated)
-        groups.extend((n,) for n in numbers_in(question))
+        groups.extend((n,) for n in numbers_in(UNITS_OF.sub(" ", question)))  # "in units of 10,000" is no figure
     else:
         # A word the report may say otherwise (林子 ↔ 森林) counts as present when any of its synonyms is.
         lexicon = lexicon or _NO_CORPUS

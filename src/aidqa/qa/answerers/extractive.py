@@ -331,7 +331,7 @@ class ExtractiveAnswerer:
                    * (untranslated if i in unused else 1.0)) for i, g in enumerate(term_groups)]
         # No spelling of an English word's untranslated group is a word of the reports, so where one turns up it
         # is part of another word (rice → 米 in 平方米, now → 今 in 今年): it is asked and missing, never matched.
-        unmatched = unused if q.language == "en" else set()
+        unmatched = unused if q.language == "en" and vocabulary else set()
         amount, unit = q.amount, q.unit
         # Words that only name the asked unit (资金/金额/钱 for 元, 人数 for 人) are answered by a figure in that
         # unit: 全年完成投资12.5亿元 answers 完成了多少投资资金 without the word 资金.
