@@ -41,6 +41,14 @@ def test_compound_question_answers_each_part(assistant):
     assert "52亿元" in a.answer and "6场" in a.answer
 
 
+def test_a_compound_question_says_which_part_the_reports_do_not_answer(assistant):
+    # A bare refusal line among answers read as if the whole question had gone unanswered.
+    lines = assistant.ask("黄南州的平均海拔是多少米？青洽会黄南州专场签约额是多少？").answer.split("\n")
+    assert lines[0] == "第一问：报告中没有找到这一问的答案。"
+    assert lines[1].startswith("第二问：") and "52亿元" in lines[1]
+    assert "报告中没有找到这个问题的答案。" not in lines  # not the whole question's refusal
+
+
 @pytest.mark.parametrize("bad", ["", "   ", "\u200b\u200b", "\x00"])
 def test_empty_questions_get_a_clear_error(assistant, bad):
     with pytest.raises(InvalidQuestion, match="empty"):

@@ -206,6 +206,10 @@ def test_property_chunks_cover_text_without_cutting_numbers(raw, max_chars):
     ("完成投资多少亿元？", ["元"]),
     ("用 MIT 协议的项目大概占多少？", ["%"]),  # 占多少 asks for a share (the open-source chapter)
     ("该校区占地多少？", []),  # 占地 is land, not a share
+    # How much a thing changed is told as a rate (增长2.1%), whatever the thing is counted in (the work report)
+    ("2025年四川民间投资增长多少？", []),
+    ("居民收入增加了多少元？", ["元"]),  # unless the question says the unit
+    ("投资总额是多少，比上年增长了多少？", ["元"]),  # and the amount itself is asked too
 ])
 def test_units_a_question_asks_for(question, units):
     from aidqa.qa.analysis import asked_units

@@ -41,6 +41,9 @@ _UNIT_WORDS = [
     (re.compile(r"人数|多少人"), "人"),
     (re.compile(r"面积"), "平方米"),
 ]
+# How much a thing grew or fell, with no unit after the question word (增长多少, not 增加了多少人).
+_CHANGE_ASKED = re.compile(r"(?:增长|下降|增加|减少|提高|提升|降低|上升|上涨|下跌|回升|回落|下滑)了?(?:多少|几)"
+                           r"(?![万亿千百]|" + "|".join(re.escape(w) for w, _ in _UNIT_AFTER_AMOUNT) + ")")
 # English words (each the start of a word: invest → investment) that say the unit of the amount asked for.
 _EN_UNIT = [("money", "元"), ("invest", "元"), ("fund", "元"), ("yuan", "元"), ("spend", "元"), ("spent", "元"),
             ("people", "人"), ("person", "人"), ("visits", "人次"), ("projects", "个"), ("companies", "家"),
@@ -111,8 +114,12 @@ def asked_units(question: str, language: str) -> list[str]:
         if unit and unit not in units:
             units.append(unit)
     if not units:
-        # 总投资是多少？ / 总人数是多少？ / 占比是多少？ name the unit elsewhere in the question.
-        units = [unit for pattern, unit in _UNIT_WORDS if pattern.search(question)][:1]
+        # 总投资是多少？ / 总人数是多少？ / 占比是多少？ name the unit elsewhere in the question. But how much a thing
+        # changed (民间投资增长多少？) is told as a rate (增长2.1%, 增长32.2倍), whatever the thing is counted in: 20
+        # such questions on eight reports, none answered in the thing's own unit.
+        change = _CHANGE_ASKED.search(question) and len(re.findall(r"多少|几", question)) == 1
+        units = [unit for pattern, unit in _UNIT_WORDS if pattern.search(question)
+                 and not (change and unit not in ("%", "个百分点"))][:1]
     return units
 
 

@@ -30,7 +30,7 @@ from aidqa.qa.conversation import Rewrite, condense
 from aidqa.qa.examples import GENERIC_EXAMPLES, Example, examples_from
 from aidqa.qa.grounding import ungrounded_numbers
 from aidqa.qa.overview import Overviewer
-from aidqa.qa.rendering import REFUSAL, cites_several_reports, render_answer
+from aidqa.qa.rendering import PART_REFUSAL, PART_SEE_ABOVE, REFUSAL, cites_several_reports, part_label, render_answer
 from aidqa.qa.scope import ReportScope
 from aidqa.qa.streaming import AnswerStream
 from aidqa.retrieval.hybrid import HybridSearcher, ScoredChunk
@@ -73,7 +73,7 @@ def clean_question(question: object, max_chars: int) -> str:
 
 def merge_extractions(results: list[Extraction], language: str) -> Extraction:
     """One answer for a compound question: each part's sentences with renumbered citations; a part the reports
-    do not answer says so; refused only when no part is answered. When the parts are answered from different
+    do not answer says so, and then every part is labelled (第一问：…); refused only when no part is answered. When the parts are answered from different
     reports, every part names the report of each of its figures and quotes."""
     if all(r.refused for r in results):
         return Extraction(REFUSAL[language], True, [], "; ".join(r.reason for r in results), **merged_provenance(results))
@@ -81,9 +81,11 @@ def merge_extractions(results: list[Extraction], language: str) -> Extraction:
     citations = []
     lines = []
     figures = []
-    for r in results:
+    mixed = any(r.refused for r in results)
+    for i, r in enumerate(results):
+        label = part_label(language, i) if mixed else ""
         if r.refused:
-            lines.append(REFUSAL[language])
+            lines.append(label + PART_REFUSAL[language] if label else REFUSAL[language])
             continue
         renumber: dict[int, int] = {}
         for c in r.citations:
@@ -100,7 +102,10 @@ def merge_extractions(results: list[Extraction], language: str) -> Extraction:
             text = "\n".join(line for line in r.answer.split("\n") if not (r.total and r.total.text in line))
         text = re.sub(r"\[(\d+)\]", lambda m, table=renumber: f"[{table[int(m.group(1))]}]", text)
         # Two parts answered by one sentence (a table row holds the amount and its growth) quote it once.
-        lines += [line for line in text.split("\n") if line not in lines]
+        new = [line for line in text.split("\n") if line not in lines]
+        if label:
+            new = [label + new[0], *new[1:]] if new else [label + PART_SEE_ABOVE[language]]
+        lines += new
         figures += [f.model_copy(update={"citation_id": renumber[f.citation_id]}) for f in r.figures]
     return Extraction("\n".join(lines), False, citations, "; ".join(r.reason for r in results), figures,
                       **merged_provenance(results))

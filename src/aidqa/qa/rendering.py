@@ -17,6 +17,23 @@ REFUSAL = {
 }
 
 
+# A compound question's parts, named when some are answered and some are not: a bare refusal line among answers
+# would read as if the whole question went unanswered. Ordinals in words, so that no digit enters the answer that
+# its quotes do not hold (aidqa.qa.grounding).
+_PART_ORDINALS = {
+    "zh": [f"第{n}问：" for n in "一二三四五六七八九十"],
+    "en": [f"{n} part: " for n in "First Second Third Fourth Fifth Sixth Seventh Eighth Ninth Tenth".split()],
+}
+PART_REFUSAL = {"zh": "报告中没有找到这一问的答案。", "en": "the reports do not answer it."}
+PART_SEE_ABOVE = {"zh": "见上。", "en": "see above."}  # answered by the sentence an earlier part quoted
+
+
+def part_label(language: str, index: int) -> str:
+    """The label of a compound question's part ``index`` (from 0): 第一问： / First part: ; empty past the tenth."""
+    labels = _PART_ORDINALS[language]
+    return labels[index] if index < len(labels) else ""
+
+
 def cites_several_reports(citations: list[Citation]) -> bool:
     return len({c.source for c in citations}) > 1
 
