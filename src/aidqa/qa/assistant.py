@@ -73,8 +73,9 @@ def clean_question(question: object, max_chars: int) -> str:
 
 def merge_extractions(results: list[Extraction], language: str) -> Extraction:
     """One answer for a compound question: each part's sentences with renumbered citations; a part the reports
-    do not answer says so, and then every part is labelled (第一问：…); refused only when no part is answered. When the parts are answered from different
-    reports, every part names the report of each of its figures and quotes."""
+    do not answer says so, and then every part is labelled (第一问：…); refused only when no part is answered.
+    When the parts are answered from different reports, every part names the report of each of its figures and
+    quotes."""
     if all(r.refused for r in results):
         return Extraction(REFUSAL[language], True, [], "; ".join(r.reason for r in results), **merged_provenance(results))
     several = cites_several_reports([c for r in results if not r.refused for c in r.citations])
