@@ -49,6 +49,13 @@ def test_a_compound_question_says_which_part_the_reports_do_not_answer(assistant
     assert "报告中没有找到这个问题的答案。" not in lines  # not the whole question's refusal
 
 
+def test_a_later_part_that_names_its_own_subject_borrows_no_terms_from_the_part_before(assistant):
+    # It used to be answered with the 签约 sentence: the first part's terms counted towards its coverage.
+    lines = assistant.ask("青洽会黄南州专场签约额是多少？天津明天的天气怎么样？").answer.split("\n")
+    assert lines[0].startswith("第一问：") and "52亿元" in lines[0]
+    assert lines[-1] == "第二问：报告中没有找到这一问的答案。"
+
+
 @pytest.mark.parametrize("bad", ["", "   ", "\u200b\u200b", "\x00"])
 def test_empty_questions_get_a_clear_error(assistant, bad):
     with pytest.raises(InvalidQuestion, match="empty"):

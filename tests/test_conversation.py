@@ -6,11 +6,25 @@ import numpy as np
 import pytest
 
 from aidqa import Assistant
-from aidqa.qa.conversation import _ellipsis_topic, _is_dependent, condense, topic_substitutions
+from aidqa.qa.conversation import _ellipsis_topic, _is_dependent, condense, stands_alone, topic_substitutions
 
 
 def _no_similarity(term: str, candidates: list[str]) -> np.ndarray:
     return np.zeros(len(candidates))
+
+
+@pytest.mark.parametrize(
+    ("part", "names_something", "alone"),
+    [
+        ("天津明天的天气怎么样？", True, True),  # names its own subject: X怎么样 within one message asks about X
+        ("比上年增长百分之几？", False, False),  # leaves its subject to the part before
+        ("河南县呢？", True, False),  # elliptical
+        ("其中泽库县多少？", True, False),  # leans back
+        ("What about Zeku County?", True, False),
+    ],
+)
+def test_a_later_part_of_a_compound_question_stands_alone_only_when_it_names_its_own_subject(part, names_something, alone):
+    assert stands_alone(part, names_something) is alone
 
 
 @pytest.mark.parametrize(

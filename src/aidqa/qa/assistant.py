@@ -26,7 +26,7 @@ from aidqa.qa.analysis import analyse, split_question
 from aidqa.qa.answerers.base import Answerer, Extraction, merged_provenance
 from aidqa.qa.answerers.extractive import ExtractiveAnswerer
 from aidqa.qa.answerers.llm import make_answerer
-from aidqa.qa.conversation import Rewrite, condense
+from aidqa.qa.conversation import Rewrite, condense, stands_alone
 from aidqa.qa.examples import GENERIC_EXAMPLES, Example, examples_from
 from aidqa.qa.grounding import ungrounded_numbers
 from aidqa.qa.overview import Overviewer
@@ -396,8 +396,11 @@ class Assistant:
             sources = self._sources_for(question, language, allowed)
             parts = [plain(p) for p in parts]
             # A later part often leaves its subject to the first (…油料产量是多少万吨？比上年增长百分之几？): it is
-            # searched together with the part before it, whose terms count as its context, as for a follow-up.
-            contexts = [context, *parts[:-1]]
+            # searched together with the part before it, whose terms count as its context, as for a follow-up. One
+            # that names its own subject is asked as it stands: the part before must not lend it terms it lacks.
+            lexicon = self._index.keywords.lexicon if self._index is not None else None
+            contexts = [context, *(context if stands_alone(p, bool(analyse(p, language, lexicon).anchors)) else before
+                                   for p, before in zip(parts[1:], parts[:-1]))]
             queries = [p if c is None or c is context else f"{c} {p}" for p, c in zip(parts, contexts)]
             vectors = self.embeddings.embed_queries(queries)
             part_hits = [self._searcher.search(p, n, query_vector=v.tolist(), sources=ps)
