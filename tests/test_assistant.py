@@ -129,3 +129,23 @@ def test_split_question(question, parts):
     from aidqa.qa.analysis import split_question
 
     assert split_question(question) == parts
+
+
+@pytest.mark.unit
+def test_a_compound_answer_renumbers_citation_markers_but_not_a_reports_own_bracketed_numbers():
+    from aidqa.qa.assistant import _renumber_markers
+
+    # A communique's footnote mark ([2]地区生产总值…) is part of the quote; renumbering it crashed (KeyError) or
+    # would have changed the report's words.
+    quote = "[2]地区生产总值、三次产业增加值绝对数按现价计算。"
+    text = f"生产总值1329.65亿元 [1]\n{quote} [1]"
+    assert _renumber_markers(text, {1: 3}, [quote]) == f"生产总值1329.65亿元 [3]\n{quote} [3]"
+    assert _renumber_markers("见 [7]", {1: 2}, []) == "见 [7]"  # not a citation's marker: left as written
+
+
+def test_a_later_part_that_gives_only_a_year_still_leans_on_the_part_before():
+    from aidqa.qa.analysis import analyse
+    from aidqa.qa.assistant import _names_a_thing
+
+    assert not _names_a_thing(analyse("2022年是多少？", "zh"))
+    assert _names_a_thing(analyse("天津明天的天气怎么样？", "zh"))

@@ -22,7 +22,7 @@ from aidqa.index.embeddings import SentenceEmbeddings
 from aidqa.index.figures import Figure
 from aidqa.index.store import IndexStore, IndexUnavailable, LoadedIndex, ProgressCallback
 from aidqa.models import Answer, RetrievedPassage
-from aidqa.qa.analysis import analyse, split_question
+from aidqa.qa.analysis import QuestionAnalysis, analyse, split_question
 from aidqa.qa.answerers.base import Answerer, Extraction, merged_provenance
 from aidqa.qa.answerers.extractive import ExtractiveAnswerer
 from aidqa.qa.answerers.llm import make_answerer
@@ -101,7 +101,7 @@ def merge_extractions(results: list[Extraction], language: str) -> Extraction:
         else:
             # A computed total belongs to a single question; in a compound answer it is left out, with its line.
             text = "\n".join(line for line in r.answer.split("\n") if not (r.total and r.total.text in line))
-        text = re.sub(r"\[(\d+)\]", lambda m, table=renumber: f"[{table[int(m.group(1))]}]", text)
+        text = _renumber_markers(text, renumber, [c.quote for c in r.citations])
         # Two parts answered by one sentence (a table row holds the amount and its growth) quote it once.
         new = [line for line in text.split("\n") if line not in lines]
         if label:
@@ -110,6 +110,29 @@ def merge_extractions(results: list[Extraction], language: str) -> Extraction:
         figures += [f.model_copy(update={"citation_id": renumber[f.citation_id]}) for f in r.figures]
     return Extraction("\n".join(lines), False, citations, "; ".join(r.reason for r in results), figures,
                       **merged_provenance(results))
+
+_MARKER = re.compile(r"\[(\d+)\]")
+
+
+def _renumber_markers(text: str, table: dict[int, int], quotes: list[str]) -> str:
+    """``text``'s citation markers [n] renumbered by ``table``. A report's own bracketed numbers inside a quote
+    (a communique's footnote marks: [2]地区生产总值…) are the report's words and stay as written; a marker that is
+    not a citation's is left alone."""
+    held: dict[str, str] = {}
+    for i, quote in enumerate(sorted({q for q in quotes if _MARKER.search(q) and q in text}, key=len, reverse=True)):
+        held[f"\x00{i}\x00"] = quote
+        text = text.replace(quote, f"\x00{i}\x00")
+    text = _MARKER.sub(lambda m: f"[{table[int(m.group(1))]}]" if int(m.group(1)) in table else m.group(0), text)
+    for key, quote in held.items():
+        text = text.replace(key, quote)
+    return text
+
+
+def _names_a_thing(q: QuestionAnalysis) -> bool:
+    """Whether a question names a place, an organisation or another named thing: a year alone (2022年是多少？) names
+    none, and leaves its subject to the question before."""
+    return any(not a[0][:1].isdigit() for a in q.anchors)
+
 
 _RETIRED_INDEX_GRACE_SECONDS = 30.0  # a replaced build stays open this long for questions already under way
 
@@ -399,7 +422,7 @@ class Assistant:
             # searched together with the part before it, whose terms count as its context, as for a follow-up. One
             # that names its own subject is asked as it stands: the part before must not lend it terms it lacks.
             lexicon = self._index.keywords.lexicon if self._index is not None else None
-            contexts = [context, *(context if stands_alone(p, bool(analyse(p, language, lexicon).anchors)) else before
+            contexts = [context, *(context if stands_alone(p, _names_a_thing(analyse(p, language, lexicon))) else before
                                    for p, before in zip(parts[1:], parts[:-1]))]
             queries = [p if c is None or c is context else f"{c} {p}" for p, c in zip(parts, contexts)]
             vectors = self.embeddings.embed_queries(queries)
