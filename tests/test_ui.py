@@ -239,6 +239,14 @@ def test_only_a_short_answer_first_folds_the_quoted_sentences():
     assert f'id="aidqa-ans-{KEY}">' in render_message(quotes_only, KEY)  # closed: the answer already says it
 
 
+def test_a_compound_answers_part_labels_stay_in_view():
+    c1, c2 = _citation(), _citation(quote="另一句引文。", start=0, end=6)
+    c2 = c2.model_copy(update={"id": 2})
+    text = f"第一问：累计投入18.51亿元 [1]\n{c1.quote} [1]\n第二问：{c2.quote} [2]\n第三问：报告中没有找到这一问的答案。"
+    lines, folded = shown_lines(Answer(question="q", answer=text, refused=False, citations=[c1, c2]))
+    assert folded and lines == ["第一问：累计投入18.51亿元 [1]", f"第二问：{c2.quote} [2]", "第三问：报告中没有找到这一问的答案。"]
+
+
 def test_refused_answer_has_no_sources():
     answer = Answer(question="火星上有多少人？", answer="报告中没有找到这个问题的答案。", refused=True)
     assert render_message(answer, KEY) == "报告中没有找到这个问题的答案。"

@@ -24,6 +24,7 @@ _PART_ORDINALS = {
     "zh": [f"第{n}问：" for n in "一二三四五六七八九十"],
     "en": [f"{n} part: " for n in "First Second Third Fourth Fifth Sixth Seventh Eighth Ninth Tenth".split()],
 }
+PART_LABELS = tuple(label for labels in _PART_ORDINALS.values() for label in labels)
 PART_REFUSAL = {"zh": "报告中没有找到这一问的答案。", "en": "the reports do not answer it."}
 PART_SEE_ABOVE = {"zh": "见上。", "en": "see above."}  # answered by the sentence an earlier part quoted
 

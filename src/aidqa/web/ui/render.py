@@ -23,6 +23,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from aidqa.models import Answer, Citation
+from aidqa.qa.rendering import PART_LABELS
 from aidqa.qa.rendering import grounding_note as plain_grounding_note
 from aidqa.zh.numbers import QUOTED_FIGURE_RE
 
@@ -207,10 +208,11 @@ def sources_html(answer: Answer, key: str, open_: bool = False) -> str:
 
 
 def _is_quote_line(line: str, quotes: dict[int, str]) -> bool:
-    """A line that is a cited sentence verbatim followed by its marker (optionally after a report name)."""
+    """A line that is a cited sentence verbatim followed by its marker (optionally after a report name); not one
+    that opens a compound question's part (第二问：…), whose label must stay in view."""
     m = re.search(r"\s*\[(\d+)\]\s*$", line)
     quote = quotes.get(int(m.group(1))) if m else None
-    return bool(quote) and line[: m.start()].rstrip().endswith(quote.rstrip())
+    return bool(quote) and line[: m.start()].rstrip().endswith(quote.rstrip()) and not line.startswith(PART_LABELS)
 
 
 def shown_lines(answer: Answer) -> tuple[list[str], bool]:
