@@ -30,7 +30,15 @@ from aidqa.qa.conversation import Rewrite, condense, stands_alone
 from aidqa.qa.examples import GENERIC_EXAMPLES, Example, examples_from
 from aidqa.qa.grounding import ungrounded_numbers
 from aidqa.qa.overview import Overviewer
-from aidqa.qa.rendering import PART_REFUSAL, PART_SEE_ABOVE, REFUSAL, cites_several_reports, part_label, render_answer
+from aidqa.qa.rendering import (
+    MARKER,
+    PART_REFUSAL,
+    PART_SEE_ABOVE,
+    REFUSAL,
+    cites_several_reports,
+    part_label,
+    render_answer,
+)
 from aidqa.qa.scope import ReportScope
 from aidqa.qa.streaming import AnswerStream
 from aidqa.retrieval.hybrid import HybridSearcher, ScoredChunk
@@ -111,18 +119,16 @@ def merge_extractions(results: list[Extraction], language: str) -> Extraction:
     return Extraction("\n".join(lines), False, citations, "; ".join(r.reason for r in results), figures,
                       **merged_provenance(results))
 
-_MARKER = re.compile(r"\[(\d+)\]")
-
 
 def _renumber_markers(text: str, table: dict[int, int], quotes: list[str]) -> str:
     """``text``'s citation markers [n] renumbered by ``table``. A report's own bracketed numbers inside a quote
     (a communique's footnote marks: [2]地区生产总值…) are the report's words and stay as written; a marker that is
     not a citation's is left alone."""
     held: dict[str, str] = {}
-    for i, quote in enumerate(sorted({q for q in quotes if _MARKER.search(q) and q in text}, key=len, reverse=True)):
+    for i, quote in enumerate(sorted({q for q in quotes if MARKER.search(q) and q in text}, key=len, reverse=True)):
         held[f"\x00{i}\x00"] = quote
         text = text.replace(quote, f"\x00{i}\x00")
-    text = _MARKER.sub(lambda m: f"[{table[int(m.group(1))]}]" if int(m.group(1)) in table else m.group(0), text)
+    text = MARKER.sub(lambda m: f"[{table[int(m.group(1))]}]" if int(m.group(1)) in table else m.group(0), text)
     for key, quote in held.items():
         text = text.replace(key, quote)
     return text

@@ -81,7 +81,7 @@ def _ellipsis_topic(question: str) -> str | None:
 def stands_alone(part: str, names_something: bool) -> bool:
     """Whether a later part of a compound question asks on its own rather than leaving its subject to the part
     before (…签约额是多少？天津明天的天气怎么样？ vs …产量是多少万吨？比上年增长百分之几？): it names something of its
-    own (``names_something``: a place, an organisation, a year) and neither leans back (其中, 他们) nor is elliptical
+    own (``names_something``: a place, an organisation; a year alone is no subject) and neither leans back (其中, 他们) nor is elliptical
     (2022年呢？, what about 2022?). Within one message an elliptical part ends in 呢: X怎么样？ there asks about X."""
     elliptical = _ellipsis_topic(part) is not None and (part.rstrip("？?。!！ ").endswith("呢")
                                                          or bool(_EN_ELLIPSIS.match(part.strip())))

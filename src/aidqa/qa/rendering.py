@@ -5,11 +5,16 @@ must never take one report's figure for another's."""
 
 from __future__ import annotations
 
+import re
+
 from aidqa.index.figures import short_phrase
 from aidqa.models import Answer, Citation, CitedFigure, ComputedTotal
 from aidqa.qa.grounding import report_label
 
 _LIST_PUNCTUATION = "、，,；;：: "
+
+# A citation marker in an answer's text: [n] is citation n.
+MARKER = re.compile(r"\[(\d+)\]")
 
 REFUSAL = {
     "zh": "报告中没有找到这个问题的答案。",

@@ -363,7 +363,7 @@ class ExtractiveAnswerer:
         named = {fold_for_match(s) for a in q.anchors for s in a}
         implied_by_source: dict[str, frozenset[int]] = {}
         # A function character (为 of 为食, 的, 是) is in every other sentence: it earns no partial credit.
-        term_chars = [frozenset(ch for ch in alts[0] if is_han(ch) and ch not in ZH_STOP_WORDS and i not in unmatched)
+        term_chars = [frozenset() if i in unmatched else frozenset(ch for ch in alts[0] if is_han(ch) and ch not in ZH_STOP_WORDS)
                       for i, (alts, _) in enumerate(groups)]
 
         def char_credit(folded_text: str, implied: frozenset[int]) -> float:

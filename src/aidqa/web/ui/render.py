@@ -23,11 +23,10 @@ import secrets
 from dataclasses import dataclass, field
 
 from aidqa.models import Answer, Citation
-from aidqa.qa.rendering import PART_LABELS
+from aidqa.qa.rendering import MARKER, PART_LABELS
 from aidqa.qa.rendering import grounding_note as plain_grounding_note
 from aidqa.zh.numbers import QUOTED_FIGURE_RE
 
-MARKER = re.compile(r"\[(\d+)\]")
 ANSWER_KEY = re.compile(r'id="aidqa-ans-([0-9a-f]{12})"')
 SOURCES_START = '<details class="aidqa-sources"'
 PREVIEW_CHARS = 80  # of a quote, in a marker's tooltip
