@@ -123,6 +123,9 @@ def test_a_lower_ranked_sentence_naming_the_asked_place_answers(assistant):
         ("首发团叫什么名字，以及旅游综合收入达到了多少", ["首发团叫什么名字", "旅游综合收入达到了多少"]),
         ("教育以及医疗方面投入了多少？", ["教育以及医疗方面投入了多少？"]),  # one question about two things
         ("天津和黄南，以及海东市，一共投入多少？", ["天津和黄南，以及海东市，一共投入多少？"]),  # first half asks nothing
+        ("What was the GDP in 2023, and how much did it grow?", ["What was the GDP in 2023", "how much did it grow?"]),
+        ("How much solar and other energy did it buy?", ["How much solar and other energy did it buy?"]),  # nouns
+        ("Revenue and how it grew?", ["Revenue and how it grew?"]),  # first half asks nothing
     ],
 )
 def test_split_question(question, parts):

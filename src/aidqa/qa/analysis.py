@@ -55,8 +55,10 @@ QUOTED_NAME = re.compile(r"[\"“「『]([^\"”」』]{2,30})[\"”」』]")
 _PLACE_SUFFIXES = tuple("省市州县区乡镇村")
 
 
-# Joins two questions in one sentence; each side must ask something on its own (_QUESTION_CUE).
-_JOINED_QUESTIONS = re.compile(r"[，,；;]\s*(?:以及|还有|另外|同时)|[；;]")
+# Joins two questions in one sentence; each side must ask something on its own (_QUESTION_CUE). In English, "and"
+# before a question word (…in 2023, and how much did it grow?): "and" between nouns (solar and other energy) is not.
+_JOINED_QUESTIONS = re.compile(r"[，,；;]\s*(?:以及|还有|另外|同时)|[；;]"
+                               r"|,?\s+and\s+(?=(?:how|what|which|who|when|where|why|by how|to what)\b)", re.IGNORECASE)
 _QUESTION_CUE = re.compile(r"多少|几|什么|哪|谁|怎样|怎么|如何|是否|有没有|吗|呢|\b(?:how|what|which|who|when|where)\b", re.IGNORECASE)
 _YEAR_ASKED_RE = re.compile(r"哪一年|哪年|何年|哪个年份|什么年份|\b(?:which|what) year\b", re.IGNORECASE)
 _WHEN_RE = re.compile(r"哪一年|哪年|何年|哪个月|什么时候|何时|\bwhich year\b|\bwhen\b", re.IGNORECASE)
@@ -447,7 +449,8 @@ def asks_total(question: str) -> bool:
 
 def split_question(question: str) -> list[str]:
     """Parts of a compound question, each asked on its own: two question marks (…多少？…几个？), or two
-    questions joined by 以及/还有/；(…叫什么名字，以及…达到了多少). A simple question is one part."""
+    questions joined by 以及/还有/；(…叫什么名字，以及…达到了多少) or by "and" before a question word (…in 2023, and how
+    much did it grow?). A simple question is one part."""
     parts = [p.strip() for p in re.split(r"(?<=[？?])", question) if p.strip()]
     if len(parts) < 2:
         halves = [p.strip(" ，,；;") for p in _JOINED_QUESTIONS.split(question, maxsplit=1)]
