@@ -60,6 +60,26 @@ class Figure(BaseModel):
     end: int = Field(description="End offset (exclusive).")
 
 
+def whole_dates(figures: list[Figure], text: str) -> list[Figure]:
+    """``figures`` with each run of a year and its month and day (2023年3月9日, 2024 年 4 月 29 日) joined into one
+    figure: a date is stated whole, not as 2023年、3月、9日. Parts joined only when nothing but spaces separates
+    them, in year → month → day order; the joined figure keeps its first part's value and what that part measures."""
+    out: list[Figure] = []
+    for f in figures:
+        prev = out[-1] if out else None
+        if (prev is not None and f.kind == "date" and prev.kind in ("year", "date") and prev.source == f.source
+                and prev.end <= f.start and not text[prev.end : f.start].strip()
+                and _DATE_ORDER.get(prev.unit, -1) < _DATE_ORDER.get(f.unit, -1)):
+            out[-1] = prev.model_copy(update={"raw": text[prev.start : f.end], "end": f.end, "unit": f.unit,
+                                              "kind": "date"})
+        else:
+            out.append(f)
+    return out
+
+
+_DATE_ORDER = {"年": 0, "月": 1, "日": 2}
+
+
 def quoted_spans(text: str, max_chars: int = 24) -> list[tuple[int, int]]:
     """Spans of short quoted names and slogans ("两区三园", “一个中心”). ASCII quotes open and close in turn
     within a line; a long quotation is not a name, so only spans up to ``max_chars`` are returned."""

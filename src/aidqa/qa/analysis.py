@@ -61,7 +61,9 @@ _JOINED_QUESTIONS = re.compile(r"[，,；;]\s*(?:以及|还有|另外|同时)|[�
                                r"|,?\s+and\s+(?=(?:how|what|which|who|when|where|why|by how|to what)\b)", re.IGNORECASE)
 _QUESTION_CUE = re.compile(r"多少|几|什么|哪|谁|怎样|怎么|如何|是否|有没有|吗|呢|\b(?:how|what|which|who|when|where)\b", re.IGNORECASE)
 _YEAR_ASKED_RE = re.compile(r"哪一年|哪年|何年|哪个年份|什么年份|\b(?:which|what) year\b", re.IGNORECASE)
-_WHEN_RE = re.compile(r"哪一年|哪年|何年|哪个月|什么时候|何时|\bwhich year\b|\bwhen\b", re.IGNORECASE)
+# Asks for a day (哪天, on what date): answered by a date (3月9日), not by a sentence that only shares its words.
+_DATE_ASKED_RE = re.compile(r"哪天|哪一天|哪日|几月几[日号]|几号|什么日期|什么日子|\b(?:what|which) (?:date|day)\b", re.IGNORECASE)
+_WHEN_RE = re.compile(r"哪一年|哪年|何年|哪个月|什么时候|何时|\bwhich year\b|\bwhen\b|" + _DATE_ASKED_RE.pattern, re.IGNORECASE)
 _LIST_RE = re.compile(r"哪些|哪几|有哪|包括|包含|分别|都有什么|有什么|列举|\bwhich\b|\bwhat are\b|\blist\b", re.IGNORECASE)
 
 
@@ -133,6 +135,11 @@ def asked_unit(question: str, language: str) -> str | None:
 
 def asks_when(question: str) -> bool:
     return bool(_WHEN_RE.search(question))
+
+
+def asks_date(question: str) -> bool:
+    """哪天/on what date: the answer is a day of a month (2023年3月9日)."""
+    return bool(_DATE_ASKED_RE.search(question))
 
 
 def asks_year(question: str) -> bool:
@@ -473,6 +480,7 @@ class QuestionAnalysis:
     units: tuple[str, ...]  # every unit asked for (几批次、多少人次 asks two)
     when: bool  # 哪一年/when: the answer is a year or date
     year: bool  # 哪一年/which year: the answer is a year (asks_year)
+    date: bool  # 哪天/on what date: the answer is a date (asks_date)
     rank: bool  # 第几/排名: the answer is an ordinal (第5位)
     is_list: bool  # 哪些/which: the answer may be several sentences
     total: bool  # 一共/in total: a computed sum may be offered
@@ -499,6 +507,7 @@ def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -
         units=tuple(asked_units(question, language)),
         when=asks_when(question),
         year=asks_year(question),
+        date=asks_date(question),
         rank=asks_rank(question),
         is_list=asks_list(question),
         total=asks_total(question),

@@ -28,7 +28,7 @@ from functools import lru_cache
 import numpy as np
 
 from aidqa.index.embeddings import SentenceEmbeddings
-from aidqa.index.figures import Figure
+from aidqa.index.figures import Figure, whole_dates
 from aidqa.index.store import LoadedIndex
 from aidqa.models import Citation, CitedFigure
 from aidqa.qa.analysis import (
@@ -536,6 +536,9 @@ class ExtractiveAnswerer:
         if q.year and not STATED_YEAR_RE.search(cand.text):
             # 兴建于哪一年？ is answered by a year, not by the name of the building in a neighbouring article.
             return False, "question asks for a year but the sentence states none", True
+        if q.date and not self._figures_between(cand.source, cand.start, cand.end, ("date",)):
+            # 哪天完成的？ is answered by a date (2023年3月9日), not by a sentence on dates (修正和增补时应注明日期).
+            return False, "question asks for a date but the sentence states none", True
         if q.amount and not cand.has_number:
             # A how-much question is answered by a figure: a sentence without one is at best its neighbour (规模以上
             # 工业企业多少家 → the definition of 规模以上; 预期增长目标是多少 → a heading; near misses of the shared
@@ -713,7 +716,8 @@ class ExtractiveAnswerer:
             dates = (self._figures_between(best.source, best.start, best.end, ("year", "date"))
                      or self._figures_between(shown.source, shown.start, best.start, ("year", "date")))
             figures = [CitedFigure(raw=f.raw, value=f.value, unit=f.unit, qualifier=f.qualifier, measures=f.measures,
-                                   citation_id=cid, start=f.start, end=f.end) for f in dates]
+                                   citation_id=cid, start=f.start, end=f.end)
+                       for f in whole_dates(dates, self.index.documents[best.source].text)]
         for c in citations:
             c.highlights = [(f.start, f.end) for f in figures if f.citation_id == c.id]
         total = compute_total(figures, citations) if figures and q.total else None
