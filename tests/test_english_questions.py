@@ -51,3 +51,22 @@ def test_an_untranslated_word_does_not_match_inside_another_word(communique):
     # rice → 米, a word this report never writes, used to be found inside 玉米 (corn), and the corn output was quoted.
     result = communique.ask("How do I cook rice?")
     assert result.refused and result.citations == []
+
+
+def test_translated_run():
+    from aidqa.qa.analysis import translated_run
+
+    spellings = frozenset("地区 地方 一般 公共 预算 收入 四川".split())
+    assert translated_run("地方一般公共预算收入", spellings) == 10
+    assert translated_run("扎实推进", spellings) == 0
+    assert translated_run("人均一般公共预算收入增速", spellings) == 8  # 人均 and 增速 are not asked
+
+
+def test_an_english_how_much_question_takes_the_figure_whose_measure_it_names(tmp_path_factory):
+    # The question's Chinese words spell the figure's measure (地方一般公共预算收入 ↔ local general public budget
+    # revenue). Before, a longer sentence sharing the same words (…人均一般公共预算收入增速均高于…, no such figure)
+    # ranked first and was the whole answer.
+    work_report = one_report_assistant(tmp_path_factory, "sichuan-2026-government-work-report.txt")
+    result = work_report.ask("How much local general public budget revenue did Sichuan collect in 2025?")
+    assert not result.refused and result.figures and result.figures[0].raw.endswith("5853.9亿元"), result.answer
+    assert result.citations[0].quote.startswith("地方一般公共预算收入5853.9亿元"), result.answer

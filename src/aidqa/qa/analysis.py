@@ -10,7 +10,7 @@ from functools import lru_cache
 from aidqa.zh.chars import is_han
 from aidqa.zh.lexicon import QueryLexicon, common_english_words, ordinary_words
 from aidqa.zh.numbers import SECTION_NUMBER_RE, YEAR_RE, number_spellings, numbers_in
-from aidqa.zh.segment import ZH_STOP_WORDS, char_bigrams
+from aidqa.zh.segment import ZH_STOP_WORDS, char_bigrams, tokenize_words
 from aidqa.zh.terms import HEDGES, UNITS_OF, expansion_text, query_term_groups
 
 _AMOUNT_RE = re.compile(
@@ -335,6 +335,17 @@ def _common_run(a: str, b: str) -> int:
                 best = j - i
             else:
                 break
+    return best
+
+
+def translated_run(measure: str, spellings: frozenset[str]) -> int:
+    """For an English question: characters in the longest run of ``measure``'s words (jieba) that are all among the
+    question's Chinese spellings (地方一般公共预算收入 ↔ local general public budget revenue: 地方/一般/公共/预算/
+    收入, 10) — what ``_common_run`` measures against a Chinese question's own text."""
+    best = run = 0
+    for word in tokenize_words(measure):
+        run = run + len(word) if word in spellings else 0
+        best = max(best, run)
     return best
 
 

@@ -41,6 +41,7 @@ from aidqa.qa.analysis import (
     analyse,
     asks_count,
     named_by_definition,
+    translated_run,
 )
 from aidqa.qa.answerers.base import Extraction
 from aidqa.qa.cover import cover_line, cover_question, document_kind
@@ -380,6 +381,7 @@ class ExtractiveAnswerer:
                 if not any(a in folded_text for a in alts):
                     credit += w * len(term_chars[i] & present) / len(term_chars[i])
             return credit / total if total else 0.0
+        spellings = frozenset(t for g in term_groups for t in g)  # an English question's Chinese words
         vectors = self._sentence_embeddings([c.text for c in cands])
         for cand, vec in zip(cands, vectors):
             folded = fold_for_match(cand.text)
@@ -400,7 +402,8 @@ class ExtractiveAnswerer:
             cand.dense = float(np.dot(query_vector, vec))
             cand.has_number = has_count(cand.text)
             # What a figure of this sentence measures, repeated by the question (完成投资多少 ↔ 全年完成投资12.5亿元).
-            phrase = max((_common_run(f.measures, question) for f in self._figures_in(cand, unit)), default=0) if amount else 0
+            phrase = max((_common_run(f.measures, question) if q.language == "zh" else translated_run(f.measures, spellings)
+                          for f in self._figures_in(cand, unit)), default=0) if amount else 0
             cand.features = candidate_features(cand, amount, phrase >= self.settings.measure_phrase_min_chars,
                                                bool(q.defines) and states_definition(cand.text, q.defines),
                                                self._has_cue(q.cue, cand))
