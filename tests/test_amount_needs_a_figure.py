@@ -148,6 +148,10 @@ def test_an_english_how_many_asks_for_what_follows_it(question, units):
     ("What was Sichuan's average annual economic growth rate over the plan period?", True, ["%"]),
     ("By 2015, what share of the land area was affected by acid rain?", True, ["%"]),
     ("What is the name of the regulation issued in 2022?", False, []),
+    # what is counted names the topic outside "how many": profits are money, a growth rate is a rate
+    ("What were the total profits of the industrial enterprises above designated size in 2023?", True, []),
+    ("What was the growth rate of value added for collectively owned enterprises?", True, ["%"]),
+    ("What was the R&D investment ratio in 2024?", True, ["%"]),  # a ratio of an amount is a rate
     ("What was the main task of the plan?", False, []),
 ])
 def test_an_english_what_is_the_quantity_asks_for_an_amount(question, amount, units):

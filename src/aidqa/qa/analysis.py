@@ -50,6 +50,12 @@ _EN_UNIT = [("money", "元"), ("invest", "元"), ("fund", "元"), ("yuan", "元"
             ("enterprises", "家"), ("square", "平方米"), ("percentage point", "个百分点"), ("percent", "%"), ("percentage", "%"), ("rate", "%"),
             ("share", "%"), ("proportion", "%"), ("days", "天"), ("tonnes", "吨"), ("tons", "吨"), ("hectares", "公顷"),
             ("dollars", "美元"), ("vehicles", "辆"), ("kilometres", "公里"), ("kilometers", "公里")]
+# Outside "how many …", a word for what is counted (enterprises, people) names the topic, not the unit: "the total
+# profits of industrial enterprises" asks for money, "the growth rate of value added for … enterprises" for a rate.
+# A rate or share asked of an amount ("the R&D investment ratio") is a rate: those words come first.
+_EN_COUNTED = frozenset({"people", "person", "visits", "projects", "companies", "enterprises", "days", "vehicles"})
+_EN_AMOUNT_UNIT = ([(w, u) for w, u in _EN_UNIT if u in ("%", "个百分点")] + [("ratio", "%")]
+                   + [(w, u) for w, u in _EN_UNIT if u not in ("%", "个百分点") and w not in _EN_COUNTED])
 # A name the question quotes (“两区三园”): the answer must contain it as written.
 QUOTED_NAME = re.compile(r"[\"“「『]([^\"”」』]{2,30})[\"”」』]")
 _PLACE_SUFFIXES = tuple("省市州县区乡镇村")
@@ -109,7 +115,7 @@ def asked_units(question: str, language: str) -> list[str]:
             found = sorted((m.start(), -len(word), unit) for word, unit in _EN_UNIT
                            if (m := re.search(rf"\b{word}", counted.group(1))))
             return [found[0][2]] if found else []
-        return [unit for word, unit in _EN_UNIT if re.search(rf"\b{word}", q)][:1]
+        return [unit for word, unit in _EN_AMOUNT_UNIT if re.search(rf"\b{word}", q)][:1]
     units: list[str] = []
     for m in re.finditer(r"(?:多少|几)(?=(.{0,4}))", question):
         after = m.group(1)
