@@ -254,6 +254,9 @@ def test_units_an_english_question_asks_for(question, units):
     # A hedge between the measure and 是多少 is the asker's, not the measure's end (the open-source chapter's table).
     ("按表1.2的估算，四川的开发者实际总量大约是多少？", ("开发者", "实际")),
     ("尤金袋鼠的体重大约是多少？", ()),  # a dimension the unit says (约只有8公斤重; CMRC 2018)
+    # A verb between a noun and a dimension word measures too (排放/v): not an empty measure that any tonnage answers.
+    ("公司2024年温室气体排放总量是多少吨？", ("温室", "气体", "排放")),
+    ("排放总量是多少吨？", ()),  # no noun before the verb: it asks nothing more specific
 ])
 
 

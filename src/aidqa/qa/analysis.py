@@ -303,13 +303,18 @@ def asked_measure(question: str) -> tuple[str, ...]:
         (m.group()[:1] in ("是", "为", "有", "比", "同", "较") and tagged[-2].flag in ("n", "vn", "nz", "j"))
         or (m.group() in ("多少", "几") and tagged[-2].word == "总")))
     start = len(tagged)  # where the measure's run of words starts in ``tagged``
-    for i, (word, flag) in enumerate(reversed(tagged)):
+    backwards = list(reversed(tagged))
+    for i, (word, flag) in enumerate(backwards):
         if i == 1 and verb_as_subject and word == "总":
             start -= 1
             continue  # 总 says the figure is a total; the words before it say of what
         # Nouns only (jieba's tags; a measure it tags as a verb, 收入/v, ends the run: the check then asks less).
+        # A verb between a noun and a dimension word is a noun too: 温室气体排放总量 measures 排放 (排放/v).
+        verb_before_dimension = (flag == "v" and len(word) >= 2 and 0 < i < len(backwards) - 1
+                                 and backwards[i - 1].word in _MEASURE_FILLER
+                                 and backwards[i + 1].flag in ("n", "vn", "nz", "j"))
         content = ((flag.startswith("n") and not _name_tag(word, flag)) or flag in ("vn", "j")
-                   or (i == 0 and verb_as_subject))
+                   or (i == 0 and verb_as_subject) or verb_before_dimension)
         if not content or not all(is_han(c) for c in word) or word.endswith(_PLACE_SUFFIXES) or _generic_place(word):
             break
         start -= 1
