@@ -143,6 +143,27 @@ def asks_when(question: str) -> bool:
     return bool(_WHEN_RE.search(question))
 
 
+# A yes/no question (…增长了吗？, 是否下降, Did … grow?) about which way a figure moved: its short answer is 是/否 with
+# the change as the report states it.
+_YES_NO_RE = re.compile(r"(?:吗|么)[？?！!。\s]*$|是否|有没有|是不是|^\s*(?:did|does|do|has|have|had|was|were|is|are)\b",
+                        re.IGNORECASE)
+UP_WORDS = "增长 增加 提高 上升 上涨 增产 提升 回升 扩大".split()
+DOWN_WORDS = "下降 减少 降低 回落 下滑 减产 下跌 缩小".split()
+_EN_UP = re.compile(r"\b(?:grow|grew|grown|increase[ds]?|rise|rose|risen|go up|went up|gone up|climb(?:ed)?)\b", re.I)
+_EN_DOWN = re.compile(r"\b(?:fall|fell|fallen|decrease[ds]?|decline[ds]?|drop(?:ped)?|shrink|shrank|go down|went down)\b",
+                      re.I)
+
+
+def asks_direction(question: str) -> str | None:
+    """"up" or "down" when a yes/no question asks whether something rose or fell (2023年粮食产量增长了吗？ → up;
+    Did grain output fall? → down); None otherwise, and when it names both ways."""
+    if not _YES_NO_RE.search(question):
+        return None
+    up = any(w in question for w in UP_WORDS) or bool(_EN_UP.search(question))
+    down = any(w in question for w in DOWN_WORDS) or bool(_EN_DOWN.search(question))
+    return "up" if up and not down else "down" if down and not up else None
+
+
 def asks_date(question: str) -> bool:
     """哪天/on what date: the answer is a day of a month (2023年3月9日)."""
     return bool(_DATE_ASKED_RE.search(question))
@@ -503,6 +524,7 @@ class QuestionAnalysis:
     when: bool  # 哪一年/when: the answer is a year or date
     year: bool  # 哪一年/which year: the answer is a year (asks_year)
     date: bool  # 哪天/on what date: the answer is a date (asks_date)
+    direction: str | None  # …增长了吗？/Did … fall?: "up" or "down", the way a yes/no question asks a figure moved
     rank: bool  # 第几/排名: the answer is an ordinal (第5位)
     is_list: bool  # 哪些/which: the answer may be several sentences
     total: bool  # 一共/in total: a computed sum may be offered
@@ -519,17 +541,20 @@ class QuestionAnalysis:
 def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -> QuestionAnalysis:
     """What ``question`` asks and names (cached: retrieval scoping and the answerer both read it)."""
     # "From which year did … the number of events …": the question word asks for a year; the amount is a noun's.
-    amount = asks_amount(question) and not asks_when(question)
+    # Whether a figure rose (增长了吗) is answered by the change: a figure, in whatever unit the report states it.
+    direction = asks_direction(question)
+    amount = (asks_amount(question) and not asks_when(question)) or direction is not None
     return QuestionAnalysis(
         question=question,
         language=language,
         terms=tuple(query_term_groups(question, lexicon, untranslated=True)),
         amount=amount,
-        unit=asked_unit(question, language) if amount else None,
-        units=tuple(asked_units(question, language)),
+        unit=asked_unit(question, language) if amount and not direction else None,
+        units=tuple(asked_units(question, language)) if not direction else (),
         when=asks_when(question),
         year=asks_year(question),
         date=asks_date(question),
+        direction=direction,
         rank=asks_rank(question),
         is_list=asks_list(question),
         total=asks_total(question),

@@ -45,10 +45,11 @@ def cites_several_reports(citations: list[Citation]) -> bool:
 
 
 def render_answer(language: str, citations: list[Citation], figures: list[CitedFigure], total: ComputedTotal | None,
-                  name_reports: bool | None = None) -> str:
+                  name_reports: bool | None = None, lead: str | None = None) -> str:
     """The answer text: for a figure question, the figures first (each with its marker), then every cited sentence
     verbatim with its marker. ``name_reports`` puts the report's 《title》 before each figure and quote; by default
-    it does so when the citations come from more than one report."""
+    it does so when the citations come from more than one report. ``lead`` (是，增长4.0% [1] for a yes/no question)
+    stands in for the figures line."""
     if name_reports is None:
         name_reports = cites_several_reports(citations)
     by_id = {c.id: c for c in citations}
@@ -58,8 +59,8 @@ def render_answer(language: str, citations: list[Citation], figures: list[CitedF
         return f"{report_label(c)}{sep}" if name_reports and c is not None else ""
 
     sep = " " if language == "en" else ""
-    lines = []
-    if figures:
+    lines = [lead] if lead else []
+    if figures and not lead:
         stated: list[str] = []
         for i, f in enumerate(figures):
             phrase = short_phrase(f.measures).strip(_LIST_PUNCTUATION)

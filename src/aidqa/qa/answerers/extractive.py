@@ -35,6 +35,8 @@ from aidqa.qa.analysis import (
     _UNIT_FAMILIES,
     _UNIT_WORDS,
     ANSWER_CUES,
+    DOWN_WORDS,
+    UP_WORDS,
     QuestionAnalysis,
     _common_run,
     _posseg,
@@ -186,6 +188,44 @@ def _clause_before(f: Figure) -> str:
     """The words of a figure's clause before it (京津冀、长三角、珠三角分别下降 for 20.9% in …分别下降27.4%、20.9%)."""
     before = f.sentence[: max(0, f.start - f.sentence_start)]
     return re.split(r"[，,；;：:。]", before)[-1]
+
+
+# A change as a report states it, right before its figure: 增长4.0%, 比上年减产3.2%, a table's 比上年增长（%）：-3.2.
+_STATED_CHANGE = re.compile("(" + "|".join(UP_WORDS + DOWN_WORDS) + r")了?(?:（%）|\(%\))?[：:]?\s*$")
+
+
+_MINUS = ("-", "−", "－")
+_NEGATIVE = re.compile(r"[^\d]*[-−－]\s*\d")
+
+
+def stated_direction(text: str, figure: CitedFigure) -> tuple[str, int] | None:
+    """("up" or "down", where its change word starts) for a figure that the report states as a change (增长4.0% →
+    up; 减产3.2% → down; 增长（%）：-3.2 → down: a negative growth); None for a level (902.61万吨)."""
+    window = max(0, figure.start - 12)
+    m = _STATED_CHANGE.search(text[window : figure.start])
+    if not m:
+        return None
+    up = m.group(1) in UP_WORDS
+    if _NEGATIVE.match(figure.raw) or text[figure.start - 1 : figure.start] in _MINUS:
+        up = not up  # a table cell's growth of -3.3 (its raw holds the column's unit: （%）：-3.3)
+    return ("up" if up else "down"), window + m.start(1)
+
+
+def direction_lead(asked: str, answering: list[CitedFigure], stated: list[CitedFigure], text: str,
+                   language: str) -> str | None:
+    """The short answer to a yes/no question on which way a figure moved: 是/否 (Yes/No) and the change the answer
+    states, as the report writes it, with its marker (否，减产3.2% [2]). The change is the first one ``stated`` (the
+    cited sentences' figures, in order) at or after the first ``answering`` figure (总产量902.61万吨，减产3.2%: the
+    level, then its change); None when there is none."""
+    after = answering[0].start if answering else 0
+    for f in sorted(stated, key=lambda f: (f.start < after, f.start)):
+        change = stated_direction(text, f)
+        if change is not None:
+            direction, start = change
+            yes = direction == asked
+            word = ("Yes: " if yes else "No: ") if language == "en" else ("是，" if yes else "否，")
+            return f"{word}{text[start:f.end]} [{f.citation_id}]"
+    return None
 
 
 _CHANGE_VERBS = frozenset("增长 下降 提高 降低 增加 减少 上升 回落 扩大 缩小".split())
@@ -721,10 +761,20 @@ class ExtractiveAnswerer:
             figures = [CitedFigure(raw=f.raw, value=f.value, unit=f.unit, qualifier=f.qualifier, measures=f.measures,
                                    citation_id=cid, start=f.start, end=f.end)
                        for f in whole_dates(dates, self.index.documents[best.source].text)]
+        lead = None
+        if q.direction:
+            # The change may not be the figure that best matches the question (民用轿车保有量59.29万辆，下降3.9%).
+            best_citation = citation_of(best)
+            stated = [CitedFigure(raw=f.raw, value=f.value, unit=f.unit, qualifier=f.qualifier, measures=f.measures,
+                                  citation_id=best_citation, start=f.start, end=f.end)
+                      for f in self._figures_between(best.source, best.start, best.end, ("amount",))]
+            lead = direction_lead(q.direction, [f for f in figures if f.citation_id == best_citation], stated,
+                                  self.index.documents[best.source].text, language)
         for c in citations:
             c.highlights = [(f.start, f.end) for f in figures if f.citation_id == c.id]
         total = compute_total(figures, citations) if figures and q.total else None
-        return Extraction(render_answer(language, citations, figures, total), False, citations, reason, figures, total)
+        return Extraction(render_answer(language, citations, figures, total, lead=lead), False, citations, reason,
+                          figures, total)
 
     # ---- figures ------------------------------------------------------------------------------------------
 
