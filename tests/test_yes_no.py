@@ -24,6 +24,8 @@ QIANDONGNAN = "qiandongnan-2023-statistical-communique.md"
     ("民用轿车保有量增加了多少？", None),  # asks how much, not whether
     ("产量是增长还是下降了？", None),  # both ways named: no yes/no to give
     ("公司给员工上过廉洁方面的课吗？", None),  # yes/no, but not about a change
+    ("离子从左至右逐渐增加会发生什么？", None),  # 什么 is no 么 (CMRC 2018 trial)
+    ("产量增加了么？", "up"),
 ])
 def test_which_way_a_yes_no_question_asks(question, direction):
     assert asks_direction(question) == direction

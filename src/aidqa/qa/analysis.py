@@ -145,7 +145,7 @@ def asks_when(question: str) -> bool:
 
 # A yes/no question (…增长了吗？, 是否下降, Did … grow?) about which way a figure moved: its short answer is 是/否 with
 # the change as the report states it.
-_YES_NO_RE = re.compile(r"(?:吗|么)[？?！!。\s]*$|是否|有没有|是不是|^\s*(?:did|does|do|has|have|had|was|were|is|are)\b",
+_YES_NO_RE = re.compile(r"(?:吗|(?<![什怎这那多要])么)[？?！!。\s]*$|是否|有没有|是不是|^\s*(?:did|does|do|has|have|had|was|were|is|are)\b",
                         re.IGNORECASE)
 UP_WORDS = "增长 增加 提高 上升 上涨 增产 提升 回升 扩大".split()
 DOWN_WORDS = "下降 减少 降低 回落 下滑 减产 下跌 缩小".split()

@@ -228,6 +228,16 @@ def direction_lead(asked: str, answering: list[CitedFigure], stated: list[CitedF
     return None
 
 
+# A figure stated per head (人均生产总值, 户均, 每万人拥有): another statistic than the total of the same name.
+_PER_HEAD = re.compile(r"人均|户均|每[十百千万]*人|每百户|per capita|per person", re.IGNORECASE)
+
+
+def asks_per_head(q: QuestionAnalysis) -> bool:
+    """Whether the question asks for a per-head figure: it says 人均/per capita, or an English word of it translates
+    to 人均."""
+    return bool(_PER_HEAD.search(q.question)) or any(_PER_HEAD.search(t) for g in q.terms for t in g)
+
+
 _CHANGE_VERBS = frozenset("增长 下降 提高 降低 增加 减少 上升 回落 扩大 缩小".split())
 _MAX_SUB_ROWS = 20  # how far back a table's sub-row (#…) looks for the row it is part of
 
@@ -630,6 +640,20 @@ class ExtractiveAnswerer:
                                   f"the report's cover states its {fact}")
         return None
 
+    def _per_head_last(self, q: QuestionAnalysis, ranked: list[Candidate]) -> list[Candidate]:
+        """``ranked`` with the sentences that state their answering figure per head (a per-head word before it in the
+        sentence: 人均生产总值35511元，比上年增长3.7%) after the others
+        scoring close to the top (``support_margin``): a question that does not ask per head (生产总值增长了多少？)
+        asks for the total (生产总值…增长4.0%), and the per-head sentence, which shares its words and adds one,
+        scored as high on two communiques. Alone, or well above the rest, it still answers (可支配收入 is given
+        per head only)."""
+        close = [c for c in ranked if c.score >= self.settings.support_margin * ranked[0].score]
+        per_head = [c for c in close if any(_PER_HEAD.search(c.text[: max(0, f.start - c.start)])
+                                            for f in self._answering_figures(q, c, list(q.units))[:1])]
+        if not per_head or len(per_head) == len(close):
+            return ranked
+        return [c for c in close if c not in per_head] + per_head + ranked[len(close):]
+
     def _measure_unsaid(self, q: QuestionAnalysis, cand: Candidate) -> list[str]:
         """The words of the question's measure that the sentence, its heading and its table row's label do not say
         (nor a dictionary synonym of them), unless the report is about them."""
@@ -669,6 +693,8 @@ class ExtractiveAnswerer:
         ranked = self.ranked_candidates(q, hits, query_vector, context)
         if not ranked:
             return Extraction(REFUSAL[language], True, [], "no passages")
+        if q.amount and not asks_per_head(q):
+            ranked = self._per_head_last(q, ranked)
         # The best-scoring sentence may be a neighbouring fact (尖扎县's 700万元 when 泽库县 is asked); the answer
         # is the best sentence that passes every check, among those scoring close to the top.
         # Only a miss on a named thing sends the search further down: a weak term match at the top means the
