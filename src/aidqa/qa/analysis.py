@@ -298,7 +298,7 @@ _MEASURE_CUE = re.compile(r"(?:是|有|为|达到|达|约|共|一共|总共|合�
 _MEASURE_FILLER = frozenset(
     # dimensions the answer's unit already says (面积 ↔ 平方米, 电量 ↔ 千瓦时, 人数 ↔ 人)
     "面积 体积 容量 电量 长度 高度 宽度 深度 厚度 直径 重量 体重 身高 年龄 价格 时间 时长 距离 人数 人次 数量 比例 总数 "
-    "总量 金额 数额 规模 "
+    "总量 金额 数额 规模 总额 总值 "
     # scope and hedges, no measure of their own
     "全国 全球 我国 全年 全体 其中 累计 年末 目前 当年 今年 去年 情况 水平 数字 数据".split()
 ) | HEDGES
@@ -388,7 +388,7 @@ def _generic_place(word: str) -> bool:
 
 
 _UNIT_FAMILIES = {"人": ("名", "人次", "位"), "名": ("人",), "人次": ("人",), "位": ("人", "名"), "个": ("项", "家", "所"),
-                  "次": ("场", "批次"), "个百分点": ("%",), "%": ("个百分点",)}
+                  "次": ("场", "批次"), "个百分点": ("%",), "%": ("个百分点", "‰")}
 _TOTAL_RE = re.compile(r"一共|总共|合计|总计|加起来|共计|总额|总数|\bin total\b|\baltogether\b|\btotal\b", re.IGNORECASE)
 
 
