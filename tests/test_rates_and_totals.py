@@ -1,7 +1,8 @@
-"""A rate asked (出生率是多少) is answered by a rate stated per mille (8.47‰) as by one in %, and 总额 asked is
-answered by 总值 written (进出口总额 ↔ 货物进出口总值): both are how the answer is counted, not what it measures. On
-two shared statistical communiques (PDF and Markdown, copied from ``../shared/dev-reports/`` at test time) with the
-packaged model; the PDF's questions were refused before."""
+"""Figures counted in other ways than the question says: a rate asked (出生率是多少) is answered by one stated per
+mille (8.47‰) as by one in %, and 总额 asked by 总值 written (进出口总额 ↔ 货物进出口总值); a people question needs
+a count of people; 斤 is a unit (732.5亿斤). On two shared statistical communiques (PDF and Markdown) and the work
+report (text), copied from ``../shared/dev-reports/`` at test time, with the packaged model; the PDF's rate and
+total questions were refused before, and the work report's population near miss was answered."""
 
 from __future__ import annotations
 
@@ -35,3 +36,24 @@ def test_rates_per_mille_and_totals_by_another_name_are_answered(tmp_path_factor
     answer = one_report_assistant(tmp_path_factory, name).ask(question)
     assert not answer.refused and answer.figures and answer.figures[0].raw.endswith(figure), answer.answer
     assert figure in answer.citations[0].quote
+
+
+def test_a_people_question_needs_a_count_of_people(tmp_path_factory):
+    from aidqa.zh.numbers import has_number_with_unit
+
+    assert has_number_with_unit("带动就地就近就业万余人", "人")  # a count in words with 余
+    # The work report gives no population: its sentence on 常住人口城镇化率 (and 100个 towns) does not answer.
+    work_report = one_report_assistant(tmp_path_factory, "sichuan-2026-government-work-report.txt")
+    assert work_report.ask("四川2025年常住人口是多少？").refused
+    answer = one_report_assistant(tmp_path_factory, ZHOUKOU).ask("2023年周口常住人口是多少？")
+    assert not answer.refused and answer.figures[0].raw.endswith("866.60万人"), answer.answer
+
+
+def test_jin_is_a_unit(tmp_path_factory):
+    # 斤 (half a kilogram) is how the work report states grain: 粮食产量达到732.5亿斤 is the figure, not just the quote.
+    from aidqa.index.figures import extract_figures
+
+    assert [f.raw for f in extract_figures("粮食产量达到732.5亿斤。", "r", lambda _: "")] == ["732.5亿斤"]
+    work_report = one_report_assistant(tmp_path_factory, "sichuan-2026-government-work-report.txt")
+    answer = work_report.ask("2025年四川粮食产量是多少？")
+    assert not answer.refused and answer.figures[0].raw.endswith("732.5亿斤"), answer.answer

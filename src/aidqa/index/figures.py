@@ -19,7 +19,7 @@ from aidqa.zh.numbers import FIGURE_RE, TABLE_CELL_RE, YEAR, figure_value, fold_
 from aidqa.zh.segment import split_sentences, tokenize_all
 from aidqa.zh.structure import topic_phrase
 
-FIGURE_RULES_VERSION = "8"  # bump when extraction changes: it is part of the index name
+FIGURE_RULES_VERSION = "9"  # bump when extraction changes: it is part of the index name
 
 Qualifier = Literal["none", "approx", "more_than", "at_least"]
 Kind = Literal["amount", "ordinal", "year", "date"]

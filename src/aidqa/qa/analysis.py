@@ -38,7 +38,7 @@ _UNIT_WORDS = [
     (re.compile(r"[\u4e00-\u9fff]率.{0,6}(?:提高|提升|增加|增长|上升|上涨|回升|下降|降低|减少|下滑|下跌|回落)了?(?:多少|几)"), "个百分点"),
     # 占多少 / 占了多少 asks for a share (用MIT协议的项目占多少？); 占地 is an area.
     (re.compile(r"占比|比例|比率|比重|百分之|百分比|[\u4e00-\u9fff]率|占(?:了|到)?(?:多少|几成)"), "%"),
-    (re.compile(r"人数|多少人"), "人"),
+    (re.compile(r"人数|多少人|人口"), "人"),  # 常住人口是多少: people, not the 城镇化率 beside it
     (re.compile(r"面积"), "平方米"),
 ]
 # How much a thing grew or fell, with no unit after the question word (增长多少, not 增加了多少人).

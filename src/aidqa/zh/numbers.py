@@ -33,7 +33,7 @@ MULTIPLIER = r"万亿|亿|万|千|百"
 UNITS = sorted(
     """元 人次 人 个 项 家 场 批次 批 次 % 平方米 平方公里 公里 米 例 名 所 座 条 届 期 位 支 辆 台 套 户 篇 部 种 类 倍 亩
     吨 公斤 千克 册 本 张 件 处 栋 间 组 班 天 小时 年 月 日 岁 余人 床 门 村 乡镇 万人
-    个百分点 百分点 ‰ 公顷 平方千米 千米 立方米 千瓦时 千瓦 兆瓦 吨公里 人公里 标准箱 美元 港元 欧元 头 只 羽 株 起
+    个百分点 百分点 ‰ 公顷 平方千米 千米 立方米 千瓦时 千瓦 兆瓦 吨公里 人公里 标准箱 美元 港元 欧元 头 只 羽 株 起 斤
     km2 m2 km""".split(),
     key=len, reverse=True,
 )
@@ -121,7 +121,7 @@ def has_number_with_unit(text: str, unit: str | None) -> bool:
     if any(cell.group("unit") == unit for cell in TABLE_CELL_RE.finditer(text)):
         return True
     return re.search(r"\d(?:[\d.,]*)\s*(?:[万亿千百]+)?余?\s*" + re.escape(unit), text) is not None or re.search(
-        r"[一二三四五六七八九十两百千万]+" + re.escape(unit), text
+        r"[一二三四五六七八九十两百千万]+[余多]?" + re.escape(unit), text  # 三所, 万余人
     ) is not None
 
 

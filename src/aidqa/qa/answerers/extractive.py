@@ -75,8 +75,9 @@ SENTENCE_CACHE_SIZE = 20_000
 
 
 # Units that, when asked for, the answer must carry: a money question answered without an amount in 元 is a
-# neighbouring fact, not an answer.
-_STRICT_UNITS = ("元", "%")
+# neighbouring fact, not an answer; so is a people question (常住人口是多少) answered by a sentence that counts no
+# people (…100个中心镇，常住人口城镇化率突破60%: the Sichuan work report gives no population).
+_STRICT_UNITS = ("元", "%", "人")
 # A template's unfilled slot (本部分起草人：XX; 点击此处添加…标识; 20XX-XX-XX发布) states nothing: a draft made from a
 # template keeps them, and a who/which question was answered with XX (the standard draft's 起草人 and 一致性程度).
 _PLACEHOLDER = re.compile(r"(?<![A-Za-z])(?:X{2,}|x{2,}|×{2,})(?![A-Za-z])|点击此处")
@@ -435,7 +436,9 @@ class ExtractiveAnswerer:
         vectors = self._sentence_embeddings([c.text for c in cands])
         for cand, vec in zip(cands, vectors):
             folded = fold_for_match(cand.text)
-            cand.unit_match = has_number_with_unit(cand.text, unit)
+            # People are counted as 人, 名, 人次 or 位 (培养本地教师156名 answers 多少人).
+            cand.unit_match = has_number_with_unit(cand.text, unit) or (unit == "人" and any(
+                has_number_with_unit(cand.text, u) for u in _UNIT_FAMILIES.get("人", ())))
             # For ranking, a term the report is about (in its title or cover: its place, year or subject) holds in
             # every sentence of it: otherwise the cover sentence, which spells it out, outranks the one that answers.
             if cand.source not in implied_by_source:
