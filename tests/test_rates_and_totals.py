@@ -57,3 +57,13 @@ def test_jin_is_a_unit(tmp_path_factory):
     work_report = one_report_assistant(tmp_path_factory, "sichuan-2026-government-work-report.txt")
     answer = work_report.ask("2025年四川粮食产量是多少？")
     assert not answer.refused and answer.figures[0].raw.endswith("732.5亿斤"), answer.answer
+
+
+def test_a_total_is_money(tmp_path_factory):
+    from aidqa.qa.analysis import asked_units
+
+    assert asked_units("公司2024年纳税总额是多少？", "zh") == ["元"]
+    assert asked_units("2023年社会消费品零售总额是多少？", "zh") == ["元"]
+    # The ESG report gives no tax total: an award for paying tax (纳税二十强) was the answer before.
+    esg = one_report_assistant(tmp_path_factory, "fuxiang-pharma-2024-esg-report.md")
+    assert esg.ask("公司2024年纳税总额是多少？").refused
