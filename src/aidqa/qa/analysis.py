@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from aidqa.zh.chars import is_han
 from aidqa.zh.lexicon import QueryLexicon, common_english_words, ordinary_words
-from aidqa.zh.numbers import SECTION_NUMBER_RE, YEAR_RE, number_spellings, numbers_in
+from aidqa.zh.numbers import PLAN_PERIOD_RE, SECTION_NUMBER_RE, YEAR_RE, number_spellings, numbers_in
 from aidqa.zh.segment import ZH_STOP_WORDS, char_bigrams, tokenize_words
 from aidqa.zh.terms import HEDGES, UNITS_OF, expansion_text, query_term_groups
 
@@ -208,6 +208,7 @@ def anchors(question: str, language: str, lexicon: QueryLexicon | None = None) -
     found: list[tuple[str, ...]] = []
     for year in YEAR_RE.findall(question):
         found.append((year.rstrip("年"),))
+    found.extend((period,) for period in PLAN_PERIOD_RE.findall(question))
     # 5.1.5条 names a clause, written so wherever the report cites it; its parts are no numbers (5.1 and 5).
     found.extend((m.group(),) for m in SECTION_NUMBER_RE.finditer(question))
     # "in units of 10,000 tonnes" says how the answer is counted (万吨), not a figure the passage must hold.

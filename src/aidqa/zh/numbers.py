@@ -25,6 +25,8 @@ YEAR_RE = re.compile(YEAR + "年?")
 SECTION_NUMBER_RE = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){2,}(?![\d.])")
 # A year of any era as a text states it, for a which-year question: 1889年, 天正16年, 公元前221年, 民国三年, 1990年代,
 # or four digits alone (in 1889). Wider than YEAR, which is the reports' own time frame.
+# A five-year plan's period (十二五, 十三五, 十四五): a span of years named like a year, and as specific.
+PLAN_PERIOD_RE = re.compile(r"十[一二三四五六七八九]五")
 STATED_YEAR_RE = re.compile(r"(?:\d{1,4}|[零〇一二两三四五六七八九十百]{1,4})\s*年(?!级)|(?<!\d)\d{4}(?!\d)")
 MULTIPLIERS = {"十": 10, "百": 100, "千": 1000, "万": 10_000, "亿": 100_000_000, "万亿": 1_000_000_000_000}
 MULTIPLIER = r"万亿|亿|万|千|百"

@@ -54,6 +54,7 @@ from aidqa.retrieval.hybrid import ScoredChunk
 from aidqa.settings import AnsweringSettings
 from aidqa.zh.chars import SENTENCE_END, fold_for_match, fold_width, is_han
 from aidqa.zh.numbers import (
+    PLAN_PERIOD_RE,
     SECTION_NUMBER_RE,
     STATED_YEAR_RE,
     figure_dimensions,
@@ -592,6 +593,11 @@ class ExtractiveAnswerer:
         if q.year and not STATED_YEAR_RE.search(cand.text):
             # 兴建于哪一年？ is answered by a year, not by the name of the building in a neighbouring article.
             return False, "question asks for a year but the sentence states none", True
+        asked_periods = set(PLAN_PERIOD_RE.findall(q.question))
+        if asked_periods and (named := set(PLAN_PERIOD_RE.findall(cand.text))) and not named & asked_periods:
+            # “十三五”期间…要减少多少？ is not answered by “十二五”期间…累计下降12.9% (the plan's own period is its
+            # topic, so the anchor alone does not catch it): a sentence of another period is a near miss.
+            return False, f"question asks about {sorted(asked_periods)} but the sentence is about {sorted(named)}", True
         if q.date and not self._figures_between(cand.source, cand.start, cand.end, ("date",)):
             # 哪天完成的？ is answered by a date (2023年3月9日), not by a sentence on dates (修正和增补时应注明日期).
             return False, "question asks for a date but the sentence states none", True
