@@ -70,3 +70,12 @@ def test_an_english_how_much_question_takes_the_figure_whose_measure_it_names(tm
     result = work_report.ask("How much local general public budget revenue did Sichuan collect in 2025?")
     assert not result.refused and result.figures and result.figures[0].raw.endswith("5853.9亿元"), result.answer
     assert result.citations[0].quote.startswith("地方一般公共预算收入5853.9亿元"), result.answer
+
+
+def test_an_open_english_compound_is_also_looked_up_closed(communique):
+    from aidqa.zh.lexicon import QueryLexicon
+
+    # The dictionary has 出生率 under "birthrate" and 生育率 (fertility) under "birth rate".
+    assert "出生率" in QueryLexicon({"出生率"}).translate("birth rate")
+    result = communique.ask("What was Zhoukou's birth rate in 2023?")
+    assert not result.refused and result.figures[0].raw.endswith("8.47‰"), result.answer

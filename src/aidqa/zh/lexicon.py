@@ -254,7 +254,9 @@ class QueryLexicon:
         index = english_index()
         # A gloss may give the plural only ("(manufacturing, production etc) costs" for 成本): the plural is tried
         # last.
-        forms = [*_word_forms(phrase), phrase.lower() + "s"] if " " not in phrase else [phrase.lower()]
+        # An English compound is written open or closed (birth rate, birthrate → 出生率): both are looked up.
+        forms = ([*_word_forms(phrase), phrase.lower() + "s"] if " " not in phrase
+                 else [phrase.lower(), phrase.lower().replace(" ", "")])
         for form in forms:
             for zh in index.get(form, ()):
                 if not self.vocabulary or zh in self.vocabulary:
