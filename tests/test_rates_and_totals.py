@@ -67,3 +67,26 @@ def test_a_total_is_money(tmp_path_factory):
     # The ESG report gives no tax total: an award for paying tax (纳税二十强) was the answer before.
     esg = one_report_assistant(tmp_path_factory, "fuxiang-pharma-2024-esg-report.md")
     assert esg.ask("公司2024年纳税总额是多少？").refused
+
+
+@pytest.mark.parametrize(("question", "units"), [
+    ("营业收入利润率是多少？", ["%"]),  # the word nearest the question word names the measure: a rate
+    ("收入增长率是多少？", ["%"]),
+    ("人均可支配收入是多少？", ["元"]),
+    ("龙湖2019年上半年净利润是多少？", ["元"]),  # profit is money
+    ("城镇化率提高了多少？", ["个百分点"]),
+])
+def test_the_unit_word_nearest_the_question_word_decides(question, units):
+    from aidqa.qa.analysis import asked_units
+
+    assert asked_units(question, "zh") == units
+
+
+def test_a_rate_after_money_words_and_profit_are_answered(tmp_path_factory):
+    # Refused before (营业收入 made it a money question), and answered with a change in 个百分点 of 毛利率和净利率.
+    communique = one_report_assistant(tmp_path_factory, QIANDONGNAN)
+    answer = communique.ask("2023年黔东南州规上工业企业营业收入利润率是多少？")
+    assert not answer.refused and answer.figures[0].raw.endswith("0.59%"), answer.answer
+    news = one_report_assistant(tmp_path_factory, "longfor-2019-netease-finance-news.html")
+    answer = news.ask("龙湖2019年上半年净利润是多少？")
+    assert not answer.refused and answer.figures[0].raw.endswith("63.1亿元"), answer.answer

@@ -33,7 +33,7 @@ _UNIT_AFTER_AMOUNT = [
     ("美元", "美元"), ("头", "头"), ("倍", "倍"), ("天", "天"),
 ]
 _UNIT_WORDS = [
-    (re.compile(r"投资|资金|金额|经费|多少钱|钱|花了|花费|投入了多少|签约额|收入|总额"), "元"),
+    (re.compile(r"投资|资金|金额|经费|多少钱|钱|花了|花费|投入了多少|签约额|收入|总额|利润"), "元"),
     # A rate (城镇化率, 增长率, 覆盖率: any word ending in 率) or a share is stated in %; its change in 个百分点.
     (re.compile(r"[\u4e00-\u9fff]率.{0,6}(?:提高|提升|增加|增长|上升|上涨|回升|下降|降低|减少|下滑|下跌|回落)了?(?:多少|几)"), "个百分点"),
     # 占多少 / 占了多少 asks for a share (用MIT协议的项目占多少？); 占地 is an area.
@@ -128,8 +128,11 @@ def asked_units(question: str, language: str) -> list[str]:
         # changed (民间投资增长多少？) is told as a rate (增长2.1%, 增长32.2倍), whatever the thing is counted in: 20
         # such questions on eight reports, none answered in the thing's own unit.
         change = _CHANGE_ASKED.search(question) and len(re.findall(r"多少|几", question)) == 1
-        units = [unit for pattern, unit in _UNIT_WORDS if pattern.search(question)
-                 and not (change and unit not in ("%", "个百分点"))][:1]
+        # The word nearest the question word names the measure (营业收入利润率 is a rate, 人均可支配收入 money): of the
+        # unit words found, the one that ends last decides; at equal ends, the earlier pattern.
+        found = [(max(m.end() for m in pattern.finditer(question)), -i, unit) for i, (pattern, unit) in enumerate(_UNIT_WORDS)
+                 if pattern.search(question) and not (change and unit not in ("%", "个百分点"))]
+        units = [max(found)[2]] if found else []
     return units
 
 
