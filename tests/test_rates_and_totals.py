@@ -90,3 +90,16 @@ def test_a_rate_after_money_words_and_profit_are_answered(tmp_path_factory):
     news = one_report_assistant(tmp_path_factory, "longfor-2019-netease-finance-news.html")
     answer = news.ask("龙湖2019年上半年净利润是多少？")
     assert not answer.refused and answer.figures[0].raw.endswith("63.1亿元"), answer.answer
+
+
+def test_the_three_sectors_are_no_count(tmp_path_factory):
+    # 三次产业 (a communique's primary, secondary and tertiary sectors) is no "three times": as a figure it made the
+    # footnote on how 地区生产总值、三次产业增加值 are computed the answer, with the short answer "]地区生产总值三次".
+    from aidqa.index.figures import extract_figures
+    from aidqa.zh.numbers import has_count
+
+    text = "[2]地区生产总值、三次产业增加值绝对数按现价计算。开展三次培训。"
+    assert [f.raw for f in extract_figures(text, "r", lambda _: "")] == ["三次"]  # the training's, not the sectors'
+    assert not has_count("三次产业增加值绝对数按现价计算") and has_count("开展三次培训")
+    answer = one_report_assistant(tmp_path_factory, QIANDONGNAN).ask("黔东南州2023年生产总值增长了多少？")
+    assert not answer.refused and answer.figures[0].raw.endswith("4.0%"), answer.answer

@@ -131,7 +131,8 @@ def has_number_with_unit(text: str, unit: str | None) -> bool:
 # The measure words are the common ones of Chinese grammar (量词), not of any one report.
 _MEASURE_WORDS = "个位名人次批项家所座条种类岁年月天日周届期户辆台套倍件本部只头张层级场篇首门支队组对份处间栋艘架枚株棵亩吨成"
 # A lone 一 is an article more often than a count (过去一年, 一个重要), as in aidqa.index.figures.
-_COUNT_IN_WORDS = re.compile(rf"(?!一[{_MEASURE_WORDS}]){CN_NUMERAL}[{_MEASURE_WORDS}]|第{CN_NUMERAL}|一半|半数|过半")
+# 三次产业 (a communique's three sectors) counts no times.
+_COUNT_IN_WORDS = re.compile(rf"(?!一[{_MEASURE_WORDS}]){CN_NUMERAL}[{_MEASURE_WORDS}](?!产业)|第{CN_NUMERAL}|一半|半数|过半")
 
 # Not amounts: years, dates, footnote marks ([3]) and the label of a table or figure (表2, 图1.16, Table 4).
 _NOT_AMOUNTS = re.compile(rf"(?<![\d.]){YEAR}(?=年|\s*[-—–~～至到])|\[\d{{1,3}}\]|"
