@@ -63,6 +63,9 @@ def test_word_forms_are_nearest_first():
     # adjectives on -ic: the dictionary glosses the noun (probability → 概率, economy → 经济)
     assert "probability" in _word_forms("probabilistic") and "economy" in _word_forms("economic")
     assert "概率" in QueryLexicon(["概率"]).translate("probabilistic")
+    # adjectives on -ial: the dictionary glosses the noun (industry → 工业, province → 省)
+    assert "industry" in _word_forms("industrial") and "province" in _word_forms("provincial")
+    assert "工业" in QueryLexicon(["工业"]).translate("industrial")
 
 
 def test_english_question_terms_and_expansion():

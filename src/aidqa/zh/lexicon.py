@@ -139,13 +139,13 @@ def proper_name_index() -> dict[str, tuple[str, ...]]:
 
 def _word_forms(word: str) -> list[str]:
     """The word and its likely base forms, nearest first: investments → investment, invested → invest,
-    cities → city, recruitment → recruit, assistance → assist, medical → medic, probabilistic → probability,
-    economic → economy."""
+    cities → city, recruitment → recruit, assistance → assist, industrial → industry, provincial → province,
+    medical → medic, probabilistic → probability, economic → economy."""
     w = word.lower()
     forms = [w]
     rules = (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("ing", ""), ("ing", "e"),
              ("ment", ""), ("ance", ""), ("ence", ""), ("ation", "e"), ("ation", ""), ("ion", "e"), ("ion", ""),
-             ("al", ""), ("ly", ""), ("istic", "ity"), ("ic", "y"))
+             ("ial", "y"), ("ial", "e"), ("al", ""), ("ly", ""), ("istic", "ity"), ("ic", "y"))
     for suffix, repl in rules:
         # The base form must be three letters or more: using → use, but not sing → s.
         if w.endswith(suffix) and len(w) - len(suffix) + len(repl) >= 3 and len(w) - len(suffix) >= 2:
