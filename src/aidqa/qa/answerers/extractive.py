@@ -194,10 +194,8 @@ def _clause_before(f: Figure) -> str:
 
 # A change as a report states it, right before its figure: 增长4.0%, 比上年减产3.2%, a table's 比上年增长（%）：-3.2.
 _STATED_CHANGE = re.compile("(" + "|".join(UP_WORDS + DOWN_WORDS) + r")了?(?:（%）|\(%\))?[：:]?\s*$")
-
-
 _MINUS = ("-", "−", "－")
-_NEGATIVE = re.compile(r"[^\d]*[-−－]\s*\d")
+_NEGATIVE = re.compile(r"[^\d]*[-−－]\s*\d")  # a minus before the first digit of a figure as written
 
 
 def stated_direction(text: str, figure: CitedFigure) -> tuple[str, int] | None:
@@ -651,11 +649,10 @@ class ExtractiveAnswerer:
 
     def _per_head_last(self, q: QuestionAnalysis, ranked: list[Candidate]) -> list[Candidate]:
         """``ranked`` with the sentences that state their answering figure per head (a per-head word before it in the
-        sentence: 人均生产总值35511元，比上年增长3.7%) after the others
-        scoring close to the top (``support_margin``): a question that does not ask per head (生产总值增长了多少？)
-        asks for the total (生产总值…增长4.0%), and the per-head sentence, which shares its words and adds one,
-        scored as high on two communiques. Alone, or well above the rest, it still answers (可支配收入 is given
-        per head only)."""
+        sentence: 人均生产总值35511元，比上年增长3.7%) after the others scoring close to the top (``support_margin``):
+        a question that does not ask per head (生产总值增长了多少？) asks for the total (生产总值…增长4.0%), and the
+        per-head sentence, which shares its words and adds one, scored as high on two communiques. Alone, or well
+        above the rest, it still answers (可支配收入 is given per head only)."""
         close = [c for c in ranked if c.score >= self.settings.support_margin * ranked[0].score]
         per_head = [c for c in close if any(_PER_HEAD.search(c.text[: max(0, f.start - c.start)])
                                             for f in self._answering_figures(q, c, list(q.units))[:1])]
@@ -797,9 +794,9 @@ class ExtractiveAnswerer:
                                    citation_id=cid, start=f.start, end=f.end)
                        for f in whole_dates(dates, self.index.documents[best.source].text)]
         lead = None
-        if q.direction:
+        best_citation = citation_of(best)
+        if q.direction and best_citation is not None:
             # The change may not be the figure that best matches the question (民用轿车保有量59.29万辆，下降3.9%).
-            best_citation = citation_of(best)
             stated = [CitedFigure(raw=f.raw, value=f.value, unit=f.unit, qualifier=f.qualifier, measures=f.measures,
                                   citation_id=best_citation, start=f.start, end=f.end)
                       for f in self._figures_between(best.source, best.start, best.end, ("amount",))]
