@@ -435,7 +435,7 @@ class ExtractiveAnswerer:
         vectors = self._sentence_embeddings([c.text for c in cands])
         for cand, vec in zip(cands, vectors):
             folded = fold_for_match(cand.text)
-            # People are counted as 人, 名, 人次 or 位 (培养本地教师156名 answers 多少人).
+            # People are counted as 人, 名, 人次 or 位 (a count of 30名 answers 多少人).
             cand.unit_match = has_number_with_unit(cand.text, unit) or (unit == "人" and any(
                 has_number_with_unit(cand.text, u) for u in _UNIT_FAMILIES.get("人", ())))
             # For ranking, a term the report is about (in its title or cover: its place, year or subject) holds in
