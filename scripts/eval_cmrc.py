@@ -69,7 +69,7 @@ def ask_all(assistant: Assistant, items: list[dict]) -> list[dict]:
         ms = (time.perf_counter() - t0) * 1000
         text = fold_for_match(answer.answer)
         quotes = fold_for_match(" ".join(c.quote for c in answer.citations))
-        out.append({"id": qa["id"], "refused": answer.refused, "span_in_answer": any(s in text for s in spans),
+        out.append({"id": qa["id"], "question": qa["question"], "answer": answer.answer, "refused": answer.refused, "span_in_answer": any(s in text for s in spans),
                     "span_cited": any(s in quotes for s in spans), "ms": ms})
     return out
 

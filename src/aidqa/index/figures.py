@@ -15,7 +15,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from aidqa.zh.numbers import FIGURE_RE, TABLE_CELL_RE, YEAR, figure_value, fold_thousands
+from aidqa.zh.numbers import FIGURE_RE, FOOTNOTE_MARK_RE, TABLE_CELL_RE, YEAR, figure_value, fold_thousands
 from aidqa.zh.segment import split_sentences, tokenize_all
 from aidqa.zh.structure import topic_phrase
 
@@ -127,8 +127,8 @@ def _measures(text: str, start: int, end: int, previous_end: int) -> tuple[str, 
 
 def short_phrase(measures: str, limit: int = 8) -> str:
     """The last whole words of what a figure measures, for a one-line summary (全市规模以上工业企业实现利润 →
-    实现利润)."""
-    return _whole_words(measures, from_end=True, limit=limit)
+    实现利润), without footnote marks: 生产总值[2]1329.65亿元 would read as if it cited passage 2."""
+    return _whole_words(FOOTNOTE_MARK_RE.sub("", measures), from_end=True, limit=limit)
 
 
 def _whole_words(phrase: str, from_end: bool, limit: int = 8) -> str:

@@ -541,6 +541,17 @@ class QuestionAnalysis:
     subject: str  # the noun the question opens with (蓝线裸顶鲷的俗名…), question_subject; "" when none
 
 
+def _name_parts_dropped(groups: list[tuple[str, ...]], named: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
+    """``groups`` without the parts of a name the question names whole (黔东南 and 东南 of 黔东南州): jieba's
+    search cut lists them as words of their own, and a name the sentence leaves to its context (全州) would count
+    as missing three times over."""
+    whole = {s for a in named for s in a if len(s) >= 3 and all(is_han(c) for c in s)}
+    if not whole:
+        return groups
+    heads = {g[0] for g in groups}
+    return [g for g in groups if not any(g[0] != w and g[0] in w and w in heads for w in whole)]
+
+
 @lru_cache(maxsize=1024)
 def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -> QuestionAnalysis:
     """What ``question`` asks and names (cached: retrieval scoping and the answerer both read it)."""
@@ -548,10 +559,11 @@ def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -
     # Whether a figure rose (增长了吗) is answered by the change: a figure, in whatever unit the report states it.
     direction = asks_direction(question)
     amount = (asks_amount(question) and not asks_when(question)) or direction is not None
+    named = tuple(anchors(question, language, lexicon))
     return QuestionAnalysis(
         question=question,
         language=language,
-        terms=tuple(query_term_groups(question, lexicon, untranslated=True)),
+        terms=tuple(_name_parts_dropped(query_term_groups(question, lexicon, untranslated=True), named)),
         amount=amount,
         unit=asked_unit(question, language) if amount and not direction else None,
         units=tuple(asked_units(question, language)) if not direction else (),
@@ -562,7 +574,7 @@ def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -
         rank=asks_rank(question),
         is_list=asks_list(question),
         total=asks_total(question),
-        anchors=tuple(anchors(question, language, lexicon)),
+        anchors=named,
         quoted=tuple(QUOTED_NAME.findall(question)),
         measure=asked_measure(question) if amount and language == "zh" else (),
         defines=defined_term(question) if language == "zh" and not amount else None,
