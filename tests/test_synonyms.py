@@ -13,7 +13,7 @@ import pytest
 from conftest import SHARED_REPORTS, one_report_settings
 
 from aidqa.qa.assistant import Assistant
-from aidqa.qa.rendering import REFUSAL
+from aidqa.qa.rendering import PART_REFUSAL, REFUSAL
 from aidqa.settings import AnsweringSettings, Settings
 from aidqa.zh import lexicon as lexicon_module
 from aidqa.zh.lexicon import MAX_SYNONYM_SET, QueryLexicon, _DataOnly, synonym_sets
@@ -71,7 +71,7 @@ def test_a_colloquial_question_is_answered_through_synonyms_and_refused_without_
     assert not answer.refused, answer.answer
     assert "7.2万个" in answer.answer and "1.2亿多" in answer.answer
     assert any("7.2万个村庄实施环境综合整治" in c.quote for c in answer.citations)
-    assert REFUSAL["zh"] not in answer.answer  # both parts answered
+    assert REFUSAL["zh"] not in answer.answer and PART_REFUSAL["zh"] not in answer.answer  # both parts answered
     # The same index with synonyms not counted when judging support: the part that says 沾了光 (受益 in the report)
     # shares too few words with it and is refused, so what that part rests on is the dictionary. (The first part is
     # reached without it since ranking credits what the report is about, 2015 and 全国, in every sentence.)

@@ -9,9 +9,9 @@ from functools import lru_cache
 
 from aidqa.zh.chars import is_han
 from aidqa.zh.lexicon import QueryLexicon, common_english_words, ordinary_words
-from aidqa.zh.numbers import PLAN_PERIOD_RE, SECTION_NUMBER_RE, YEAR_RE, number_spellings, numbers_in
+from aidqa.zh.numbers import CLASSIFIERS, PLAN_PERIOD_RE, SECTION_NUMBER_RE, UNITS, YEAR_RE, number_spellings, numbers_in
 from aidqa.zh.segment import ZH_STOP_WORDS, char_bigrams, tokenize_words
-from aidqa.zh.terms import HEDGES, UNITS_OF, expansion_text, query_term_groups
+from aidqa.zh.terms import HEDGES, UNITS_OF, expansion_text, query_term_groups, written_out
 
 _AMOUNT_RE = re.compile(
     # 哪几位 asks which (a list), 几乎 means almost: neither asks how many.
@@ -219,7 +219,7 @@ def anchors(question: str, language: str, lexicon: QueryLexicon | None = None) -
     found.extend(number_spellings(n) for n in numbers_in(SECTION_NUMBER_RE.sub(" ", counted)))
     if language == "zh":
         for m in re.finditer(r"[A-Za-z][A-Za-z0-9+\-]*", question):
-            found.append((m.group(),))
+            found.append((m.group(), *(lexicon.acronym_words(m.group()) if lexicon else ())))
         tagged = _posseg().lcut(question)
         for i, (word, flag) in enumerate(tagged):
             if len(word) < 2 or word in ZH_STOP_WORDS or not all(is_han(c) for c in word):
@@ -251,6 +251,7 @@ def anchors(question: str, language: str, lexicon: QueryLexicon | None = None) -
 
 
 _OWN_COUNTRY = ("中国", "我国", "全国")
+
 _CAPITALISED = re.compile(r"[A-Z][a-z]+")
 
 
@@ -311,8 +312,8 @@ MAX_MEASURE_WORDS = 3
 
 def asked_measure(question: str) -> tuple[str, ...]:
     """The content words of what a Chinese how-much question measures, when the question has the form
-    "<measure>是/有/增长了多少" (at most three words, those nearest the question word), without names, years,
-    numbers or filler. Empty when a verb with 了 asks (投入了多少资金: the measure follows the question word)."""
+    "<measure>是/有/增长了多少" (at most three words, those nearest the question word) or "有多少张<measure>", without
+    names, years, numbers or filler. Empty when a verb with 了 asks (投入了多少资金: the measure follows the question word)."""
     m = _MEASURE_CUE.search(question)
     if not m or m.group().startswith("了"):  # 建设了多少个: a verb asks, its object is the measure
         return ()
@@ -348,7 +349,35 @@ def asked_measure(question: str) -> tuple[str, ...]:
             if len(words) == MAX_MEASURE_WORDS:
                 break
     qualifier = _scope_qualifier(tagged[:start]) if words else ""
+    # What is counted may follow the question word after a holder (黄南州人民医院有多少张床位？): then that is the
+    # measure (a figure of the hospital's staff does not answer). Without a holder (有多少农民沾了光？) what follows
+    # is the subject of a clause a paraphrase may word otherwise, and term coverage judges it.
+    if words and (counted := _counted_after(question[m.end():])):
+        return counted
     return ((qualifier,) if qualifier else ()) + tuple(reversed(words))
+
+
+def _counted_after(rest: str) -> tuple[str, ...]:
+    """The nouns a question word counts when they follow it (有多少张床位 → 床位, 多少个乡镇 → 乡镇), after its measure
+    word; empty when a unit or nothing follows (是多少万吨, 增长了多少个百分点)."""
+    tagged = _posseg().lcut(rest)
+    if tagged and (tagged[0].flag in ("q", "c") or tagged[0].word in UNITS) and len(tagged[0].word) == 1:
+        tagged = tagged[1:]
+    elif tagged and tagged[0].word[:1] in CLASSIFIERS:
+        return ()  # jieba glued the measure word to the noun (几首歌 → 首歌): what is counted is not read
+    words: list[str] = []
+    for i, (word, flag) in enumerate(tagged):
+        if word in ("以上", "以下") and i and tagged[i - 1].flag.startswith("n"):
+            words.append(tagged[i - 1].word + word)  # 规模以上: a scope that names another statistic
+            continue
+        content = (flag.startswith("n") and not _name_tag(word, flag)) or flag in ("vn", "j", "b")
+        if not content or not all(is_han(c) for c in word):
+            break
+        if len(word) >= 2 and word not in _MEASURE_FILLER and word not in ZH_STOP_WORDS:
+            words.append(word)
+        if len(words) >= MAX_MEASURE_WORDS:
+            break
+    return tuple(words)
 
 
 def _scope_qualifier(tagged: list) -> str:
@@ -537,6 +566,7 @@ class QuestionAnalysis:
     measure: tuple[str, ...]  # what a how-much question measures (asked_measure), each word to be in the sentence
     defines: str | None  # the term a definition question asks about (什么是X？), defined_term
     cue: str | None  # the kind of phrase that answers (why/name/where/when), cue_kind
+    wording: str  # the question with its acronyms written out as the corpus writes them (terms.written_out)
     bigrams: frozenset[str]  # character bigrams of the question and (English) its Chinese words
     subject: str  # the noun the question opens with (蓝线裸顶鲷的俗名…), question_subject; "" when none
 
@@ -560,6 +590,7 @@ def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -
     direction = asks_direction(question)
     amount = (asks_amount(question) and not asks_when(question)) or direction is not None
     named = tuple(anchors(question, language, lexicon))
+    wording = written_out(question, lexicon)
     return QuestionAnalysis(
         question=question,
         language=language,
@@ -576,9 +607,10 @@ def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -
         total=asks_total(question),
         anchors=named,
         quoted=tuple(QUOTED_NAME.findall(question)),
-        measure=asked_measure(question) if amount and language == "zh" else (),
+        measure=asked_measure(wording) if amount and language == "zh" else (),
         defines=defined_term(question) if language == "zh" and not amount else None,
         cue=None if amount else cue_kind(question),
+        wording=wording,
         bigrams=frozenset(char_bigrams(f"{question} {expansion_text(question, lexicon)}")),
         subject=question_subject(question) if language == "zh" else "",
     )

@@ -269,6 +269,15 @@ class QueryLexicon:
                           if zh + suffix in self.vocabulary]
         return tuple(dict.fromkeys(found))[:MAX_TRANSLATIONS]
 
+    def acronym_words(self, word: str) -> tuple[str, ...]:
+        """The corpus's Chinese words for an English acronym in a Chinese question (GDP → 生产总值), from the
+        dictionary only: a report writes the words out more often than the acronym. Nothing for other Latin-script
+        words (a product's name) nor through romanised names (AI is no place whose pinyin is ai)."""
+        if len(word) < 2 or not word.isupper() or not word.isalpha():
+            return ()
+        meant = set(self.dictionary_translations(word.lower()))
+        return tuple(zh for zh in self.translate(word.lower()) if zh in meant)
+
     def dictionary_translations(self, word: str) -> tuple[str, ...]:
         """The dictionary's Chinese for an English word, whether the corpus uses it or not (its main senses first):
         what the question asks for when the corpus has none of it."""

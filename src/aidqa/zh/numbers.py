@@ -130,10 +130,10 @@ def has_number_with_unit(text: str, unit: str | None) -> bool:
 
 # A count in words: a numeral before a measure word (四所, 两岁, 两类), an ordinal (第二位) or a half (一半以上).
 # The measure words are the common ones of Chinese grammar (量词), not of any one report.
-_MEASURE_WORDS = "个位名人次批项家所座条种类岁年月天日周届期户辆台套倍件本部只头张层级场篇首门支队组对份处间栋艘架枚株棵亩吨成"
+CLASSIFIERS = "个位名人次批项家所座条种类岁年月天日周届期户辆台套倍件本部只头张层级场篇首门支队组对份处间栋艘架枚株棵亩吨成"
 # A lone 一 is an article more often than a count (过去一年, 一个重要), as in aidqa.index.figures.
 # 三次产业 (a communique's three sectors) counts no times.
-_COUNT_IN_WORDS = re.compile(rf"(?!一[{_MEASURE_WORDS}]){CN_NUMERAL}[{_MEASURE_WORDS}](?!产业)|第{CN_NUMERAL}|一半|半数|过半")
+_COUNT_IN_WORDS = re.compile(rf"(?!一[{CLASSIFIERS}]){CN_NUMERAL}[{CLASSIFIERS}](?!产业)|第{CN_NUMERAL}|一半|半数|过半")
 
 # A footnote mark after a word (全州生产总值[2]1329.65亿元): a reference, not a figure nor part of the measure's name.
 FOOTNOTE_MARK_RE = re.compile(r"\[\d{1,3}\]")

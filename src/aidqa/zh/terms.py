@@ -73,6 +73,17 @@ def english_groups(question: str, lexicon: QueryLexicon | None = None,
     return groups
 
 
+_ACRONYM = re.compile(r"(?<![A-Za-z])[A-Z]{2,}(?![A-Za-z])")
+
+
+def written_out(question: str, lexicon: QueryLexicon | None) -> str:
+    """A Chinese question with each English acronym it uses replaced by the corpus's words for it (2023年GDP是多少？
+    → 2023年生产总值是多少？), for reading what it measures; the question itself unchanged when there are none."""
+    if lexicon is None or detect_language(question) == "en":
+        return question
+    return _ACRONYM.sub(lambda m: next(iter(lexicon.acronym_words(m.group())), m.group()), question)
+
+
 def query_term_groups(question: str, lexicon: QueryLexicon | None = None,
                       english_spellings: bool = True, untranslated: bool = False) -> list[tuple[str, ...]]:
     """The question's key terms, each as a group of interchangeable spellings; a passage covers a group when it
@@ -84,7 +95,10 @@ def query_term_groups(question: str, lexicon: QueryLexicon | None = None,
     else:
         # A word the report may say otherwise (林子 ↔ 森林) counts as present when any of its synonyms is.
         lexicon = lexicon or _NO_CORPUS
-        groups = [(tok, *lexicon.synonyms(tok), *(lexicon.english_names(tok) if english_spellings else ()))
+        # An acronym (GDP) is the words the report writes out (生产总值), as fully as itself: they lead its group.
+        acronyms = {m.group().lower(): lexicon.acronym_words(m.group()) for m in _ACRONYM.finditer(question)}
+        groups = [(*acronyms.get(tok, ()), tok, *lexicon.synonyms(tok),
+                   *(lexicon.english_names(tok) if english_spellings else ()))
                   for tok in tokenize_words(question) if tok not in HEDGES and not _INTERROGATIVE.fullmatch(tok)]
     return list(dict.fromkeys(groups))
 

@@ -369,7 +369,7 @@ class ExtractiveAnswerer:
 
     def _score(self, q: QuestionAnalysis, query_vector: np.ndarray, cands: list[Candidate],
                context: str | None = None) -> None:
-        question = q.question
+        question = q.wording
         term_groups = list(q.terms)
         if context:
             term_groups += [g for g in query_term_groups(context, self.index.keywords.lexicon) if g not in term_groups]
@@ -431,6 +431,13 @@ class ExtractiveAnswerer:
                 if not any(a in folded_text for a in alts):
                     credit += w * len(term_chars[i] & present) / len(term_chars[i])
             return credit / total if total else 0.0
+        # Whether to answer rests on the question's own words, but a name or year the report is about holds in
+        # all of it (全年全州生产总值… answers 2023年黔东南州GDP是多少？) when the sentence says the asked measure
+        # itself, which _check requires of it: the measure then decides, not the report's title.
+        anchor_terms = {i for i, (alts, _) in enumerate(groups) if alts[0] in named} if q.measure else set()
+
+        def named_topic(source: str) -> frozenset[int]:
+            return frozenset(i for i in anchor_terms if self._is_topic(groups[i][0][0], source))
         spellings = frozenset(t for g in term_groups for t in g)  # an English question's Chinese words
         vectors = self._sentence_embeddings([c.text for c in cands])
         for cand, vec in zip(cands, vectors):
@@ -448,7 +455,7 @@ class ExtractiveAnswerer:
             cand.coverage = coverage(folded, cand.unit_match, implied_by_source[cand.source])
             cand.focus = coverage(folded, cand.unit_match, implied_by_source[cand.source], beyond_implied=True)
             # Support (whether to answer at all) takes no unit credit: it must rest on the question's own words.
-            cand.context_coverage = coverage(fold_for_match(self._context(cand)))
+            cand.context_coverage = coverage(fold_for_match(self._context(cand)), implied=named_topic(cand.source))
             cand.bigram_coverage = len(q_bigrams & set(char_bigrams(cand.text))) / len(q_bigrams) if q_bigrams else 0.0
             cand.char_coverage = char_credit(folded, implied_by_source[cand.source])
             cand.dense = float(np.dot(query_vector, vec))
