@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 from conftest import one_report_assistant
 
+from aidqa.zh.lexicon import reads_as_pinyin
+
 NEWS = "longfor-2019-netease-finance-news.html"
 COMMUNIQUE = "zhoukou-2023-statistical-communique.pdf"
 
@@ -79,3 +81,23 @@ def test_an_open_english_compound_is_also_looked_up_closed(communique):
     assert "出生率" in QueryLexicon({"出生率"}).translate("birth rate")
     result = communique.ask("What was Zhoukou's birth rate in 2023?")
     assert not result.refused and result.figures[0].raw.endswith("8.47‰"), result.answer
+
+
+@pytest.mark.parametrize(("word", "reads"), [
+    ("Chongqing", True), ("Henan", True), ("Seng", True), ("Longfor", False), ("April", False), ("Annex", False)])
+def test_a_romanised_chinese_name_reads_as_pinyin(word, reads):
+    assert reads_as_pinyin(word) is reads
+
+
+@pytest.mark.parametrize(("name", "asked", "named", "figure"), [
+    # Chongqing and Huangnan are in neither report (no word whose pinyin they are); Sichuan and Zhoukou are.
+    ("sichuan-2026-government-work-report.txt", "What was {}'s GDP in 2025?", ("Chongqing", "Sichuan"), "67665亿元"),
+    (COMMUNIQUE, "How much grain did {} produce in 2023?", ("Huangnan", "Zhoukou"), "902.61万吨"),
+])
+def test_a_romanised_name_no_report_writes_is_a_name_a_passage_must_hold(tmp_path_factory, name, asked, named, figure):
+    # What was Chongqing's GDP in 2025? was answered with Sichuan's 67665亿元, and Huangnan's grain with a table of
+    # Zhoukou's: the unknown name was dropped.
+    assistant = one_report_assistant(tmp_path_factory, name)
+    elsewhere, here = (assistant.ask(asked.format(n)) for n in named)
+    assert elsewhere.refused and not elsewhere.citations, elsewhere.answer
+    assert not here.refused and figure in here.answer, here.answer

@@ -274,7 +274,7 @@ def _english_names(question: str, lexicon: QueryLexicon) -> list[tuple[str, ...]
     World Games): a run the corpus spells by pinyin or the dictionary knows as a proper name. A capitalised
     ordinary word (Table 1.1, What, Plan) names nothing. A name the dictionary knows that the corpus never writes
     (France → 法国) is still named: a passage must hold it, so a question about it is refused, as a Chinese
-    question's 法国 is."""
+    question's 法国 is; so is a romanised Chinese name the corpus does not hold (QueryLexicon.unknown_name)."""
     found: list[tuple[str, ...]] = []
     words = list(_CAPITALISED.finditer(question))
     i = 0
@@ -291,6 +291,10 @@ def _english_names(question: str, lexicon: QueryLexicon) -> list[tuple[str, ...]
                 i = j
                 break
         else:
+            if lexicon.unknown_name(words[i].group()):
+                # A romanised Chinese name no report writes (Chongqing where no report says 重庆): still named, so a
+                # passage must hold it. Before, What was Chongqing's GDP? was answered with Sichuan's.
+                found.append((words[i].group(),))
             i += 1
     return found
 

@@ -180,6 +180,27 @@ def romanise(word: str) -> str:
     return "".join(lazy_pinyin(word)).lower()
 
 
+@lru_cache(maxsize=1)
+def pinyin_syllables() -> frozenset[str]:
+    """Every toneless pinyin syllable of the common CJK characters (pypinyin's table), without the vowel-less
+    interjections (n, m, ng, hm)."""
+    from pypinyin import lazy_pinyin
+
+    readings = lazy_pinyin("".join(map(chr, range(0x4E00, 0x9FA6))))
+    return frozenset(r for r in readings if r.isascii() and r.isalpha() and any(v in r for v in "aeiouv"))
+
+
+def reads_as_pinyin(word: str) -> bool:
+    """Whether ``word`` splits wholly into pinyin syllables (Chongqing → chong qing, Henan → he nan): a romanised
+    Chinese name can; Longfor, April and Vanke cannot."""
+    w, syllables = word.lower(), pinyin_syllables()
+    ends = {0}
+    for end in range(1, len(w) + 1):
+        if any(start in ends and w[start:end] in syllables for start in range(max(0, end - 6), end)):
+            ends.add(end)
+    return len(w) in ends
+
+
 # The version of the tables ``QueryLexicon.tables`` writes: tables of another version (or made with other synonym
 # limits) are ignored and the lexicon computes what it needs from the dictionaries again.
 TABLES_VERSION = 2
@@ -246,6 +267,15 @@ class QueryLexicon:
         if len(key) < 4 or not key.isalpha():
             return ()
         return self._names.get(key, ())
+
+    def unknown_name(self, word: str) -> bool:
+        """Whether a capitalised English ``word`` is a romanised Chinese name that no word of the corpus is: it
+        reads as pinyin, is no word of the language, and no corpus word's pinyin begins with it (Shaying ↔ 沙颍河).
+        Always False without a corpus."""
+        key = word.lower()
+        if not self.vocabulary or len(key) < 4 or key in common_english_words() or not reads_as_pinyin(key):
+            return False
+        return not any(name.startswith(key) for name in self._names)
 
     def translate(self, phrase: str) -> tuple[str, ...]:
         """Chinese words for an English word or short phrase: a romanised corpus name first, then dictionary
