@@ -7,6 +7,7 @@ set they come from is tests/data/reports_terse (7 of 14 answered at the session'
 * A name or year the report is about holds for every sentence of it, for deciding whether to answer too, when the
   question asks for a measure the sentence must say itself (so the title cannot answer for a missing statistic).
 * What a question counts may follow its question word (有多少张床位): then that is the measure.
+* A year said relative to today (去年) is no key term: the report writes its year as a number, 全年 or 过去一年.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import pytest
 from conftest import one_report_assistant
 
 from aidqa.qa.analysis import asked_measure
-from aidqa.zh.terms import written_out
+from aidqa.zh.terms import query_term_groups, written_out
 
 ZHOUKOU = "zhoukou-2023-statistical-communique.pdf"
+SICHUAN = "sichuan-2026-government-work-report.txt"
 QIANDONGNAN = "qiandongnan-2023-statistical-communique.md"
 
 
@@ -27,6 +29,10 @@ def test_an_acronym_stands_for_the_words_the_corpus_writes(tmp_path_factory):
     assert lexicon.acronym_words("Gdp") == () and lexicon.acronym_words("AI") == ()  # not an acronym; no such word
     assert written_out("2023年黔东南州GDP是多少？", lexicon) == "2023年黔东南州生产总值是多少？"
     assert written_out("What was GDP in 2023?", lexicon) == "What was GDP in 2023?"
+
+
+def test_a_relative_year_is_no_key_term():
+    assert [g[0] for g in query_term_groups("四川去年GDP是多少？")] == ["四川", "生产总值"]  # no corpus: the dictionary
 
 
 @pytest.mark.parametrize(("question", "measure"), [
@@ -46,6 +52,7 @@ def test_what_a_question_counts(question, measure):
 @pytest.mark.parametrize(("name", "question", "figure"), [
     (QIANDONGNAN, "2023年黔东南州GDP是多少？", "1329.65亿元"),
     (ZHOUKOU, "周口市2023年GDP增长多少？", "4.8%"),
+    (SICHUAN, "四川去年GDP是多少？", "67665亿元"),  # the work report says 过去一年, never 去年
 ])
 def test_a_terse_question_is_answered_from_the_report_its_title_names(tmp_path_factory, name, question, figure):
     answer = one_report_assistant(tmp_path_factory, name).ask(question)

@@ -21,6 +21,9 @@ _NO_CORPUS = QueryLexicon(())
 # Words that hedge the amount asked for (四川的开发者大约有多少？): the asker's uncertainty, not something the answer
 # says. As key terms they only lowered the coverage of the sentence that answers (a table row says 实际总量：55.75万).
 HEDGES = frozenset("大约 大概 大致 差不多 左右 约莫".split())
+# A year said relative to the asker's today (四川去年GDP是多少？): a report says the year it covers as a number, 全年 or
+# 过去一年, and its own title and cover give the year, so as a key term the word only lowered every sentence alike.
+RELATIVE_YEARS = frozenset("去年 今年 前年 明年".split())
 # Question words that jieba keeps whole with what follows them (哪张, 哪部, 何处, 何时, 多长) and the stop list cannot
 # list one by one: they say how something is asked, never what the answer says. As key terms no sentence held them,
 # so they were the rarest words of the question and lowered every sentence's coverage alike. (哪吒 is a name.)
@@ -99,7 +102,8 @@ def query_term_groups(question: str, lexicon: QueryLexicon | None = None,
         acronyms = {m.group().lower(): lexicon.acronym_words(m.group()) for m in _ACRONYM.finditer(question)}
         groups = [(*acronyms.get(tok, ()), tok, *lexicon.synonyms(tok),
                    *(lexicon.english_names(tok) if english_spellings else ()))
-                  for tok in tokenize_words(question) if tok not in HEDGES and not _INTERROGATIVE.fullmatch(tok)]
+                  for tok in tokenize_words(question)
+                  if tok not in HEDGES and tok not in RELATIVE_YEARS and not _INTERROGATIVE.fullmatch(tok)]
     return list(dict.fromkeys(groups))
 
 
