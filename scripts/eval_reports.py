@@ -4,7 +4,8 @@
                                              [--together]
 
 Each question set in tests/data/reports/<stem>.jsonl belongs to the report ../shared/dev-reports/<stem>.<ext>;
-``--sets tests/data/reports_en`` asks the English versions of the same questions instead; ``--also FILE`` asks a set
+``--sets tests/data/reports_en`` asks the English versions of the same questions instead (``reports_probe`` and
+``reports_terse`` hold smaller sets written by hand, see their README); ``--also FILE`` asks a set
 of every report as well (tests/data/offtopic_en.jsonl: questions no report answers).
 Each report is indexed alone, in a temporary folder, and scored with `aidqa eval --json`. With ``--together`` all
 the reports and the seed report go into one corpus, indexed once, and every set (the seed's two dev sets too) is

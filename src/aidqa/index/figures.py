@@ -127,7 +127,7 @@ def _measures(text: str, start: int, end: int, previous_end: int) -> tuple[str, 
 
 def short_phrase(measures: str, limit: int = 8) -> str:
     """The last whole words of what a figure measures, for a one-line summary (全市规模以上工业企业实现利润 →
-    实现利润), without footnote marks: 生产总值[2]1329.65亿元 would read as if it cited passage 2."""
+    实现利润), without footnote marks: 生产总值[2]100亿元 would read as if it cited passage 2."""
     return _whole_words(FOOTNOTE_MARK_RE.sub("", measures), from_end=True, limit=limit)
 
 

@@ -251,7 +251,6 @@ def anchors(question: str, language: str, lexicon: QueryLexicon | None = None) -
 
 
 _OWN_COUNTRY = ("中国", "我国", "全国")
-
 _CAPITALISED = re.compile(r"[A-Z][a-z]+")
 
 
@@ -292,8 +291,8 @@ def _english_names(question: str, lexicon: QueryLexicon) -> list[tuple[str, ...]
                 break
         else:
             if lexicon.unknown_name(words[i].group()):
-                # A romanised Chinese name no report writes (Chongqing where no report says 重庆): still named, so a
-                # passage must hold it. Before, What was Chongqing's GDP? was answered with Sichuan's.
+                # A romanised Chinese name no report writes (Guilin where no report says 桂林): still named, so a
+                # passage must hold it, not dropped (its GDP was answered with the report's own place's).
                 found.append((words[i].group(),))
             i += 1
     return found
@@ -353,8 +352,8 @@ def asked_measure(question: str) -> tuple[str, ...]:
             if len(words) == MAX_MEASURE_WORDS:
                 break
     qualifier = _scope_qualifier(tagged[:start]) if words else ""
-    # What is counted may follow the question word after a holder (黄南州人民医院有多少张床位？): then that is the
-    # measure (a figure of the hospital's staff does not answer). Without a holder (有多少农民沾了光？) what follows
+    # What is counted may follow the question word after a holder (这家医院有多少张床位？): then that is the
+    # measure (a figure of the hospital's staff does not answer). Without a holder (有多少学生参加了？) what follows
     # is the subject of a clause a paraphrase may word otherwise, and term coverage judges it.
     if words and (counted := _counted_after(question[m.end():])):
         return counted
@@ -576,7 +575,7 @@ class QuestionAnalysis:
 
 
 def _name_parts_dropped(groups: list[tuple[str, ...]], named: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
-    """``groups`` without the parts of a name the question names whole (黔东南 and 东南 of 黔东南州): jieba's
+    """``groups`` without the parts of a name the question names whole (湘西 and 自治州 of 湘西自治州): jieba's
     search cut lists them as words of their own, and a name the sentence leaves to its context (全州) would count
     as missing three times over."""
     whole = {s for a in named for s in a if len(s) >= 3 and all(is_han(c) for c in s)}

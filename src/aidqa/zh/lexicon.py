@@ -191,8 +191,8 @@ def pinyin_syllables() -> frozenset[str]:
 
 
 def reads_as_pinyin(word: str) -> bool:
-    """Whether ``word`` splits wholly into pinyin syllables (Chongqing → chong qing, Henan → he nan): a romanised
-    Chinese name can; Longfor, April and Vanke cannot."""
+    """Whether ``word`` splits wholly into pinyin syllables (Guilin → gui lin, Yangzi → yang zi): a romanised
+    Chinese name can; April, Annex and Vanke cannot."""
     w, syllables = word.lower(), pinyin_syllables()
     ends = {0}
     for end in range(1, len(w) + 1):
@@ -270,7 +270,7 @@ class QueryLexicon:
 
     def unknown_name(self, word: str) -> bool:
         """Whether a capitalised English ``word`` is a romanised Chinese name that no word of the corpus is: it
-        reads as pinyin, is no word of the language, and no corpus word's pinyin begins with it (Shaying ↔ 沙颍河).
+        reads as pinyin, is no word of the language, and no corpus word's pinyin begins with it (Yangzi ↔ 扬子江).
         Always False without a corpus."""
         key = word.lower()
         if not self.vocabulary or len(key) < 4 or key in common_english_words() or not reads_as_pinyin(key):

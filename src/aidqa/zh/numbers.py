@@ -41,7 +41,7 @@ UNITS = sorted(
 )
 _UNIT_RE = "|".join(re.escape(u) for u in UNITS if u not in ("余人", "万人"))
 # What a unit measures. A unit not listed counts things (个, 家, 人, 项…): one dimension, since reports count the same
-# things with different measure words (企业123家 / 123个企业). A multiple (增长32.2倍) is a relative change, like a
+# things with different measure words (企业123家 / 123个企业). A multiple (增长2.5倍) is a relative change, like a
 # share: it counts nothing (多少家 is not answered by it).
 _DIMENSIONS = {
     "money": "元 美元 港元 欧元", "share": "% ‰ 个百分点 百分点 倍", "weight": "吨 公斤 千克",
@@ -135,7 +135,7 @@ CLASSIFIERS = "个位名人次批项家所座条种类岁年月天日周届期�
 # 三次产业 (a communique's three sectors) counts no times.
 _COUNT_IN_WORDS = re.compile(rf"(?!一[{CLASSIFIERS}]){CN_NUMERAL}[{CLASSIFIERS}](?!产业)|第{CN_NUMERAL}|一半|半数|过半")
 
-# A footnote mark after a word (全州生产总值[2]1329.65亿元): a reference, not a figure nor part of the measure's name.
+# A footnote mark after a word (生产总值[2]100亿元): a reference, not a figure nor part of the measure's name.
 FOOTNOTE_MARK_RE = re.compile(r"\[\d{1,3}\]")
 # Not amounts: years, dates, footnote marks ([3]) and the label of a table or figure (表2, 图1.16, Table 4).
 _NOT_AMOUNTS = re.compile(rf"(?<![\d.]){YEAR}(?=年|\s*[-—–~～至到])|{FOOTNOTE_MARK_RE.pattern}|"

@@ -21,7 +21,7 @@ _NO_CORPUS = QueryLexicon(())
 # Words that hedge the amount asked for (四川的开发者大约有多少？): the asker's uncertainty, not something the answer
 # says. As key terms they only lowered the coverage of the sentence that answers (a table row says 实际总量：55.75万).
 HEDGES = frozenset("大约 大概 大致 差不多 左右 约莫".split())
-# A year said relative to the asker's today (四川去年GDP是多少？): a report says the year it covers as a number, 全年 or
+# A year said relative to the asker's today (某省去年GDP是多少？): a report says the year it covers as a number, 全年 or
 # 过去一年, and its own title and cover give the year, so as a key term the word only lowered every sentence alike.
 RELATIVE_YEARS = frozenset("去年 今年 前年 明年".split())
 # Question words that jieba keeps whole with what follows them (哪张, 哪部, 何处, 何时, 多长) and the stop list cannot

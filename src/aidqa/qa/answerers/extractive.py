@@ -432,7 +432,7 @@ class ExtractiveAnswerer:
                     credit += w * len(term_chars[i] & present) / len(term_chars[i])
             return credit / total if total else 0.0
         # Whether to answer rests on the question's own words, but a name or year the report is about holds in
-        # all of it (全年全州生产总值… answers 2023年黔东南州GDP是多少？) when the sentence says the asked measure
+        # all of it (a communique's 全年生产总值… answers 2023年某州GDP是多少？) when the sentence says the asked measure
         # itself, which _check requires of it: the measure then decides, not the report's title.
         anchor_terms = {i for i, (alts, _) in enumerate(groups) if alts[0] in named} if q.measure else set()
 
