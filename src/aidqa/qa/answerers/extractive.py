@@ -63,7 +63,14 @@ from aidqa.zh.numbers import (
     numbers_in,
     unit_dimension,
 )
-from aidqa.zh.segment import EN_NUMBER_WORDS, TABLE_ROW_RE, ZH_STOP_WORDS, char_bigrams, split_sentences
+from aidqa.zh.segment import (
+    EN_NUMBER_WORDS,
+    TABLE_ROW_RE,
+    ZH_STOP_WORDS,
+    char_bigrams,
+    split_sentences,
+    tokenize_words,
+)
 from aidqa.zh.structure import announces_items, leans_back, open_quotation, opens_topic, states_definition
 from aidqa.zh.terms import names_topic, query_term_groups
 
@@ -229,6 +236,9 @@ def direction_lead(asked: str, answering: list[CitedFigure], stated: list[CitedF
 
 
 # A figure stated per head (人均生产总值, 户均, 每万人拥有): another statistic than the total of the same name.
+# A full stop ends what an 其中 list breaks down (；only separates its items); how far back the list's total may be.
+_FULL_STOPS = "。！？!?\n"
+_MAX_BREAKDOWN_CHARS = 600
 _PER_HEAD = re.compile(r"人均|户均|每[十百千万]*人|每百户|per capita|per person", re.IGNORECASE)
 
 
@@ -654,18 +664,49 @@ class ExtractiveAnswerer:
                                   f"the report's cover states its {fact}")
         return None
 
-    def _per_head_last(self, q: QuestionAnalysis, ranked: list[Candidate]) -> list[Candidate]:
-        """``ranked`` with the sentences that state their answering figure per head (a per-head word before it in the
-        sentence: 人均生产总值35511元，比上年增长3.7%) after the others scoring close to the top (``support_margin``):
-        a question that does not ask per head (生产总值增长了多少？) asks for the total (生产总值…增长4.0%), and the
-        per-head sentence, which shares its words and adds one, scored as high on two communiques. Alone, or well
-        above the rest, it still answers (可支配收入 is given per head only)."""
+    def _narrower_last(self, q: QuestionAnalysis, ranked: list[Candidate], context: str | None = None) -> list[Candidate]:
+        """``ranked`` with the sentences that state a narrower figure than the question asks for after the others
+        scoring close to the top (``support_margin``). Alone, or well above the rest, such a sentence still answers.
+
+        * Per head, unless per head is asked (a per-head word before the answering figure: 人均生产总值35511元): a
+          question that does not ask per head (生产总值增长了多少？) asks for the total, and the per-head sentence,
+          which shares its words and adds one, scored as high on two communiques. 可支配收入 is given per head only.
+        * A part of a total (an 其中 list after it: 全年图书销量X万册。其中，电子书销量Y万册), when the question
+          names none of the words the part adds to the total (电子书): on two communiques the part outranked the total
+          it breaks down (tourists on both, construction enterprises on one). ``context``: the earlier question a
+          follow-up or a later part depends on, whose words count as asked (…电子书销量多少？比上年增长多少？)."""
         close = [c for c in ranked if c.score >= self.settings.support_margin * ranked[0].score]
-        per_head = [c for c in close if any(_PER_HEAD.search(c.text[: max(0, f.start - c.start)])
-                                            for f in self._answering_figures(q, c, list(q.units))[:1])]
-        if not per_head or len(per_head) == len(close):
+        per_head = not asks_per_head(q)
+        # Parts only under a strong match at the top: a weak one means the reports are not about this, and moving a
+        # weak part aside let a neighbouring report's sentence answer in a corpus of many.
+        parts = ranked[0].context_coverage >= self.settings.min_term_coverage
+        # What the question says, in Chinese: its wording, an English question's Chinese words (domestic → 国内),
+        # and those of the question it depends on.
+        groups = [*q.terms, *(query_term_groups(context, self.index.keywords.lexicon) if context else ())]
+        asked = " ".join([q.wording, context or "", *(t for g in groups for t in g)])
+        narrower = [c for c in close if (per_head and any(_PER_HEAD.search(c.text[: max(0, f.start - c.start)])
+                                                          for f in self._answering_figures(q, c, list(q.units))[:1]))
+                    or (parts and self._unasked_part(asked, c))]
+        if not narrower or len(narrower) == len(close):
             return ranked
-        return [c for c in close if c not in per_head] + per_head + ranked[len(close):]
+        return [c for c in close if c not in narrower] + narrower + ranked[len(close):]
+
+    def _unasked_part(self, asked: str, cand: Candidate) -> bool:
+        """Whether ``cand`` is in an 其中 list breaking down the total stated just before it, and adds to that total
+        words (电子书 of 电子书销量) that ``asked`` (what the question says) does not use."""
+        text = self.index.documents[cand.source].text
+        floor = max(0, cand.start - _MAX_BREAKDOWN_CHARS)
+        chain = cand.start
+        while chain > floor and text[chain - 1] not in _FULL_STOPS:
+            chain -= 1
+        if chain <= floor or not text[chain:cand.end].lstrip().startswith("其中"):
+            return False
+        total_start = chain - 1
+        while total_start > floor and text[total_start - 1] not in _FULL_STOPS:
+            total_start -= 1
+        total = set(tokenize_words(text[total_start:chain]))
+        added = {w for w in tokenize_words(cand.text) if all(is_han(ch) for ch in w) and w != "其中"} - total
+        return bool(added) and not any(w in asked for w in added)
 
     def _measure_unsaid(self, q: QuestionAnalysis, cand: Candidate) -> list[str]:
         """The words of the question's measure that the sentence, its heading and its table row's label do not say
@@ -706,8 +747,8 @@ class ExtractiveAnswerer:
         ranked = self.ranked_candidates(q, hits, query_vector, context)
         if not ranked:
             return Extraction(REFUSAL[language], True, [], "no passages")
-        if q.amount and not asks_per_head(q):
-            ranked = self._per_head_last(q, ranked)
+        if q.amount:
+            ranked = self._narrower_last(q, ranked, context)
         # The best-scoring sentence may be a neighbouring fact (尖扎县's 700万元 when 泽库县 is asked); the answer
         # is the best sentence that passes every check, among those scoring close to the top.
         # Only a miss on a named thing sends the search further down: a weak term match at the top means the
