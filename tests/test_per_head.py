@@ -32,9 +32,7 @@ def test_a_question_asks_per_head_when_it_says_so():
     (QIANDONGNAN, "2023年黔东南州农村常住居民可支配收入是多少？", "14239元", "40867元"),
 ])
 def test_the_total_answers_unless_per_head_is_asked(tmp_path_factory, name, question, first, not_first):
-    answer = one_report_assistant(tmp_path_factory, name).ask(question)
-    assert not answer.refused and answer.figures, answer.answer
-    assert answer.figures[0].raw.endswith(first) and not_first not in answer.answer.splitlines()[0], answer.answer
+    _states_first(one_report_assistant(tmp_path_factory, name).ask(question), first, not_first)
 
 
 @pytest.mark.parametrize(("name", "question", "first", "not_first"), [
@@ -45,6 +43,10 @@ def test_the_total_answers_unless_per_head_is_asked(tmp_path_factory, name, ques
     (QIANDONGNAN, "黔东南特级和一级资质建筑业企业有多少个？", "8个", "200个"),
 ])
 def test_a_total_answers_before_its_parts_unless_a_part_is_asked(tmp_path_factory, name, question, first, not_first):
-    answer = one_report_assistant(tmp_path_factory, name).ask(question)
+    _states_first(one_report_assistant(tmp_path_factory, name).ask(question), first, not_first)
+
+
+def _states_first(answer, first: str, not_first: str) -> None:
+    """The short answer states ``first`` as its first figure, and ``not_first`` nowhere on its line."""
     assert not answer.refused and answer.figures, answer.answer
     assert answer.figures[0].raw.endswith(first) and not_first not in answer.answer.splitlines()[0], answer.answer

@@ -120,7 +120,7 @@ def has_number_with_unit(text: str, unit: str | None) -> bool:
     if unit is None:
         return False
     if unit == "%":
-        return "%" in text or "‰" in text  # a rate asked (出生率是多少) may be stated per mille (出生率8.47‰)
+        return "%" in text or "‰" in text  # a rate asked (出生率是多少) may be stated per mille (出生率8‰)
     if any(cell.group("unit") == unit for cell in TABLE_CELL_RE.finditer(text)):
         return True
     return re.search(r"\d(?:[\d.,]*)\s*(?:[万亿千百]+)?余?\s*" + re.escape(unit), text) is not None or re.search(

@@ -84,7 +84,7 @@ SENTENCE_CACHE_SIZE = 20_000
 
 # Units that, when asked for, the answer must carry: a money question answered without an amount in 元 is a
 # neighbouring fact, not an answer; so is a people question (常住人口是多少) answered by a sentence that counts no
-# people (…100个中心镇，常住人口城镇化率突破60%: the Sichuan work report gives no population).
+# people (a work report's 常住人口城镇化率突破60%, with no population figure).
 _STRICT_UNITS = ("元", "%", "人")
 # A template's unfilled slot (本部分起草人：XX; 点击此处添加…标识; 20XX-XX-XX发布) states nothing: a draft made from a
 # template keeps them, and a who/which question was answered with XX (the standard draft's 起草人 and 一致性程度).
@@ -199,7 +199,7 @@ def _clause_before(f: Figure) -> str:
     return re.split(r"[，,；;：:。]", before)[-1]
 
 
-# A change as a report states it, right before its figure: 增长4.0%, 比上年减产3.2%, a table's 比上年增长（%）：-3.2.
+# A change as a report states it, right before its figure: 增长4.0%, 比上年下降2.0%, a table's 比上年增长（%）：-2.0.
 _STATED_CHANGE = re.compile("(" + "|".join(UP_WORDS + DOWN_WORDS) + r")了?(?:（%）|\(%\))?[：:]?\s*$")
 _MINUS = ("-", "−", "－")
 _NEGATIVE = re.compile(r"[^\d]*[-−－]\s*\d")  # a minus before the first digit of a figure as written
@@ -207,7 +207,7 @@ _NEGATIVE = re.compile(r"[^\d]*[-−－]\s*\d")  # a minus before the first digi
 
 def stated_direction(text: str, figure: CitedFigure) -> tuple[str, int] | None:
     """("up" or "down", where its change word starts) for a figure that the report states as a change (增长4.0% →
-    up; 减产3.2% → down; 增长（%）：-3.2 → down: a negative growth); None for a level (902.61万吨)."""
+    up; 减产2.0% → down; 增长（%）：-2.0 → down: a negative growth); None for a level (100万吨)."""
     window = max(0, figure.start - 12)
     m = _STATED_CHANGE.search(text[window : figure.start])
     if not m:
@@ -221,8 +221,8 @@ def stated_direction(text: str, figure: CitedFigure) -> tuple[str, int] | None:
 def direction_lead(asked: str, answering: list[CitedFigure], stated: list[CitedFigure], text: str,
                    language: str) -> str | None:
     """The short answer to a yes/no question on which way a figure moved: 是/否 (Yes/No) and the change the answer
-    states, as the report writes it, with its marker (否，减产3.2% [2]). The change is the first one ``stated`` (the
-    cited sentences' figures, in order) at or after the first ``answering`` figure (总产量902.61万吨，减产3.2%: the
+    states, as the report writes it, with its marker (否，减产2.0% [2]). The change is the first one ``stated`` (the
+    cited sentences' figures, in order) at or after the first ``answering`` figure (总产量100万吨，减产2.0%: the
     level, then its change); None when there is none."""
     after = answering[0].start if answering else 0
     for f in sorted(stated, key=lambda f: (f.start < after, f.start)):
@@ -610,7 +610,7 @@ class ExtractiveAnswerer:
             return False, "question asks for a year but the sentence states none", True
         asked_periods = set(PLAN_PERIOD_RE.findall(q.question))
         if asked_periods and (named := set(PLAN_PERIOD_RE.findall(cand.text))) and not named & asked_periods:
-            # “十三五”期间…要减少多少？ is not answered by “十二五”期间…累计下降12.9% (the plan's own period is its
+            # “十三五”期间…要减少多少？ is not answered by “十二五”期间…累计下降10% (the plan's own period is its
             # topic, so the anchor alone does not catch it): a sentence of another period is a near miss.
             return False, f"question asks about {sorted(asked_periods)} but the sentence is about {sorted(named)}", True
         if q.date and not self._figures_between(cand.source, cand.start, cand.end, ("date",)):
@@ -668,7 +668,7 @@ class ExtractiveAnswerer:
         """``ranked`` with the sentences that state a narrower figure than the question asks for after the others
         scoring close to the top (``support_margin``). Alone, or well above the rest, such a sentence still answers.
 
-        * Per head, unless per head is asked (a per-head word before the answering figure: 人均生产总值35511元): a
+        * Per head, unless per head is asked (a per-head word before the answering figure: 人均生产总值5万元): a
           question that does not ask per head (生产总值增长了多少？) asks for the total, and the per-head sentence,
           which shares its words and adds one, scored as high on two communiques. 可支配收入 is given per head only.
         * A part of a total (an 其中 list after it: 全年图书销量X万册。其中，电子书销量Y万册), when the question
@@ -682,8 +682,10 @@ class ExtractiveAnswerer:
         parts = ranked[0].context_coverage >= self.settings.min_term_coverage
         # What the question says, in Chinese: its wording, an English question's Chinese words (domestic → 国内),
         # and those of the question it depends on.
-        groups = [*q.terms, *(query_term_groups(context, self.index.keywords.lexicon) if context else ())]
-        asked = " ".join([q.wording, context or "", *(t for g in groups for t in g)])
+        asked = ""
+        if parts:
+            groups = [*q.terms, *(query_term_groups(context, self.index.keywords.lexicon) if context else ())]
+            asked = " ".join([q.wording, context or "", *(t for g in groups for t in g)])
         narrower = [c for c in close if (per_head and any(_PER_HEAD.search(c.text[: max(0, f.start - c.start)])
                                                           for f in self._answering_figures(q, c, list(q.units))[:1]))
                     or (parts and self._unasked_part(asked, c))]
@@ -844,7 +846,7 @@ class ExtractiveAnswerer:
         lead = None
         best_citation = citation_of(best)
         if q.direction and best_citation is not None:
-            # The change may not be the figure that best matches the question (民用轿车保有量59.29万辆，下降3.9%).
+            # The change may not be the figure that best matches the question (某车辆保有量50万辆，下降2.0%).
             stated = [CitedFigure(raw=f.raw, value=f.value, unit=f.unit, qualifier=f.qualifier, measures=f.measures,
                                   citation_id=best_citation, start=f.start, end=f.end)
                       for f in self._figures_between(best.source, best.start, best.end, ("amount",))]
@@ -920,7 +922,7 @@ class ExtractiveAnswerer:
 
         used = [f for f in figs if verbs[id(f)] and uses(verbs[id(f)])]
         # A change asked (增长了多少, grow by how much) is answered by the changes, not by the level beside them
-        # (人均生产总值35511元，比上年增长3.7%): figures after a change verb the question uses, in their clause
+        # (人均生产总值5万元，比上年增长3.0%): figures after a change verb the question uses, in their clause
         # (分别下降27.4%、20.9%).
         changes = [f for f in figs if any(v in _clause_before(f) and uses(v) for v in _CHANGE_VERBS)]
         if changes and len(changes) < len(figs):
