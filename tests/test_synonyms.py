@@ -74,8 +74,9 @@ def test_a_colloquial_question_is_answered_through_synonyms_and_refused_without_
     assert REFUSAL["zh"] not in answer.answer and PART_REFUSAL["zh"] not in answer.answer  # both parts answered
     # The same index with synonyms not counted when judging support: the part that says 沾了光 (受益 in the report)
     # shares too few words with it and is refused, so what that part rests on is the dictionary. (The first part is
-    # reached without it since ranking credits what the report is about, 2015 and 全国, in every sentence.)
-    without = plan_settings.model_copy(update={"answering": AnsweringSettings(synonym_weight=0.0)})
+    # reached without it since ranking credits what the report is about, 2015 and 全国, in every sentence.) The
+    # sentence's lead in embedding similarity (answering.min_dense_lead) is another way in, so it is off here too.
+    without = plan_settings.model_copy(update={"answering": AnsweringSettings(synonym_weight=0.0, min_dense_lead=2.0)})
     assert REFUSAL["zh"] in Assistant(without).ask(PARAPHRASE).answer
 
 

@@ -504,7 +504,7 @@ def named_by_definition(question: str) -> tuple[str, ...]:
 # 因此…), another name (别名/又叫什么 → 又名、简称、英文：…), a place (在哪里/分布 → 位于、分布于…). General Chinese,
 # not any report's wording; a when-question's cue is a date (the figure index's years and dates).
 _CUE_QUESTIONS = (
-    ("why", re.compile(r"为什么|为何|什么原因|原因是什么|怎么会|缘何|\bwhy\b", re.IGNORECASE)),
+    ("why", re.compile(r"为什么|为何|什么原因|原因是什么|原因有哪些|哪些原因|原因何在|怎么会|缘何|\bwhy\b", re.IGNORECASE)),
     ("name", re.compile(r"别名|别称|又名|又叫|又称|还叫|也叫|也称|亦称|俗称|简称|全称|原名|旧称|前称|曾用名|英文名|英语名|"
                         r"称之为什么|被称为什么|称为什么|叫什么名|名字是什么|名称是什么")),
     ("where", re.compile(r"在哪|哪里|什么地方|何处|何地|位于|地理位置|分布在|分布于|原产|\bwhere\b", re.IGNORECASE)),

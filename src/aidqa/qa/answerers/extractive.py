@@ -5,8 +5,8 @@ Sentences are scored by how much of the question's key terms they contain (IDF-w
 similarity to the question, the rank of their passage, and — for 多少/几/how much questions — whether they hold
 a number with the asked unit. A question is refused when a specific thing it names (a year, a number, a place,
 an organisation, a Latin-script term) is absent from the candidate's paragraph, or when neither the key terms nor
-the embedding similarity support the candidate. Retrieval scores alone cannot tell answerable from unanswerable;
-the candidate sentence can.
+the embedding similarity (its own, or its lead over every other retrieved sentence) support the candidate.
+Retrieval scores alone cannot tell answerable from unanswerable; the candidate sentence can.
 
 Everything is judged within the candidate's own report: a name counts as "what the report is about" (and need not
 stand in the paragraph) only for the report whose title or passages carry it, and a word of some report's title
@@ -112,6 +112,7 @@ class Candidate:
     dense: float = 0.0
     has_number: bool = False
     unit_match: bool = False
+    dense_lead: float = 0.0  # how far its embedding similarity is above every other sentence's (0 unless first)
     features: np.ndarray | None = None  # see SCORE_FEATURES
     score: float = 0.0
 
@@ -628,6 +629,12 @@ class ExtractiveAnswerer:
         # Paraphrases share few words with the report; strong embedding similarity can carry them.
         if cand.context_coverage >= self.settings.min_term_coverage / 2 and cand.dense >= self.settings.min_dense_similarity:
             return True, f"term coverage {cand.context_coverage:.2f} with dense similarity {cand.dense:.2f}", False
+        # A paraphrase that shares almost no words (几台电脑 for 计算机普及率): the sentence far more like the question
+        # than any other retrieved one answers, when it also holds the kind of phrase asked (a cause): a bare
+        # similarity cannot tell near misses, a lead over the neighbours mostly can.
+        if (cand.dense_lead >= self.settings.min_dense_lead and cand.dense >= self.settings.min_dense_lead_similarity
+                and (not q.cue or self._has_cue(q.cue, cand))):
+            return True, f"dense similarity {cand.dense:.2f}, {cand.dense_lead:.2f} above any other sentence", False
         return False, f"term coverage {cand.context_coverage:.2f}, dense similarity {cand.dense:.2f}", False
 
     def settled(self, q: QuestionAnalysis, hits: list[ScoredChunk]) -> Extraction | None:
@@ -733,6 +740,12 @@ class ExtractiveAnswerer:
         cands = [c for c in self._candidates(hits) if new_chars(q.question, c.text) >= self.settings.min_new_chars
                  and not _PLACEHOLDER.search(c.text)]
         self._score(q, query_vector, cands, context)
+        # The most similar sentence's lead over the next (a different text: a page may print a sentence twice); none
+        # when there is nothing to lead.
+        by_dense = sorted(cands, key=lambda c: -c.dense)
+        if by_dense:
+            runner_up = next((c.dense for c in by_dense[1:] if c.text != by_dense[0].text), by_dense[0].dense)
+            by_dense[0].dense_lead = by_dense[0].dense - runner_up
         return sorted(cands, key=lambda c: -c.score)
 
     def answer(self, question: str, language: str, hits: list[ScoredChunk], query_vector: np.ndarray,
