@@ -13,7 +13,7 @@ from aidqa.index.figures import extract_figures, filter_figures, quoted_spans
 from aidqa.ingest import read_document
 from aidqa.zh.chars import fold_for_match
 from aidqa.zh.normalize import normalise
-from aidqa.zh.numbers import chinese_numeral_value, figure_value
+from aidqa.zh.numbers import chinese_numeral_value, figure_dimensions, figure_value, has_count
 
 DATA = Path(__file__).parent / "data"
 
@@ -136,6 +136,8 @@ def test_figure_values(number, multiplier, value):
         ("全角数字１８．５１亿元", ["18.51亿元"]),  # extraction runs on the normalised text
         # a full-width thousands comma (as PDFs keep it): one figure, not the 700 after a comma
         ("产能合计达11，700吨/年；分别为2，15个", ["11，700吨", "15个"]),  # 2，15: no thousands group
+        # the digits of a code after a capital letter are its name: no 2.5年 or 10年 here
+        ("PM2.5年平均浓度47微克/立方米，PM10年平均浓度74微克/立方米。", ["47微克/立方米", "74微克/立方米"]),
     ],
 )
 def test_extraction_on_small_texts(text, raws):
@@ -158,6 +160,7 @@ def test_quoted_spans_pair_ascii_quotes_in_turn():
         ("货物进出口总额3.2亿美元，铁路货运周转量17.4亿吨公里。", ["美元", "吨公里"]),
         ("生猪出栏120.5万头，年末公路通车里程2345公里。", ["头", "公里"]),
         ("光缆长度36.28千米，新建管网1千米。", ["千米", "千米"]),  # 千 before 米 is the unit, not a multiplier
+        ("细颗粒物年均浓度为50微克/立方米，化学需氧量浓度12毫克/升。", ["微克/立方米", "毫克/升"]),
     ],
 )
 def test_statistical_units(text, units):
@@ -173,3 +176,9 @@ def test_a_kilometre_is_one_kilometre():
 def test_a_full_width_thousands_comma_keeps_the_figure_whole():
     [figure] = extract_figures("产能合计达11，700吨/年。", "t", lambda i: "")
     assert (figure.raw, figure.value, figure.unit) == ("11，700吨", 11700, "吨")
+
+
+def test_a_code_is_no_amount():
+    assert not has_count("细颗粒物（PM2.5）浓度持续下降")  # a how-much question needs a figure, not a name
+    assert has_count("PM2.5年平均浓度47微克/立方米")
+    assert figure_dimensions("PM10年平均浓度74微克/立方米") == {"concentration"}  # not a time (10年)

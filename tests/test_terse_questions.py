@@ -53,6 +53,8 @@ def test_what_a_question_counts(question, measure):
     (QIANDONGNAN, "2023年黔东南州GDP是多少？", "1329.65亿元"),
     (ZHOUKOU, "周口市2023年GDP增长多少？", "4.8%"),
     (SICHUAN, "四川去年GDP是多少？", "67665亿元"),  # the work report says 过去一年, never 去年
+    # a concentration is a unit, and PM10 beside it holds no figure 10年 (the short answer was 年平均浓度 of PM10)
+    (ZHOUKOU, "2023年周口PM2.5年平均浓度是多少？", "47微克/立方米"),
 ])
 def test_a_terse_question_is_answered_from_the_report_its_title_names(tmp_path_factory, name, question, figure):
     answer = one_report_assistant(tmp_path_factory, name).ask(question)

@@ -19,7 +19,7 @@ from aidqa.zh.numbers import FIGURE_RE, FOOTNOTE_MARK_RE, TABLE_CELL_RE, YEAR, f
 from aidqa.zh.segment import split_sentences, tokenize_all
 from aidqa.zh.structure import topic_phrase
 
-FIGURE_RULES_VERSION = "10"  # bump when extraction changes: it is part of the index name
+FIGURE_RULES_VERSION = "11"  # bump when extraction changes: it is part of the index name
 
 Qualifier = Literal["none", "approx", "more_than", "at_least"]
 Kind = Literal["amount", "ordinal", "year", "date"]
@@ -184,8 +184,9 @@ def extract_figures(text: str, source: str, section_of: Callable[[int], str]) ->
         number, cn, unit = m.group("num"), m.group("cn"), m.group("unit")
         before_char = text[start - 1] if start else ""
         after_char = text[end] if end < len(text) else ""
-        if number is not None and (before_char.isdigit() or before_char == "." or after_char == "+"):
-            continue  # part of a longer token or a formula such as 3+3+N
+        if number is not None and (before_char.isdigit() or before_char == "." or after_char == "+"
+                                   or ("A" <= before_char <= "Z")):
+            continue  # part of a longer token, a formula such as 3+3+N or a code such as PM10 (CODE_DIGITS_RE)
         if number is None and cn is None and not m.group("mid"):
             continue  # bare 万 before a unit: not a figure
         if cn is not None:

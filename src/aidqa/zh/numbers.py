@@ -36,7 +36,7 @@ UNITS = sorted(
     """元 人次 人 个 项 家 场 批次 批 次 % 平方米 平方公里 公里 米 例 名 所 座 条 届 期 位 支 辆 台 套 户 篇 部 种 类 倍 亩
     吨 公斤 千克 册 本 张 件 处 栋 间 组 班 天 小时 年 月 日 岁 余人 床 门 村 乡镇 万人
     个百分点 百分点 ‰ 公顷 平方千米 千米 立方米 千瓦时 千瓦 兆瓦 吨公里 人公里 标准箱 美元 港元 欧元 头 只 羽 株 起 斤
-    km2 m2 km""".split(),
+    km2 m2 km 微克/立方米 毫克/立方米 毫克/升""".split(),
     key=len, reverse=True,
 )
 _UNIT_RE = "|".join(re.escape(u) for u in UNITS if u not in ("余人", "万人"))
@@ -47,6 +47,7 @@ _DIMENSIONS = {
     "money": "元 美元 港元 欧元", "share": "% ‰ 个百分点 百分点 倍", "weight": "吨 公斤 千克",
     "area": "平方米 平方公里 平方千米 公顷 亩 km2 m2", "length": "公里 米 千米 km", "volume": "立方米", "energy": "千瓦时",
     "power": "千瓦 兆瓦", "freight": "吨公里 人公里 标准箱", "time": "天 小时 年 月 日 岁",
+    "concentration": "微克/立方米 毫克/立方米 毫克/升",
 }
 UNIT_DIMENSION = {unit: dimension for dimension, units in _DIMENSIONS.items() for unit in units.split()}
 
@@ -137,8 +138,13 @@ _COUNT_IN_WORDS = re.compile(rf"(?!一[{CLASSIFIERS}]){CN_NUMERAL}[{CLASSIFIERS}
 
 # A footnote mark after a word (生产总值[2]100亿元): a reference, not a figure nor part of the measure's name.
 FOOTNOTE_MARK_RE = re.compile(r"\[\d{1,3}\]")
+# Digits right after a capital letter belong to a name (PM2.5, PM10, SF9, G20), not an amount: PM10年平均浓度 holds
+# no figure 10年.
+CODE_DIGITS_RE = re.compile(r"(?<=[A-Z])\d+(?:\.\d+)*")
 # Not amounts: years, dates, footnote marks ([3]) and the label of a table or figure (表2, 图1.16, Table 4).
 _NOT_AMOUNTS = re.compile(rf"(?<![\d.]){YEAR}(?=年|\s*[-—–~～至到])|{FOOTNOTE_MARK_RE.pattern}|"
+                          # the digits of a code after a capital letter: PM2.5, SF9, G20
+                          rf"{CODE_DIGITS_RE.pattern}|"
                           # a date's month and day: 2022年9月, 4月26日
                           r"(?<=年)\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日号])?|(?<![\d.])\d{1,2}\s*月\s*\d{1,2}\s*[日号]|"
                           r"(?:^|(?<=[\s（(，,、:：如见按据自从在即和与]))(?:附表|附图|表|图|Table|Figure)\s*[A-Z]?\d{1,3}"
