@@ -57,13 +57,18 @@ def test_only_the_most_similar_sentence_has_a_lead(tmp_path_factory):
     assert leading[0] is top and leading[0].dense_lead == pytest.approx(top.dense - runner_up)
 
 
-@pytest.mark.parametrize(("name", "question"), [
-    # The sentence most like each of these leads the others by more than the threshold, but fails a check first.
-    (NUCLEAR, "这份标准正式发布和实施的日期分别是哪天？"),  # a date is asked; the sentence is on dates, with none
-    (QIANDONGNAN, "今天凯里天气怎么样？"),  # a clear lead, but too little like the question at all
+@pytest.mark.parametrize(("name", "question", "similar_enough"), [
+    # The sentence most like each of these leads the others by more than the threshold, yet it does not answer.
+    (NUCLEAR, "这份标准正式发布和实施的日期分别是哪天？", True),  # a date is asked; the sentence is on dates, with none
+    (QIANDONGNAN, "今天凯里天气怎么样？", False),  # a clear lead, but too little like the question at all
 ])
-def test_a_lead_does_not_answer_what_a_check_refuses(tmp_path_factory, name, question):
-    assert one_report_assistant(tmp_path_factory, name).ask(question).refused
+def test_a_lead_does_not_answer_what_a_check_refuses(tmp_path_factory, name, question, similar_enough):
+    assistant = one_report_assistant(tmp_path_factory, name)
+    top = max(_ranked(assistant, question), key=lambda c: c.dense)
+    answering = assistant.settings.answering
+    assert top.dense_lead >= answering.min_dense_lead
+    assert (top.dense >= answering.min_dense_lead_similarity) == similar_enough
+    assert assistant.ask(question).refused
 
 
 def test_a_cause_is_asked_by_its_list_form_too():

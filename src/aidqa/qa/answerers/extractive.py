@@ -783,9 +783,10 @@ class ExtractiveAnswerer:
             ok, why, named_miss = self._check(q, cand, topic)
             if (ok and cand is not top and cand.context_coverage < self.settings.fallback_coverage and not q.quoted
                     and cand.dense_lead < self.settings.min_dense_lead):
-                # A lower sentence must match the question's words clearly, not just pass: a county's 1000万元 medical
-                # project is not the answer to the total investment of its road project. Or stand out from every other sentence as the
-                # one the question is like (its dense lead): a paraphrase matches few words by nature.
+                # A lower sentence must match the question's words clearly, not just pass: a county's 1000万元
+                # medical project is not the answer to the total investment of its road project. Or stand out from
+                # every other sentence as the one the question is like (its dense lead): a paraphrase matches few
+                # words by nature.
                 ok, why = False, f"fallback with term coverage {cand.context_coverage:.2f} only"
             logger.debug("candidate %.3f %s: %s", cand.score, cand.text[:40], why)
             reason = reason or why
