@@ -15,7 +15,15 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from aidqa.zh.numbers import FIGURE_RE, FOOTNOTE_MARK_RE, TABLE_CELL_RE, YEAR, figure_value, fold_thousands
+from aidqa.zh.numbers import (
+    CODE_DIGITS_RE,
+    FIGURE_RE,
+    FOOTNOTE_MARK_RE,
+    TABLE_CELL_RE,
+    YEAR,
+    figure_value,
+    fold_thousands,
+)
 from aidqa.zh.segment import split_sentences, tokenize_all
 from aidqa.zh.structure import topic_phrase
 
@@ -185,8 +193,8 @@ def extract_figures(text: str, source: str, section_of: Callable[[int], str]) ->
         before_char = text[start - 1] if start else ""
         after_char = text[end] if end < len(text) else ""
         if number is not None and (before_char.isdigit() or before_char == "." or after_char == "+"
-                                   or ("A" <= before_char <= "Z")):
-            continue  # part of a longer token, a formula such as 3+3+N or a code such as PM10 (CODE_DIGITS_RE)
+                                   or CODE_DIGITS_RE.match(text, start)):
+            continue  # part of a longer token, a formula such as 3+3+N or a code such as PM10
         if number is None and cn is None and not m.group("mid"):
             continue  # bare 万 before a unit: not a figure
         if cn is not None:

@@ -234,7 +234,8 @@ class QueryLexicon:
         ordinary_words()  # read by every Chinese question's analysis (~0.2 s once)
         # Read by the first English question otherwise: 1.7 s of its answer on the seed corpus (CC-CEDICT's English
         # index, its words and names, pypinyin's syllables for names it lacks; ~130 MB that question keeps anyway).
-        english_index(), common_english_words(), proper_name_index(), pinyin_syllables()
+        for table in (english_index, common_english_words, proper_name_index, pinyin_syllables):
+            table()
 
     @cached_property
     def _english_name_table(self) -> dict[str, tuple[str, ...]]:
