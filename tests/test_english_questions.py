@@ -101,3 +101,12 @@ def test_a_romanised_name_no_report_writes_is_a_name_a_passage_must_hold(tmp_pat
     elsewhere, here = (assistant.ask(asked.format(n)) for n in named)
     assert elsewhere.refused and not elsewhere.citations, elsewhere.answer
     assert not here.refused and figure in here.answer, here.answer
+
+
+def test_hyphen_joined_regions_meet_the_reports_short_form(tmp_path_factory):
+    # The plan writes 京津冀 only; the question's Beijing, Tianjin and Hebei were three names no sentence held, so
+    # it was refused.
+    plan = one_report_assistant(tmp_path_factory, "state-council-2016-eco-environment-plan.txt")
+    result = plan.ask("By when must the Beijing-Tianjin-Hebei region delineate its ecological protection red lines?")
+    assert not result.refused and "2017年" in result.answer, result.answer
+    assert "京津冀" in result.citations[0].quote

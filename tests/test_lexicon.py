@@ -186,3 +186,37 @@ def test_warming_reads_what_the_first_english_question_would():
     QueryLexicon(["天津"]).warm()
     assert all(table.cache_info().currsize == 1 for table in (
         lexicon.english_index, lexicon.common_english_words, lexicon.proper_name_index, lexicon.pinyin_syllables))
+
+
+def test_hyphen_joined_place_names_are_the_corpus_short_form():
+    from aidqa.qa.analysis import anchors
+
+    # Chinese joins regions by one character each: a short name CC-CEDICT gives (冀 "short name for Hebei", 津, 京)
+    # or the first character of the name (成都 → 成). Only a form the corpus writes counts.
+    lexicon = QueryLexicon(["京津冀", "成渝", "成都", "重庆", "北京", "上海", "区域"])
+    assert lexicon.joined_name("Beijing-Tianjin-Hebei") == ("京津冀",)
+    assert lexicon.joined_name("Chengdu-Chongqing") == ("成渝",)
+    assert lexicon.joined_name("Beijing-Shanghai") == ()  # no 京沪 in this corpus
+    assert lexicon.joined_name("Beijing-region") == ()  # an ordinary word has no short form
+    assert ("京津冀", "Beijing-Tianjin-Hebei") in anchors("What happened in the Beijing-Tianjin-Hebei region?", "en", lexicon)
+    assert ("京津冀",) in english_groups("What happened in the Beijing-Tianjin-Hebei region?", lexicon)
+
+
+def test_an_initialism_with_an_ampersand_is_its_and_gloss():
+    # CC-CEDICT has 研发 as "research and development", never as R&D.
+    lexicon = QueryLexicon(["研发", "投入", "公司"])
+    assert lexicon.translate("r&d") == ("研发",)
+    assert ("R&D", "研发") in english_groups("How much did the company invest in R&D?", lexicon)
+
+
+def test_a_phrase_is_looked_up_with_its_last_word_singular():
+    lexicon = QueryLexicon(["小学", "学校", "初级"])
+    groups = english_groups("How many primary schools are there?", lexicon)
+    assert ("小学",) in groups and not any("学校" in g for g in groups)
+
+
+def test_the_word_after_how_is_how_the_question_asks():
+    # "How large" is 多大: neither 大 nor 巨大 is something the answer must say.
+    lexicon = QueryLexicon(["大", "巨大", "湿地", "面积"])
+    groups = english_groups("How large is the wetland area?", lexicon)
+    assert ("湿地",) in groups and not any("大" in g for g in groups)

@@ -40,6 +40,8 @@ _LEADING = re.compile(r"^(?:to|a|an|the|one's|sb's|sth's)\s+")
 # An acronym a gloss spells out in parentheses: "gross domestic product (GDP)".
 _ACRONYM = re.compile(r"\(([A-Z]{2,6})\)")
 # A proper name as the dictionary writes it: every word capitalised ("China", "World Games", "Five-Year Plan").
+# A two-word gloss joined by "and", the words of an initialism with & (research and development ↔ R&D).
+_AND_GLOSS = re.compile(r"[a-z]{2,} and [a-z]{2,}")
 _PROPER = re.compile(r"[A-Z][a-z]+(?:[ \-][A-Z][a-z]+)*")
 
 
@@ -98,6 +100,11 @@ def english_index() -> dict[str, tuple[str, ...]]:
             for key, penalty in _gloss_keys(gloss):
                 # A word's first senses come first: sort key (sense rank + penalty, word length) is applied below.
                 table.setdefault(key, []).append(f"{min(rank + penalty, 99):02d}{len(simplified):02d}{simplified}")
+    # An initialism written with & (R&D, M&A) is the initials of a two-word "X and Y" gloss ("research and
+    # development" → 研发): the gloss's own rank, behind every gloss that spells the letters out.
+    for key in [k for k in table if _AND_GLOSS.fullmatch(k)]:
+        first, second = key.split(" and ")
+        table.setdefault(f"{first[0]}&{second[0]}", []).extend(table[key])
     out = {k: tuple(dict.fromkeys(s[4:] for s in sorted(v))) for k, v in table.items()}
     logger.info("CC-CEDICT: %d English glosses indexed", len(out))
     return out
@@ -135,6 +142,27 @@ def proper_name_index() -> dict[str, tuple[str, ...]]:
         for gloss in glosses:
             table.setdefault(gloss.lower(), []).append(headword)
     return {k: tuple(v) for k, v in table.items()}
+
+
+# A single character's sense that makes it a place's short name: 冀 "short name for Hebei", 津 "abbr. for Tianjin".
+_SHORT_NAME = re.compile(r"^(?:abbr\. for|short name for) ([A-Z][a-z]+)")
+
+
+@lru_cache(maxsize=1)
+def short_names() -> dict[str, tuple[str, ...]]:
+    """Lower-cased place name → the single characters that stand for it when names are joined (hebei → 冀, tianjin →
+    津, chongqing → 渝): the "abbr. for X" and "short name for X" senses of CC-CEDICT's one-character entries."""
+    table: dict[str, list[str]] = {}
+    for headword, glosses in _cedict_entries():
+        if len(headword) == 1:
+            for gloss in glosses:
+                if m := _SHORT_NAME.match(gloss):
+                    table.setdefault(m.group(1).lower(), []).append(headword)
+    return {k: tuple(dict.fromkeys(v)) for k, v in table.items()}
+
+
+# At most this many names joined by hyphens are composed into one short form (粤港澳大湾区 joins three).
+MAX_JOINED_NAMES = 4
 
 
 def _word_forms(word: str) -> list[str]:
@@ -284,13 +312,15 @@ class QueryLexicon:
     def translate(self, phrase: str) -> tuple[str, ...]:
         """Chinese words for an English word or short phrase: a romanised corpus name first, then dictionary
         translations that the corpus uses (all of the dictionary's, up to a few, when there is no corpus)."""
-        found: list[str] = list(self.names(phrase.replace(" ", "")))
+        found: list[str] = [*self.names(phrase.replace(" ", "")), *self.joined_name(phrase)]
         index = english_index()
         # A gloss may give the plural only ("(manufacturing, production etc) costs" for 成本): the plural is tried
         # last.
         # An English compound is written open or closed (birth rate, birthrate → 出生率): both are looked up.
-        forms = ([*_word_forms(phrase), phrase.lower() + "s"] if " " not in phrase
-                 else [phrase.lower(), phrase.lower().replace(" ", "")])
+        # A phrase's last word is a plural or other form as often as a word is (primary schools → primary school).
+        head, _, last = phrase.lower().rpartition(" ")
+        forms = ([*_word_forms(phrase), phrase.lower() + "s"] if not head
+                 else [phrase.lower(), phrase.lower().replace(" ", ""), *(f"{head} {w}" for w in _word_forms(last)[1:])])
         for form in forms:
             for zh in index.get(form, ()):
                 if not self.vocabulary or zh in self.vocabulary:
@@ -302,6 +332,25 @@ class QueryLexicon:
                 found += [zh + suffix for zh in index.get(verb, ()) if len(zh) >= 2 for suffix in _AGENT_SUFFIXES
                           if zh + suffix in self.vocabulary]
         return tuple(dict.fromkeys(found))[:MAX_TRANSLATIONS]
+
+    def joined_name(self, phrase: str) -> tuple[str, ...]:
+        """The corpus's short form of hyphen-joined place names: one character for each, its short name or the first
+        character of its Chinese name (Beijing-Tianjin-Hebei → 京津冀, Chengdu-Chongqing → 成渝), as Chinese joins
+        regions. Empty when the corpus writes no such form, or for anything but two to four names."""
+        parts = phrase.lower().split("-")
+        if not self.vocabulary or not 2 <= len(parts) <= MAX_JOINED_NAMES or not all(p.isalpha() for p in parts):
+            return ()
+        options: list[list[str]] = []
+        for part in parts:
+            chars = [*short_names().get(part, ()), *(zh[0] for zh in (*self.names(part), *proper_name_index().get(part, ()))
+                                                      if len(zh) >= 2)]
+            if not chars:
+                return ()
+            options.append(list(dict.fromkeys(chars)))
+        joined = [""]
+        for chars in options:
+            joined = [j + c for j in joined for c in chars]
+        return tuple(j for j in joined if j in self.vocabulary)
 
     def acronym_words(self, word: str) -> tuple[str, ...]:
         """The corpus's Chinese words for an English acronym in a Chinese question (GDP → 生产总值), from the
@@ -327,6 +376,8 @@ class QueryLexicon:
         found = list(self.names(phrase.replace(" ", "").replace("-", ""))) if in_corpus else []
         found += [zh for zh in proper_name_index().get(phrase.lower(), ())
                   if len(zh) >= 2 and (not in_corpus or not self.vocabulary or zh in self.vocabulary)]
+        if in_corpus and "-" in phrase:
+            found += self.joined_name(phrase)
         return tuple(dict.fromkeys(found))[:MAX_TRANSLATIONS]
 
     def english_names(self, word: str) -> tuple[str, ...]:

@@ -16,7 +16,8 @@ from aidqa.zh.lexicon import QueryLexicon
 from aidqa.zh.numbers import numbers_in
 from aidqa.zh.segment import EN_NUMBER_WORDS, EN_STOP_WORDS, EN_UNIT_NOUNS, detect_language, tokenize_words
 
-_EN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'\-]*")
+# An initialism with & (R&D, M&A) is one word.
+_EN_WORD = re.compile(r"[A-Z]&[A-Z]\b|[A-Za-z][A-Za-z0-9'\-]*")
 _NO_CORPUS = QueryLexicon(())
 # Words that hedge the amount asked for (四川的开发者大约有多少？): the asker's uncertainty, not something the answer
 # says. As key terms they only lowered the coverage of the sentence that answers (a table row says 实际总量：55.75万).
@@ -55,7 +56,9 @@ def english_groups(question: str, lexicon: QueryLexicon | None = None,
                 i += 2
                 continue
         i += 1
-        if low in EN_STOP_WORDS or low in EN_UNIT_NOUNS:
+        # The word after "how" says how the question asks (how large, how long, how often), as 多大/多长 do in
+        # Chinese: never what the answer says.
+        if low in EN_STOP_WORDS or low in EN_UNIT_NOUNS or (i > 1 and words[i - 2].lower() == "how"):
             continue
         if low in EN_NUMBER_WORDS:  # not the dictionary's words for it (five → 伍, 五彩)
             groups.append((EN_NUMBER_WORDS[low],))
