@@ -49,6 +49,13 @@ def test_an_english_question_on_a_place_the_page_never_names_is_refused(news):
     assert result.refused and result.citations == []
 
 
+def test_an_english_question_on_a_company_the_page_never_names_is_refused(news):
+    # Vanke is 万科 in the dictionary only as "Vanke, large Chinese real estate company, …": read as no name, the
+    # question was answered with Longfor's own contracted sales.
+    result = news.ask("What were Vanke's contracted sales in the first half of 2019?")
+    assert result.refused and result.citations == []
+
+
 def test_an_untranslated_word_does_not_match_inside_another_word(communique):
     # rice → 米, a word this report never writes, used to be found inside 玉米 (corn), and the corn output was quoted.
     result = communique.ask("How do I cook rice?")

@@ -220,3 +220,14 @@ def test_the_word_after_how_is_how_the_question_asks():
     lexicon = QueryLexicon(["大", "巨大", "湿地", "面积"])
     groups = english_groups("How large is the wetland area?", lexicon)
     assert ("湿地",) in groups and not any("大" in g for g in groups)
+
+
+def test_a_name_the_dictionary_describes_after_a_comma_is_a_name():
+    from aidqa.qa.analysis import anchors
+    from aidqa.zh.lexicon import proper_name_glosses
+
+    # CC-CEDICT: 万科 "Vanke, large Chinese real estate company, founded in 1984"; 港 "Hong Kong, abbr. for 香港".
+    assert "Vanke" in proper_name_glosses()["万科"]
+    assert ("万科", "Vanke") in anchors("What were Vanke's contracted sales in 2019?", "en", QueryLexicon(["龙湖", "销售"]))
+    # A gloss that goes on in capitals is not a name with a description ("Red, White and Blue" stays whole or nothing).
+    assert all("," not in g for names in proper_name_glosses().values() for g in names)

@@ -113,13 +113,17 @@ def english_index() -> dict[str, tuple[str, ...]]:
 @lru_cache(maxsize=1)
 def proper_name_glosses() -> dict[str, tuple[str, ...]]:
     """Simplified headword → the glosses that are a capitalised name and nothing else (中国 → China, 国务院 →
-    State Council)."""
+    State Council), or a name the dictionary then describes after a comma (万科 → "Vanke, large Chinese real estate
+    company, founded in 1984")."""
     table: dict[str, list[str]] = {}
     for simplified, glosses in _cedict_entries():
         for gloss in glosses:
             gloss = _PARENS.sub("", gloss).strip()
+            head, comma, rest = gloss.partition(",")
             if _PROPER.fullmatch(gloss):
                 table.setdefault(simplified, []).append(gloss)
+            elif comma and _PROPER.fullmatch(head.strip()) and rest.strip()[:1].islower():
+                table.setdefault(simplified, []).append(head.strip())
     return {k: tuple(dict.fromkeys(v)) for k, v in table.items()}
 
 
@@ -231,7 +235,7 @@ def reads_as_pinyin(word: str) -> bool:
 
 # The version of the tables ``QueryLexicon.tables`` writes: tables of another version (or made with other synonym
 # limits) are ignored and the lexicon computes what it needs from the dictionaries again.
-TABLES_VERSION = 2
+TABLES_VERSION = 3
 
 
 class QueryLexicon:
