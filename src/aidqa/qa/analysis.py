@@ -360,6 +360,13 @@ def asked_measure(question: str) -> tuple[str, ...]:
     return ((qualifier,) if qualifier else ()) + tuple(reversed(words))
 
 
+def counted_nouns(question: str) -> tuple[str, ...]:
+    """What a Chinese how-many question counts, when it follows the question word (范围包括多少个安全要素 → 安全要素,
+    有多少张床位 → 床位); empty otherwise."""
+    m = re.search(r"多少|(?<!哪)几(?!乎)", question)
+    return _counted_after(question[m.end():]) if m else ()
+
+
 def _counted_after(rest: str) -> tuple[str, ...]:
     """The nouns a question word counts when they follow it (有多少张床位 → 床位, 多少个乡镇 → 乡镇), after its measure
     word; empty when a unit or nothing follows (是多少万吨, 增长了多少个百分点)."""
@@ -373,7 +380,7 @@ def _counted_after(rest: str) -> tuple[str, ...]:
         if word in ("以上", "以下") and i and tagged[i - 1].flag.startswith("n"):
             words.append(tagged[i - 1].word + word)  # 规模以上: a scope that names another statistic
             continue
-        content = (flag.startswith("n") and not _name_tag(word, flag)) or flag in ("vn", "j", "b")
+        content = (flag.startswith("n") and not _name_tag(word, flag)) or flag in ("vn", "j", "b", "an")
         if not content or not all(is_han(c) for c in word):
             break
         if len(word) >= 2 and word not in _MEASURE_FILLER and word not in ZH_STOP_WORDS:
@@ -567,6 +574,7 @@ class QuestionAnalysis:
     anchors: tuple[tuple[str, ...], ...]  # specific things named (years, numbers, places, organisations)
     quoted: tuple[str, ...]  # names the question quotes
     measure: tuple[str, ...]  # what a how-much question measures (asked_measure), each word to be in the sentence
+    counted: tuple[str, ...]  # what a how-many question counts after its question word (counted_nouns)
     defines: str | None  # the term a definition question asks about (什么是X？), defined_term
     cue: str | None  # the kind of phrase that answers (why/name/where/when), cue_kind
     wording: str  # the question with its acronyms written out as the corpus writes them (terms.written_out)
@@ -611,6 +619,7 @@ def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -
         anchors=named,
         quoted=tuple(QUOTED_NAME.findall(question)),
         measure=asked_measure(wording) if amount and language == "zh" else (),
+        counted=counted_nouns(wording) if amount and language == "zh" else (),
         defines=defined_term(question) if language == "zh" and not amount else None,
         cue=None if amount else cue_kind(question),
         wording=wording,

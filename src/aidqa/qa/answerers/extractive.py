@@ -602,6 +602,14 @@ class ExtractiveAnswerer:
             found = figure_dimensions(cand.text)
             if found and not asked & found:
                 return False, f"question asks for {sorted(asked)} but the sentence's figures measure {sorted(found)}", True
+        if q.counted and q.unit and unit_dimension(q.unit) == "count" and cand.has_number:
+            # 多少个安全要素 counts 安全要素: a sentence whose every count is of something else (由15个部分组成) is a
+            # neighbour, however many of the question's words it shares.
+            counts = [f for f in self._figures_in(cand, None) if unit_dimension(f.unit) == "count"]
+            synonyms = self.index.keywords.lexicon.synonyms
+            if counts and all(f.object for f in counts) and not any(
+                    s in f.object for f in counts for w in q.counted for s in (w, *synonyms(w))):
+                return False, f"the sentence counts {[f.object for f in counts]}, not {list(q.counted)}", True
         if q.rank and not (self._figures_between(cand.source, cand.start, cand.end, ("ordinal",))
                            or _RANK_IN_WORDS.search(cand.text)):
             # 在全国排第几？ is answered by a rank (居全国第5位), not by a sentence sharing its words (治理排危4968处).
