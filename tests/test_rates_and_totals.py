@@ -75,6 +75,10 @@ def test_a_total_is_money(tmp_path_factory):
     ("人均可支配收入是多少？", ["元"]),
     ("龙湖2019年上半年净利润是多少？", ["元"]),  # profit is money
     ("城镇化率提高了多少？", ["个百分点"]),
+    ("2023年周口GDP是多少？", ["元"]),  # a level of output is money, not its growth
+    ("第一产业增加值是多少？", ["元"]),
+    ("周口GDP增速是多少？", ["%"]),  # a speed of growth is a rate
+    ("2023年GDP增长多少？", []),  # a change asked: told as the report states it
 ])
 def test_the_unit_word_nearest_the_question_word_decides(question, units):
     from aidqa.qa.analysis import asked_units
@@ -103,3 +107,13 @@ def test_the_three_sectors_are_no_count(tmp_path_factory):
     assert not has_count("三次产业增加值绝对数按现价计算") and has_count("开展三次培训")
     answer = one_report_assistant(tmp_path_factory, QIANDONGNAN).ask("黔东南州2023年生产总值增长了多少？")
     assert not answer.refused and answer.figures[0].raw.endswith("4.0%"), answer.answer
+
+
+def test_a_level_of_output_is_not_answered_by_its_growth(tmp_path_factory):
+    # Both reports give these measures' growth only, which was the answer (增长4.8%, 增长12.3%); the communique of
+    # another prefecture gives the level, which is the answer there (it was its share, 20.9%, before).
+    assert one_report_assistant(tmp_path_factory, ZHOUKOU).ask("2023年周口GDP是多少？").refused
+    assert one_report_assistant(tmp_path_factory, "sichuan-2026-government-work-report.txt").ask(
+        "四川高技术制造业增加值是多少？").refused
+    answer = one_report_assistant(tmp_path_factory, QIANDONGNAN).ask("黔东南2023年第一产业增加值是多少？")
+    assert not answer.refused and answer.figures[0].raw.endswith("277.25亿元"), answer.answer

@@ -33,11 +33,12 @@ _UNIT_AFTER_AMOUNT = [
     ("美元", "美元"), ("头", "头"), ("倍", "倍"), ("天", "天"),
 ]
 _UNIT_WORDS = [
-    (re.compile(r"投资|资金|金额|经费|多少钱|钱|花了|花费|投入了多少|签约额|收入|总额|利润"), "元"),
+    # 生产总值/GDP and 增加值 are money too: a level asked (2023年GDP是多少？) is not answered by its growth (增长4.8%).
+    (re.compile(r"投资|资金|金额|经费|多少钱|钱|花了|花费|投入了多少|签约额|收入|总额|利润|生产总值|GDP|增加值", re.IGNORECASE), "元"),
     # A rate (城镇化率, 增长率, 覆盖率: any word ending in 率) or a share is stated in %; its change in 个百分点.
     (re.compile(r"[\u4e00-\u9fff]率.{0,6}(?:提高|提升|增加|增长|上升|上涨|回升|下降|降低|减少|下滑|下跌|回落)了?(?:多少|几)"), "个百分点"),
     # 占多少 / 占了多少 asks for a share (用MIT协议的项目占多少？); 占地 is an area.
-    (re.compile(r"占比|比例|比率|比重|百分之|百分比|[\u4e00-\u9fff]率|占(?:了|到)?(?:多少|几成)"), "%"),
+    (re.compile(r"占比|比例|比率|比重|百分之|百分比|增速|增幅|涨幅|降幅|[\u4e00-\u9fff]率|占(?:了|到)?(?:多少|几成)"), "%"),
     (re.compile(r"人数|多少人|人口"), "人"),  # 常住人口是多少: people, not the 城镇化率 beside it
     (re.compile(r"面积"), "平方米"),
 ]
