@@ -33,7 +33,7 @@ _UNIT_AFTER_AMOUNT = [
     ("美元", "美元"), ("头", "头"), ("倍", "倍"), ("天", "天"),
 ]
 _UNIT_WORDS = [
-    # 生产总值/GDP and 增加值 are money too: a level asked (2023年GDP是多少？) is not answered by its growth (增长4.8%).
+    # 生产总值/GDP and 增加值 are money too: a level asked (某市GDP是多少？) is not answered by its growth (增长3%).
     (re.compile(r"投资|资金|金额|经费|多少钱|钱|花了|花费|投入了多少|签约额|收入|总额|利润|生产总值|GDP|增加值", re.IGNORECASE), "元"),
     # A rate (城镇化率, 增长率, 覆盖率: any word ending in 率) or a share is stated in %; its change in 个百分点.
     (re.compile(r"[\u4e00-\u9fff]率.{0,6}(?:提高|提升|增加|增长|上升|上涨|回升|下降|降低|减少|下滑|下跌|回落)了?(?:多少|几)"), "个百分点"),
@@ -362,7 +362,7 @@ def asked_measure(question: str) -> tuple[str, ...]:
 
 
 def counted_nouns(question: str) -> tuple[str, ...]:
-    """What a Chinese how-many question counts, when it follows the question word (范围包括多少个安全要素 → 安全要素,
+    """What a Chinese how-many question counts, when it follows the question word (展馆共有多少个展区 → 展区,
     有多少张床位 → 床位); empty otherwise."""
     m = re.search(r"多少|(?<!哪)几(?!乎)", question)
     return _counted_after(question[m.end():]) if m else ()

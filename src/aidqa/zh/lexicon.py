@@ -39,9 +39,9 @@ _PARENS = re.compile(r"\([^)]*\)")
 _LEADING = re.compile(r"^(?:to|a|an|the|one's|sb's|sth's)\s+")
 # An acronym a gloss spells out in parentheses: "gross domestic product (GDP)".
 _ACRONYM = re.compile(r"\(([A-Z]{2,6})\)")
-# A proper name as the dictionary writes it: every word capitalised ("China", "World Games", "Five-Year Plan").
 # A two-word gloss joined by "and", the words of an initialism with & (research and development ↔ R&D).
 _AND_GLOSS = re.compile(r"[a-z]{2,} and [a-z]{2,}")
+# A proper name as the dictionary writes it: every word capitalised ("China", "World Games", "Five-Year Plan").
 _PROPER = re.compile(r"[A-Z][a-z]+(?:[ \-][A-Z][a-z]+)*")
 
 
@@ -113,8 +113,8 @@ def english_index() -> dict[str, tuple[str, ...]]:
 @lru_cache(maxsize=1)
 def proper_name_glosses() -> dict[str, tuple[str, ...]]:
     """Simplified headword → the glosses that are a capitalised name and nothing else (中国 → China, 国务院 →
-    State Council), or a name the dictionary then describes after a comma (万科 → "Vanke, large Chinese real estate
-    company, founded in 1984")."""
+    State Council), or a name the dictionary then describes after a comma (仙台 → "Sendai, city in northeast
+    Japan")."""
     table: dict[str, list[str]] = {}
     for simplified, glosses in _cedict_entries():
         for gloss in glosses:
@@ -339,7 +339,7 @@ class QueryLexicon:
 
     def joined_name(self, phrase: str) -> tuple[str, ...]:
         """The corpus's short form of hyphen-joined place names: one character for each, its short name or the first
-        character of its Chinese name (Beijing-Tianjin-Hebei → 京津冀, Chengdu-Chongqing → 成渝), as Chinese joins
+        character of its Chinese name (Jiangsu-Zhejiang-Shanghai → 苏浙沪, Sichuan-Chongqing → 川渝), as Chinese joins
         regions. Empty when the corpus writes no such form, or for anything but two to four names."""
         parts = phrase.lower().split("-")
         if not self.vocabulary or not 2 <= len(parts) <= MAX_JOINED_NAMES or not all(p.isalpha() for p in parts):
@@ -380,7 +380,7 @@ class QueryLexicon:
         found = list(self.names(phrase.replace(" ", "").replace("-", ""))) if in_corpus else []
         found += [zh for zh in proper_name_index().get(phrase.lower(), ())
                   if len(zh) >= 2 and (not in_corpus or not self.vocabulary or zh in self.vocabulary)]
-        if in_corpus and "-" in phrase:
+        if in_corpus:
             found += self.joined_name(phrase)
         return tuple(dict.fromkeys(found))[:MAX_TRANSLATIONS]
 

@@ -603,7 +603,7 @@ class ExtractiveAnswerer:
             if found and not asked & found:
                 return False, f"question asks for {sorted(asked)} but the sentence's figures measure {sorted(found)}", True
         if q.counted and q.unit and unit_dimension(q.unit) == "count" and cand.has_number:
-            # 多少个安全要素 counts 安全要素: a sentence whose every count is of something else (由15个部分组成) is a
+            # 多少个展区 counts 展区: a sentence whose every count is of something else (展馆由3个部分组成) is a
             # neighbour, however many of the question's words it shares.
             counts = [f for f in self._figures_in(cand, None) if unit_dimension(f.unit) == "count"]
             synonyms = self.index.keywords.lexicon.synonyms
