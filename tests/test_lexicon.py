@@ -181,11 +181,12 @@ def test_warming_reads_what_the_first_english_question_would():
     from aidqa.zh import lexicon
 
     for table in (lexicon.english_index, lexicon.common_english_words, lexicon.proper_name_index,
-                  lexicon.pinyin_syllables):
+                  lexicon.short_names, lexicon.pinyin_syllables):
         table.cache_clear()
     QueryLexicon(["天津"]).warm()
     assert all(table.cache_info().currsize == 1 for table in (
-        lexicon.english_index, lexicon.common_english_words, lexicon.proper_name_index, lexicon.pinyin_syllables))
+        lexicon.english_index, lexicon.common_english_words, lexicon.proper_name_index, lexicon.short_names,
+        lexicon.pinyin_syllables))
 
 
 def test_hyphen_joined_place_names_are_the_corpus_short_form():
@@ -229,5 +230,5 @@ def test_a_name_the_dictionary_describes_after_a_comma_is_a_name():
     # CC-CEDICT: 万科 "Vanke, large Chinese real estate company, founded in 1984"; 港 "Hong Kong, abbr. for 香港".
     assert "Vanke" in proper_name_glosses()["万科"]
     assert ("万科", "Vanke") in anchors("What were Vanke's contracted sales in 2019?", "en", QueryLexicon(["龙湖", "销售"]))
-    # A gloss that goes on in capitals is not a name with a description ("Red, White and Blue" stays whole or nothing).
-    assert all("," not in g for names in proper_name_glosses().values() for g in names)
+    # A gloss that goes on in capitals lists names: 中日韩 "China, Japan and Korea" is not China.
+    assert "China" not in proper_name_glosses().get("中日韩", ())

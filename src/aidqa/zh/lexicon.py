@@ -265,8 +265,9 @@ class QueryLexicon:
         _ = self._names, self._synonym_table, self._english_name_table
         ordinary_words()  # read by every Chinese question's analysis (~0.2 s once)
         # Read by the first English question otherwise: 1.7 s of its answer on the seed corpus (CC-CEDICT's English
-        # index, its words and names, pypinyin's syllables for names it lacks; ~130 MB that question keeps anyway).
-        for table in (english_index, common_english_words, proper_name_index, pinyin_syllables):
+        # index, its words, names and places' short names, pypinyin's syllables for names it lacks; ~130 MB that
+        # question keeps anyway).
+        for table in (english_index, common_english_words, proper_name_index, short_names, pinyin_syllables):
             table()
 
     @cached_property
