@@ -313,3 +313,14 @@ def opensource(tmp_path_factory):
 def test_a_hedged_question_is_answered_like_the_plain_one(opensource, question, figure):
     answer = opensource.ask(question)
     assert not answer.refused and figure in answer.citations[0].quote, answer.answer
+
+
+def test_a_part_named_after_a_figure_is_not_what_the_figure_is_of():
+    from aidqa.qa.answerers.extractive import _figure_windows
+
+    # The clause after a figure's clause is in its window (甲市…，增长5%，居全省首位), unless it opens with 其中: that
+    # names a part of what the figure counts. The open-source chapter's share of licensed repositories (8.76%) was
+    # quoted first for MIT's share (60%) that way once retrieval read its paragraph.
+    windows = _figure_windows("300个项目采用了开源协议（占全部项目的5%），其中由于甲协议影响大，单独列出。", "%")
+    assert windows and not any("甲协议" in w for w in windows)
+    assert any("居全省首位" in w for w in _figure_windows("全年增长5%，居全省首位。", "%"))

@@ -182,7 +182,10 @@ def _figure_windows(sentence: str, unit: str) -> list[str]:
     windows = []
     for i, clause in enumerate(clauses):
         if has_number_with_unit(clause, unit):
-            windows.append(fold_for_match("".join(clauses[max(0, i - 1) : i + 2])))
+            # A next clause that opens with 其中 names a part of what the figure counts, never what it is of: in
+            # 300个项目采用了某类协议（占全部项目的5%），其中甲协议…, the 5% is not 甲协议's.
+            after = 2 if i + 1 < len(clauses) and not clauses[i + 1].lstrip().startswith("其中") else 1
+            windows.append(fold_for_match("".join(clauses[max(0, i - 1) : i + after])))
     return windows
 
 
