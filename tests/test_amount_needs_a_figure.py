@@ -97,7 +97,8 @@ def test_which_and_almost_do_not_ask_how_many(question, amount):
 
 
 @pytest.mark.parametrize("text, dimensions", [
-    ("[3]规模以上工业统计口径为年主营业务收入2000万元及以上工业企业。", {"money"}),
+    # (The communique's 2000万元及以上工业企业 is a threshold and measures nothing: tests/test_thresholds_and_captions.py.)
+    ("全年工业企业营业收入361.14亿元。", {"money"}),
     ("高速公路1236公里，全州实现2158个建制村通油路", {"length", "count"}),
     ("钢材·单位：吨；产量：1577693；比上年增长（%）：48.8。", {"weight", "count", "share"}),  # a 单位 column
     ("受污染耕地安全利用率（%）70.690左右", {"share", "count"}),  # a PDF table: the header's unit, then numbers

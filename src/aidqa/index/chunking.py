@@ -12,13 +12,14 @@ import hashlib
 from dataclasses import dataclass
 
 from aidqa.ingest import SourceDocument
+from aidqa.ingest.document import is_caption
 from aidqa.settings import ChunkingSettings
 from aidqa.zh.numbers import inside_number
 from aidqa.zh.segment import split_clauses, split_sentences
 
 # Bump when the packing changes: it is part of the index name (aidqa.index.naming). 2: chunks never hold sentences
-# starting on two pages.
-CHUNK_RULES_VERSION = "3"
+# starting on two pages. 4: a table's caption heads its rows only, not the paragraphs after the table.
+CHUNK_RULES_VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -77,9 +78,15 @@ def _pack(units: list[tuple[int, int]], max_chars: int) -> list[tuple[int, int]]
 
 
 def _sections(doc: SourceDocument) -> list[tuple[str, int, int]]:
-    """(heading, start, end) runs of body text; text before the first heading falls under the document title."""
+    """(heading, start, end) runs of body text; text before the first heading falls under the document title.
+
+    A table's caption (表6 …) heads the table's rows; the paragraphs after the table are the enclosing section's
+    again: a communique's prose resumes after a product table, and a sentence on the construction industry below a
+    table of industrial products is not about that table (its caption's words would seem to be said by it)."""
     runs: list[tuple[str, int, int]] = []
     heading = ""
+    section = ""  # the last heading that is not a caption
+    rows = False  # whether the caption's table rows have been seen
     body: list[tuple[int, int]] = []
 
     def flush() -> None:
@@ -91,7 +98,14 @@ def _sections(doc: SourceDocument) -> list[tuple[str, int, int]]:
             flush()
             body = []
             heading = doc.text[block.start : block.end].lstrip("#").strip()
+            section = heading if not is_caption(heading) else section
+            rows = False
         else:
+            if rows and not block.is_table_row and heading != section:
+                flush()
+                body = []
+                heading = section
+            rows = rows or block.is_table_row
             body.append((block.start, block.end))
     flush()
     return runs

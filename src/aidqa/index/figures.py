@@ -20,6 +20,7 @@ from aidqa.zh.numbers import (
     FIGURE_RE,
     FOOTNOTE_MARK_RE,
     TABLE_CELL_RE,
+    THRESHOLD_AFTER_RE,
     YEAR,
     figure_value,
     fold_thousands,
@@ -27,7 +28,7 @@ from aidqa.zh.numbers import (
 from aidqa.zh.segment import split_sentences, tokenize_all
 from aidqa.zh.structure import topic_phrase
 
-FIGURE_RULES_VERSION = "11"  # bump when extraction changes: it is part of the index name
+FIGURE_RULES_VERSION = "12"  # bump when extraction changes: it is part of the index name
 
 Qualifier = Literal["none", "approx", "more_than", "at_least"]
 Kind = Literal["amount", "ordinal", "year", "date"]
@@ -204,6 +205,8 @@ def extract_figures(text: str, source: str, section_of: Callable[[int], str]) ->
                 continue  # …, and 三次产业 (the three sectors of a statistical communique) counts no times
         if number is not None and quoted(start, end):
             continue  # a number inside a quoted name is part of the name
+        if THRESHOLD_AFTER_RE.match(text, end - len(m.group("post") or "")):
+            continue  # a threshold that bounds what a noun names (500万元及以上的项目): no amount the report states
         kind = _kind(unit, bool(m.group("ordinal")), number)
         if kind == "date" and text[max(0, start - 2) : start] in _RELATIVE_TIME:
             start -= 2  # 去年8月 is one date

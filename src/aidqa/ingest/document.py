@@ -389,7 +389,7 @@ def normalise_document(doc: Document) -> tuple[NormalisedText, list[tuple[int, i
             length += 2
         chars.append(text)
         offsets.extend(part_offsets)
-        blocks.append(TextBlock(length, length + len(text), b.kind == "heading"))
+        blocks.append(TextBlock(length, length + len(text), b.kind == "heading", b.kind == "table_row"))
         if b.page is not None:
             pages.append((length, b.page))
         for offset, page in b.page_breaks:

@@ -14,8 +14,9 @@ from aidqa.zh.segment import ZH_STOP_WORDS, char_bigrams, tokenize_words
 from aidqa.zh.terms import HEDGES, UNITS_OF, expansion_text, query_term_groups, written_out
 
 _AMOUNT_RE = re.compile(
-    # 哪几位 asks which (a list), 几乎 means almost: neither asks how many.
-    r"多少|(?<!哪)几(?!乎)[个位名家场项次批所条座人万亿年]?|多大|多高|多长|多重|数量|金额|规模|比例|比率|百分之|"
+    # 哪几位 asks which (a list), 几乎 means almost: neither asks how many. 规模以上 (above designated size) names a
+    # class of enterprises in statistics, not a size asked.
+    r"多少|(?<!哪)几(?!乎)[个位名家场项次批所条座人万亿年]?|多大|多高|多长|多重|数量|金额|规模(?!以[上下])|比例|比率|百分之|"
     r"\bhow (?:much|many)\b|\bwhat (?:percentage|share|amount|number|proportion)\b|\bnumber of\b|\bamount\b|"
     # English says 是多少 with "what is the <measure>": a noun that is always a quantity, within the noun phrase.
     r"\bwhat (?:is|was|are|were)\b[^?,;]{0,60}?\b(?:rate|share|proportion|ratio|percentage|revenue|income|value|"

@@ -51,6 +51,7 @@ class Block:
     start: int
     end: int
     is_heading: bool
+    is_table_row: bool = False  # a structured format's table row (aidqa.ingest.document.table_blocks)
 
 
 @dataclass

@@ -31,6 +31,10 @@ RELATIVE_YEARS = frozenset("去年 今年 前年 明年".split())
 _INTERROGATIVE = re.compile(r"哪(?!吒)[\u4e00-\u9fff]{1,2}|何(?:处|时|地|人|种|年|故|在)|几时|多(?:长|远|重|宽|深|厚|久)(?:时间)?")
 
 
+# After what/which, these words ask for a time (what time, which date), as 几点/哪天 do: the answer holds a time, never
+# the word (time → 次, 倍 matched 三次产业 and 4.4倍).
+_ASKED_AFTER_WHAT = frozenset({"time", "date"})
+
 # "in units of 10,000 tonnes" says how the answer is counted (万吨): neither a figure the passage must hold nor a word.
 UNITS_OF = re.compile(r"\bin\s+units?\s+of\s+[\d,.]+(?:\s+(?:thousand|million|billion))?|\bunits?\s+of\s+[\d,.]+"
                       r"(?:\s+(?:thousand|million|billion))?", re.IGNORECASE)
@@ -58,7 +62,9 @@ def english_groups(question: str, lexicon: QueryLexicon | None = None,
         i += 1
         # The word after "how" says how the question asks (how large, how long, how often), as 多大/多长 do in
         # Chinese: never what the answer says.
-        if low in EN_STOP_WORDS or low in EN_UNIT_NOUNS or (i > 1 and words[i - 2].lower() == "how"):
+        before = words[i - 2].lower() if i > 1 else ""
+        if (low in EN_STOP_WORDS or low in EN_UNIT_NOUNS or before == "how"
+                or (before in ("what", "which") and low in _ASKED_AFTER_WHAT)):
             continue
         if low in EN_NUMBER_WORDS:  # not the dictionary's words for it (five → 伍, 五彩)
             groups.append((EN_NUMBER_WORDS[low],))
