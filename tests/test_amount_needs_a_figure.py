@@ -57,7 +57,8 @@ def test_an_amount_the_report_does_not_give_is_refused_and_one_it_gives_is_answe
 SCOPE_CASES = {
     NUCLEAR: None,
     # The work report gives 工业增加值年均增长6.1% (all industry, five years), not 规模以上 for 2025.
-    SICHUAN: ("2025年四川规模以上工业增加值增长了多少？", "2025年全省城镇新增就业多少人？", "522万人"),
+    # 2025's 城镇新增就业 is 107万人; the 522万人 of the five-year review (五年来…) is not the year's.
+    SICHUAN: ("2025年四川规模以上工业增加值增长了多少？", "2025年全省城镇新增就业多少人？", "107万人"),
     # The communique gives 社会消费品零售总额 (all retail), and 限额以上 only as growth by kind of goods.
     QIANDONGNAN: ("2023年黔东南州限额以上社会消费品零售总额是多少？", "黔东南州2023年规模以上工业企业利润总额是多少？",
                   "2.13亿元"),

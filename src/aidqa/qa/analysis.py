@@ -362,6 +362,30 @@ def asked_measure(question: str) -> tuple[str, ...]:
     return ((qualifier,) if qualifier else ()) + tuple(reversed(words))
 
 
+# Words before a measure that name no part of what is measured: a year or a moment, per head, "of which"; and any
+# period (上半年, 前三季度, 1-5月), which the year and date checks judge.
+_NOT_MODIFIERS = frozenset("全年 年末 年底 年初 当年 今年 去年 目前 累计 其中 人均 平均".split())
+_PERIOD_WORD = re.compile(r".*(?:年|月|日|季度|年度|时期|期间)$")
+MAX_MODIFIERS = 3
+
+
+def measure_modifiers(text: str, measure: tuple[str, ...]) -> tuple[str, ...] | None:
+    """The words right before ``measure`` in ``text`` that say whose or which one it is, nearest last (全州农村常住居民
+    人均可支配收入 → 农村, 常住, 居民): at most three, without names of a whole place (全州), times, per head or single
+    characters. None when ``text`` does not write the measure's words in a row (at most two characters between)."""
+    if not measure:
+        return None
+    pattern = r"[\u4e00-\u9fff]{0,2}?".join(re.escape(w) for w in measure)
+    m = re.search(pattern, text)
+    if not m:
+        return None
+    run = re.search(r"[\u4e00-\u9fff]{0,16}$", text[: m.start()])
+    words = [w for w, _ in _posseg().lcut(run.group() if run else "")
+             if len(w) >= 2 and w not in _NOT_MODIFIERS and w not in ZH_STOP_WORDS and not _generic_place(w)
+             and not _PERIOD_WORD.match(w)]
+    return tuple(words[-MAX_MODIFIERS:])
+
+
 def counted_nouns(question: str) -> tuple[str, ...]:
     """What a Chinese how-many question counts, when it follows the question word (展馆共有多少个展区 → 展区,
     有多少张床位 → 床位); empty otherwise."""

@@ -42,6 +42,7 @@ from aidqa.qa.analysis import (
     _posseg,
     analyse,
     asks_count,
+    measure_modifiers,
     named_by_definition,
     translated_run,
 )
@@ -578,6 +579,9 @@ class ExtractiveAnswerer:
         absent = self._measure_unsaid(q, cand)
         if absent:
             return False, f"question asks about {absent} but the sentence does not say it", True
+        other = self._other_modifiers(q, cand)
+        if other:
+            return False, f"question asks for the {other[0]} figure, the sentence gives the {other[1]} one", True
         unit = q.unit
         if unit in _STRICT_UNITS:
             if not cand.unit_match:
@@ -737,6 +741,24 @@ class ExtractiveAnswerer:
         synonyms = self.index.keywords.lexicon.synonyms
         return [w for w in q.measure if not any(_says(here, s) for s in (w, *synonyms(w)))
                 and not self._is_topic(w, cand.source)]
+
+    def _other_modifiers(self, q: QuestionAnalysis, cand: Candidate) -> tuple[list[str], list[str]] | None:
+        """(what the question says of its measure, what the sentence says instead) when both qualify the measure and
+        each says something the other does not: 全体居民人均可支配收入 asked, 农村常住居民人均可支配收入 given is
+        another population's figure (a communique that gives only the urban and rural ones). None otherwise: a
+        sentence that adds nothing (全市居民…) or says the measure without a qualifier still answers."""
+        if not q.amount or not q.measure:
+            return None
+        asked, given = measure_modifiers(q.question, q.measure), measure_modifiers(cand.text, q.measure)
+        if not asked or not given:
+            return None
+        here = fold_for_match(cand.text)
+        synonyms = self.index.keywords.lexicon.synonyms
+        names = {fold_for_match(s) for a in q.anchors for s in a}
+        unsaid = [w for w in asked if fold_for_match(w) not in names and not self._is_topic(w, cand.source)
+                  and not any(_says(here, s) for s in (w, *synonyms(w)))]
+        unasked = [w for w in given if w not in q.question and not any(s in q.question for s in synonyms(w))]
+        return (unsaid, unasked) if unsaid and unasked else None
 
     def _names_topic(self, cand: Candidate, topic: str) -> bool:
         """Whether the sentence, its section heading or its table row's label names ``topic``: every word of it, or
