@@ -97,6 +97,14 @@ def _name_tag(word: str, flag: str) -> bool:
     return flag[:2] in ("ns", "nr", "nt") and word not in ordinary_words()
 
 
+def word_parts(word: str) -> tuple[str, ...]:
+    """``word`` as the two ordinary words of two characters or more it is made of (农村居民 → 农村, 居民), or as
+    itself: a report may put a word between them (农村常住居民). jieba tags some such pairs as names (农村居民/nr)."""
+    ordinary = ordinary_words()
+    return next(((word[:k], word[k:]) for k in range(2, len(word) - 1)
+                 if word[:k] in ordinary and word[k:] in ordinary), (word,))
+
+
 def _classifier_glued(tagged, i: int) -> bool:
     """Whether jieba's word ``i`` starts with a measure word right after a number or 多少/几: 多少项新技术 is cut
     项新/nr, a person's name to jieba, and no name at all."""

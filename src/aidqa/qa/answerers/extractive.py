@@ -45,6 +45,7 @@ from aidqa.qa.analysis import (
     measure_modifiers,
     named_by_definition,
     translated_run,
+    word_parts,
 )
 from aidqa.qa.answerers.base import Extraction
 from aidqa.qa.cover import cover_line, cover_question, document_kind
@@ -261,6 +262,16 @@ def _is_number(spelling: str) -> bool:
     """Whether an anchor is a number (2023, 1.1 of 表1.1), not a name: matched as a whole number anywhere in the
     paragraph, not necessarily beside the figure."""
     return spelling.replace(",", "").replace(".", "", 1).isdigit()
+
+
+def _writes(folded: str, anchor: tuple[str, ...]) -> bool:
+    """Whether ``folded`` text writes ``anchor`` in one of its spellings (``_holds``), or writes both ordinary words of
+    a two-word name apart: jieba tags some such pairs as names (农村居民/nr), and a report may put a word between
+    them (农村常住居民)."""
+    if any(_holds(folded, fold_for_match(s)) for s in anchor):
+        return True
+    parts = word_parts(anchor[0])
+    return len(parts) == 2 and all(_holds(folded, fold_for_match(p)) for p in parts)
 
 
 def _holds(text: str, spelling: str) -> bool:
@@ -566,8 +577,7 @@ class ExtractiveAnswerer:
             # (jieba's place tags misfire on ordinary words such as 嘉宾).
             required = [a for a in required if _is_number(a[0])]
         missing = [
-            a[0] for a in required
-            if not any(_holds(context, fold_for_match(s)) for s in a) and not any(self._is_topic(s, cand.source) for s in a)
+            a[0] for a in required if not _writes(context, a) and not any(self._is_topic(s, cand.source) for s in a)
         ]
         if missing:
             return False, f"question names {missing} but the passage does not", True
@@ -590,7 +600,7 @@ class ExtractiveAnswerer:
             # 2.3亿元, the 2.3亿元 is not 甲公司's.
             specific = self._beside_figure(required, cand.source)
             if specific and not any(
-                all(any(fold_for_match(x) in window for x in a) for a in specific)
+                all(_writes(window, a) for a in specific)
                 for window in _figure_windows(cand.text, unit)
             ):
                 return False, f"the {unit} figure in the passage is not next to {[a[0] for a in specific]}", True
@@ -599,7 +609,7 @@ class ExtractiveAnswerer:
             # 同仁市 appears elsewhere in the paragraph.
             specific = self._beside_figure(required, cand.source)
             here = fold_for_match(f"{cand.text}\n{cand.section}{self._parent_row(cand)}")
-            absent = [a[0] for a in specific if not any(fold_for_match(x) in here for x in a)]
+            absent = [a[0] for a in specific if not _writes(here, a)]
             if absent:
                 return False, f"the figures in the sentence are not about {absent}", True
         if unit is not None and q.amount and cand.has_number:
@@ -755,8 +765,10 @@ class ExtractiveAnswerer:
         here = fold_for_match(cand.text)
         synonyms = self.index.keywords.lexicon.synonyms
         names = {fold_for_match(s) for a in q.anchors for s in a}
+        # A word is said when its two parts are (农村居民 by 农村常住居民).
         unsaid = [w for w in asked if fold_for_match(w) not in names and not self._is_topic(w, cand.source)
-                  and not any(_says(here, s) for s in (w, *synonyms(w)))]
+                  and not any(_says(here, s) for s in (w, *synonyms(w)))
+                  and not all(_says(here, part) for part in word_parts(w))]
         unasked = [w for w in given if w not in q.question and not any(s in q.question for s in synonyms(w))]
         return (unsaid, unasked) if unsaid and unasked else None
 
