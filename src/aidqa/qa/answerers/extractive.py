@@ -264,6 +264,29 @@ def _is_number(spelling: str) -> bool:
     return spelling.replace(",", "").replace(".", "", 1).isdigit()
 
 
+# A change stated as the yearly average of a period (年均增长, 年均分别提高), not as one year's; 年均浓度 is a level.
+_AVERAGE_CHANGE = re.compile(r"年(?:平)?均(?:分别)?(?:增长|增速|增幅|增加|提高|下降|降低|减少|递增|递减)")
+_ASKS_AVERAGE = re.compile(r"年均|平均|每年|\b(?:average|on average|per year|a year)\b", re.IGNORECASE)
+
+
+def _asks_change(question: str) -> bool:
+    """Whether a question asks how much something rose or fell (增长了多少, How much did it grow?)."""
+    return (any(w in question for w in (*UP_WORDS, *DOWN_WORDS, "增速", "增幅", "涨幅", "降幅"))
+            or bool(re.search(r"\b(?:grow|grew|growth|increase|rise|rose|fall|fell|decline|drop)", question, re.I)))
+
+
+def _only_averages_over_years(sentence: str) -> bool:
+    """Whether every percentage in ``sentence`` is a yearly average change (its clause says 年均增长 before it)."""
+    shares = list(re.finditer(r"\d+(?:\.\d+)?\s*[%％]", sentence))
+    if not shares:
+        return False
+    for m in shares:
+        clause = max(sentence.rfind(p, 0, m.start()) for p in "，,；;。") + 1
+        if not _AVERAGE_CHANGE.search(sentence, clause, m.start()):
+            return False
+    return True
+
+
 def _writes(folded: str, anchor: tuple[str, ...]) -> bool:
     """Whether ``folded`` text writes ``anchor`` in one of its spellings (``_holds``), or writes both ordinary words of
     a two-word name apart: jieba tags some such pairs as names (农村居民/nr), and a report may put a word between
@@ -639,6 +662,11 @@ class ExtractiveAnswerer:
             # “十三五”期间…要减少多少？ is not answered by “十二五”期间…累计下降10% (the plan's own period is its
             # topic, so the anchor alone does not catch it): a sentence of another period is a near miss.
             return False, f"question asks about {sorted(asked_periods)} but the sentence is about {sorted(named)}", True
+        if (q.amount and cand.has_number and _asks_change(q.question) and not _ASKS_AVERAGE.search(q.question)
+                and _only_averages_over_years(cand.text)):
+            # 增长了多少 asks for a change over a year: 五年来…年均增长5.3% (the average of a plan's years, in a work
+            # report's review) is not the year's 增长4.4% that the same report gives elsewhere.
+            return False, "question asks for a change, the sentence gives only yearly averages over a period", True
         if q.date and not self._figures_between(cand.source, cand.start, cand.end, ("date",)):
             # 哪天完成的？ is answered by a date (2023年3月9日), not by a sentence on dates (修正和增补时应注明日期).
             return False, "question asks for a date but the sentence states none", True
