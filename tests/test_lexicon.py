@@ -71,7 +71,8 @@ def test_word_forms_are_nearest_first():
 def test_english_question_terms_and_expansion():
     lexicon = QueryLexicon(["周口", "粮食", "产量", "人均", "收入"])
     groups = query_term_groups("What was the grain output of Zhoukou in 2023?", lexicon)
-    assert groups == [("产量",), ("周口",), ("2023",)]  # "grain" has no headword the corpus uses (粮食 is "cereals")
+    # "grain" is 粮 (粮食 is "cereals" to the dictionary), which the corpus writes as 粮食 (its synonym set)
+    assert groups == [("粮食",), ("产量",), ("周口",), ("2023",)]
     assert query_term_groups("What is the per capita income?", lexicon) == [("人均",), ("收入",)]  # a phrase wins
     assert "周口" in expansion_text("GDP of Zhoukou", lexicon) and "GDP" not in expansion_text("GDP of Zhoukou", lexicon)
     assert expansion_text("周口的粮食产量是多少？", lexicon) == ""  # no synonym of its words in this corpus
@@ -180,13 +181,13 @@ def test_warming_reads_what_the_first_english_question_would():
     read, so the first English question does not pay for them (1.7 s on the seed corpus)."""
     from aidqa.zh import lexicon
 
-    for table in (lexicon.english_index, lexicon.common_english_words, lexicon.proper_name_index,
+    for table in (lexicon.english_index, lexicon.first_senses, lexicon.common_english_words, lexicon.proper_name_index,
                   lexicon.short_names, lexicon.pinyin_syllables):
         table.cache_clear()
     QueryLexicon(["天津"]).warm()
     assert all(table.cache_info().currsize == 1 for table in (
-        lexicon.english_index, lexicon.common_english_words, lexicon.proper_name_index, lexicon.short_names,
-        lexicon.pinyin_syllables))
+        lexicon.english_index, lexicon.first_senses, lexicon.common_english_words, lexicon.proper_name_index,
+        lexicon.short_names, lexicon.pinyin_syllables))
 
 
 def test_hyphen_joined_place_names_are_the_corpus_short_form():
@@ -232,3 +233,17 @@ def test_a_name_the_dictionary_describes_after_a_comma_is_a_name():
     assert ("万科", "Vanke") in anchors("What were Vanke's contracted sales in 2019?", "en", QueryLexicon(["龙湖", "销售"]))
     # A gloss that goes on in capitals lists names: 中日韩 "China, Japan and Korea" is not China.
     assert "China" not in proper_name_glosses().get("中日韩", ())
+
+
+def test_a_one_character_translation_reaches_the_corpus_word_of_its_one_synonym_set():
+    """grain → 粮 (its main sense), which jieba never cuts alone: the corpus writes 粮食, the one tight synonym set of
+    粮 in Tongyici Cilin. A character of a further sense (法 is law first; "way" is its third) or of several synonym
+    sets (路) reaches nothing. The table is computed with the corpus and stored with the others."""
+    vocabulary = ["粮食", "钢材", "煤炭", "法律", "道路", "公路", "线路"]
+    lexicon = QueryLexicon(vocabulary)
+    assert lexicon.translate("grain") == ("粮食",)
+    assert lexicon.translate("steel") == ("钢材",) and lexicon.translate("coal") == ("煤炭",)
+    assert "法律" not in lexicon.translate("way")
+    assert "路" not in lexicon.tables()["char_words"]  # several synonym sets (road, way, route, journey…)
+    stored = QueryLexicon(vocabulary, tables=lexicon.tables())
+    assert stored.tables()["char_words"]["粮"] == ["粮食"] and stored.translate("grain") == ("粮食",)

@@ -111,6 +111,18 @@ def english_index() -> dict[str, tuple[str, ...]]:
 
 
 @lru_cache(maxsize=1)
+def first_senses() -> dict[str, frozenset[str]]:
+    """A single character → the lookup forms of the first gloss of each of its entries: its main senses (粮 → grain;
+    法 → law, not way, its third), which are all a one-character translation may stand for."""
+    table: dict[str, set[str]] = {}
+    for simplified, glosses in _cedict_entries():
+        if len(simplified) == 1:
+            first = next((keys for g in glosses if (keys := _gloss_keys(g))), [])
+            table.setdefault(simplified, set()).update(k for k, penalty in first if not penalty)
+    return {k: frozenset(v) for k, v in table.items()}
+
+
+@lru_cache(maxsize=1)
 def proper_name_glosses() -> dict[str, tuple[str, ...]]:
     """Simplified headword → the glosses that are a capitalised name and nothing else (中国 → China, 国务院 →
     State Council), or a name the dictionary then describes after a comma (仙台 → "Sendai, city in northeast
@@ -235,7 +247,7 @@ def reads_as_pinyin(word: str) -> bool:
 
 # The version of the tables ``QueryLexicon.tables`` writes: tables of another version (or made with other synonym
 # limits) are ignored and the lexicon computes what it needs from the dictionaries again.
-TABLES_VERSION = 3
+TABLES_VERSION = 4
 
 
 class QueryLexicon:
@@ -258,16 +270,17 @@ class QueryLexicon:
         return {"version": TABLES_VERSION, "max_synonym_set": MAX_SYNONYM_SET, "max_synonyms": MAX_SYNONYMS,
                 "names": {k: list(v) for k, v in self._names.items()},
                 "synonyms": {k: list(v) for k, v in self._synonym_table.items()},
+                "char_words": {k: list(v) for k, v in self._char_word_table.items()},
                 "english_names": {k: list(v) for k, v in self._english_name_table.items()}}
 
     def warm(self) -> None:
         """Prepare the tables now (a server does, once its index is loaded, so that the first question does not)."""
-        _ = self._names, self._synonym_table, self._english_name_table
+        _ = self._names, self._synonym_table, self._char_word_table, self._english_name_table
         ordinary_words()  # read by every Chinese question's analysis (~0.2 s once)
         # Read by the first English question otherwise: 1.7 s of its answer on the seed corpus (CC-CEDICT's English
         # index, its words, names and places' short names, pypinyin's syllables for names it lacks; ~130 MB that
         # question keeps anyway).
-        for table in (english_index, common_english_words, proper_name_index, short_names, pinyin_syllables):
+        for table in (english_index, first_senses, common_english_words, proper_name_index, short_names, pinyin_syllables):
             table()
 
     @cached_property
@@ -287,6 +300,23 @@ class QueryLexicon:
         if not self.vocabulary:
             return {}
         return {word: found for word in synonym_sets() if (found := self._dictionary_synonyms(word))}
+
+    @cached_property
+    def _char_word_table(self) -> dict[str, tuple[str, ...]]:
+        """A single character → the corpus words of its one tight synonym set (粮 → 粮食, 钢 → 钢材): the words a
+        report writes for a dictionary translation that is one character (grain → 粮), which jieba never cuts
+        alone. A character of several senses (路, 地: several sets) has none."""
+        if self._tables is not None:
+            return {k: tuple(v) for k, v in self._tables["char_words"].items()}
+        if not self.vocabulary:
+            return {}
+        table: dict[str, tuple[str, ...]] = {}
+        for word, groups in synonym_sets().items():
+            tight = [g for g in groups if len(g) <= MAX_SYNONYM_SET]
+            if len(word) == 1 and is_han(word) and len(tight) == 1 and (
+                    found := tuple(w for w in tight[0] if len(w) >= 2 and w in self.vocabulary)[:MAX_SYNONYMS]):
+                table[word] = found
+        return table
 
     @cached_property
     def _names(self) -> dict[str, tuple[str, ...]]:
@@ -330,6 +360,8 @@ class QueryLexicon:
             for zh in index.get(form, ()):
                 if not self.vocabulary or zh in self.vocabulary:
                     found.append(zh)
+                elif len(zh) == 1 and form in first_senses().get(zh, ()):
+                    found += self._char_word_table.get(zh, ())  # grain → 粮 → the corpus's 粮食
         if self.vocabulary and " " not in phrase:
             # An agent noun the dictionary lacks is its verb's word with an agent suffix the corpus writes
             # (developers → 开发 → 开发者, investors → 投资者).
@@ -412,7 +444,7 @@ def _usable_tables(tables: Mapping[str, Any]) -> bool:
         return False
     if tables.get("max_synonym_set") != MAX_SYNONYM_SET or tables.get("max_synonyms") != MAX_SYNONYMS:
         return False
-    for key in ("names", "synonyms", "english_names"):
+    for key in ("names", "synonyms", "char_words", "english_names"):
         table = tables.get(key)
         if not isinstance(table, Mapping) or not all(
                 isinstance(k, str) and isinstance(v, list) and all(isinstance(w, str) for w in v)
