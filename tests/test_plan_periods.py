@@ -16,6 +16,9 @@ WORK_REPORT = "sichuan-2026-government-work-report.txt"
 def test_a_plan_period_is_an_anchor():
     assert ("十五五",) in anchors("“十五五”期间高速公路通车里程突破了多少？", "zh")
     assert not any("十五" in a[0] for a in anchors("十五个县的面积是多少？", "zh"))  # fifteen, no period
+    # English names the period by its ordinal: the 13th is no number a passage must hold.
+    named = anchors("What is the 13th Five-Year Plan target for forest stock volume in 2020?", "en")
+    assert ("十三五",) in named and ("2020",) in named and not any(a[0] == "13" for a in named)
 
 
 def test_another_periods_sentence_does_not_answer(tmp_path_factory):

@@ -214,6 +214,11 @@ def asks_amount(question: str) -> bool:
     return bool(_AMOUNT_RE.search(question))
 
 
+# The Nth Five-Year Plan, N from 11 to 19 (十一五 … 十九五).
+_EN_PLAN_PERIOD = re.compile(r"\b(1[1-9])(?:st|nd|rd|th)\s+Five[- ]Year\s+Plan\b", re.IGNORECASE)
+_CN_DIGITS = "〇一二三四五六七八九"
+
+
 def anchors(question: str, language: str, lexicon: QueryLexicon | None = None) -> list[tuple[str, ...]]:
     """The specific things a question names, each of which must be in the cited paragraph: years and numbers,
     place/organisation/person names, Latin-script terms in a Chinese question (GDP), and capitalised English names
@@ -226,6 +231,10 @@ def anchors(question: str, language: str, lexicon: QueryLexicon | None = None) -
     found.extend((m.group(),) for m in SECTION_NUMBER_RE.finditer(question))
     # "in units of 10,000 tonnes" says how the answer is counted (万吨), not a figure the passage must hold.
     counted = UNITS_OF.sub(" ", question) if language == "en" else question
+    if language == "en":
+        # The 13th Five-Year Plan is 十三五 (PLAN_PERIOD_RE), as Chinese names the period: no number 13.
+        found.extend((f"十{_CN_DIGITS[int(m.group(1)) - 10]}五",) for m in _EN_PLAN_PERIOD.finditer(counted))
+        counted = _EN_PLAN_PERIOD.sub(" ", counted)
     found.extend(number_spellings(n) for n in numbers_in(SECTION_NUMBER_RE.sub(" ", counted)))
     if language == "zh":
         for m in re.finditer(r"[A-Za-z][A-Za-z0-9+\-]*", question):
