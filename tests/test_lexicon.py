@@ -100,8 +100,9 @@ def test_only_proper_names_among_capitalised_words_are_anchors():
 
     lexicon = QueryLexicon(["四川", "中国", "规划", "世运", "表", "年"])
     # Table, Five, Year, Plan are capitalised ordinary words; Sichuan is the corpus's 四川 by pinyin.
+    # (The 14th Five-Year Plan is the period 十四五, as reports write it: tests/test_plan_periods.py.)
     assert anchors("What was Sichuan's growth in the 14th Five-Year Plan, according to Table 2?", "en", lexicon) == [
-        ("14",), ("2",), ("四川", "Sichuan")]
+        ("十四五",), ("2",), ("四川", "Sichuan")]
     # A name of several words is matched whole (World Games), and China also reads as the report's 我国/全国.
     assert anchors("How many countries took part in the World Games in China?", "en", lexicon) == [
         ("世运", "World Games"), ("中国", "China", "我国", "全国")]
@@ -158,7 +159,7 @@ def test_a_name_the_dictionary_knows_but_the_corpus_never_writes_is_still_named(
     # A month is a date the report writes 4月, and a run of common words is a description a report may word
     # otherwise (十四五规划 for the Five-Year Plan): neither is a name to find.
     assert anchors("What honour did the company receive in April 2024?", "en", lexicon) == [("2024",)]
-    assert anchors("What did the 14th Five-Year Plan set out?", "en", lexicon) == [("14",)]
+    assert anchors("What did the 14th Five-Year Plan set out?", "en", lexicon) == [("十四五",)]
 
 
 def test_english_number_words_are_numerals_and_ing_forms_reach_their_verb():
@@ -247,3 +248,14 @@ def test_a_one_character_translation_reaches_the_corpus_word_of_its_one_synonym_
     assert "路" not in lexicon.tables()["char_words"]  # several synonym sets (road, way, route, journey…)
     stored = QueryLexicon(vocabulary, tables=lexicon.tables())
     assert stored.tables()["char_words"]["粮"] == ["粮食"] and stored.translate("grain") == ("粮食",)
+
+
+def test_a_dictionary_phrase_is_found_in_the_corpus_words_it_is_made_of():
+    """CC-CEDICT translates "chemical oxygen demand" as one word (化学需氧量); the corpus index holds jieba's words
+    化学 and 需氧量. A phrase's compound whose words the corpus all uses counts; a single word's compound does not
+    (revenue → 营业收入 is a narrower sense than 收入), and three-word phrases are tried before two-word ones."""
+    lexicon = QueryLexicon(["化学", "需氧量", "营业", "收入", "排放"])
+    assert lexicon.translate("chemical oxygen demand") == ("化学需氧量",)
+    assert "营业收入" not in lexicon.translate("revenue")
+    assert english_groups("How much did chemical oxygen demand emissions fall?", lexicon)[0] == ("化学需氧量",)
+    assert QueryLexicon(["化学", "排放"]).translate("chemical oxygen demand") == ()  # 需氧量 is not the corpus's

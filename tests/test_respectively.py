@@ -55,6 +55,13 @@ def test_the_short_answer_gives_the_asked_items_figure(ecoplan, history, questio
 
 
 
+def test_an_english_question_names_its_item_by_a_dictionary_phrase(ecoplan):
+    # "chemical oxygen demand" is one CC-CEDICT phrase (化学需氧量), which the corpus's index holds as jieba's two
+    # words; read word by word it named no item, and the list's last figure (氮氧化物's 18.6%) led the answer.
+    answer = ecoplan.ask("By how much did total chemical oxygen demand emissions fall during the 12th Five-Year Plan period?")
+    assert not answer.refused and [f.raw for f in answer.figures][:1] == ["12.9%"], answer.answer
+
+
 def test_the_short_answer_is_not_a_figure_the_question_states(ecoplan):
     """338个 is in the question (which cities); it was stated as the answer to how high their PM2.5 was."""
     answer = ecoplan.ask("2015年全国338个地级及以上城市PM2.5年均浓度是多少？")

@@ -24,6 +24,7 @@ from importlib.resources import files
 from typing import Any, NoReturn
 
 from aidqa.zh.chars import is_han
+from aidqa.zh.segment import tokenize_all
 
 logger = logging.getLogger(__name__)
 
@@ -358,7 +359,9 @@ class QueryLexicon:
                  else [phrase.lower(), phrase.lower().replace(" ", ""), *(f"{head} {w}" for w in _word_forms(last)[1:])])
         for form in forms:
             for zh in index.get(form, ()):
-                if not self.vocabulary or zh in self.vocabulary:
+                # A phrase's compound may be written in the corpus's words (chemical oxygen demand → 化学需氧量); a
+                # single word's is a narrower sense (revenue → 营业收入, health → 健康保险).
+                if not self.vocabulary or zh in self.vocabulary or (head and self._in_parts(zh)):
                     found.append(zh)
                 elif len(zh) == 1 and form in first_senses().get(zh, ()):
                     found += self._char_word_table.get(zh, ())  # grain → 粮 → the corpus's 粮食
@@ -369,6 +372,15 @@ class QueryLexicon:
                 found += [zh + suffix for zh in index.get(verb, ()) if len(zh) >= 2 for suffix in _AGENT_SUFFIXES
                           if zh + suffix in self.vocabulary]
         return tuple(dict.fromkeys(found))[:MAX_TRANSLATIONS]
+
+    def _in_parts(self, zh: str) -> bool:
+        """Whether the corpus uses every word of a dictionary compound of four characters or more that jieba cuts
+        in words of two or more (化学需氧量 → 化学, 需氧量): the corpus's index holds jieba's words, not the compound
+        the dictionary translates a phrase with."""
+        if len(zh) < 4:
+            return False
+        parts = tokenize_all(zh)
+        return len(parts) >= 2 and all(len(p) >= 2 and p in self.vocabulary for p in parts)
 
     def joined_name(self, phrase: str) -> tuple[str, ...]:
         """The corpus's short form of hyphen-joined place names: one character for each, its short name or the first

@@ -53,12 +53,20 @@ def english_groups(question: str, lexicon: QueryLexicon | None = None,
     i = 0
     while i < len(words):
         word, low = words[i], words[i].lower()
-        if i + 1 < len(words) and low not in EN_STOP_WORDS and words[i + 1].lower() not in EN_STOP_WORDS:
-            phrase = lexicon.translate(f"{low} {words[i + 1].lower()}")
-            if phrase:
-                groups.append(phrase)
-                i += 2
-                continue
+        # A three-word phrase the dictionary knows (chemical oxygen demand) wins over a two-word one, and that over
+        # its words.
+        phrase_found = False
+        for size in (3, 2):
+            following = [w.lower() for w in words[i + 1:i + size]]
+            if len(following) == size - 1 and low not in EN_STOP_WORDS and not any(w in EN_STOP_WORDS for w in following):
+                phrase = lexicon.translate(" ".join([low, *following]))
+                if phrase:
+                    groups.append(phrase)
+                    i += size
+                    phrase_found = True
+                    break
+        if phrase_found:
+            continue
         i += 1
         # The word after "how" says how the question asks (how large, how long, how often), as 多大/多长 do in
         # Chinese: never what the answer says.
