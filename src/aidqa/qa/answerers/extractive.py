@@ -56,10 +56,12 @@ from aidqa.retrieval.hybrid import ScoredChunk
 from aidqa.settings import AnsweringSettings
 from aidqa.zh.chars import SENTENCE_END, fold_for_match, fold_width, is_han
 from aidqa.zh.numbers import (
+    FIGURE_RE,
     PLAN_PERIOD_RE,
     SECTION_NUMBER_RE,
     STATED_YEAR_RE,
     figure_dimensions,
+    fold_thousands,
     has_count,
     has_number_with_unit,
     numbers_in,
@@ -285,6 +287,10 @@ def _only_averages_over_years(sentence: str) -> bool:
         if not _AVERAGE_CHANGE.search(sentence, clause, m.start()):
             return False
     return True
+
+
+# The longest line read as the label of the figure below it.
+_MAX_LABEL = 16
 
 
 def _writes(folded: str, anchor: tuple[str, ...]) -> bool:
@@ -544,11 +550,29 @@ class ExtractiveAnswerer:
         return [a for a in anchors if not _is_number(a[0]) and not SECTION_NUMBER_RE.fullmatch(a[0])
                 and not any(self._is_topic(x, source) for x in a)]
 
+    def _label_line(self, cand: Candidate) -> str:
+        """For a paragraph that opens with its figure, "\n" and the short line right before it: an infographic's
+        label above its value (a line 营业收入, then 1,234.5万元经营性现金流…) says what the figure is. "" otherwise."""
+        opening = FIGURE_RE.match(fold_thousands(cand.text.lstrip()))
+        if not opening or not opening.group("num") or unit_dimension(opening.group("unit")) == "time":
+            return ""  # it opens otherwise, or with a date or a clause number
+        text = self.index.documents[cand.source].text
+        start = text.rfind("\n\n", 0, cand.start + 1)
+        if start < 0 or text[start + 2 : cand.start].strip():
+            return ""  # the sentence does not open its paragraph
+        before = text.rfind("\n\n", 0, start)
+        label = text[before + 2 if before >= 0 else 0 : start].strip()
+        if not label or len(label) > _MAX_LABEL or re.search(r"[\d。；;，,：:！？!?]", label):
+            return ""
+        return "\n" + label
+
     def _parent_row(self, cand: Candidate) -> str:
         """For a table's sub-row (#铁路 · 单位：万人；… under 旅客运输总量 · …), "\n" and the label of the row it is
-        part of; "" otherwise. A row without the mark that follows sub-rows is taken as one more (一般公共预算支出,
+        part of; for a paragraph that opens with its figure, the label line above it (``_label_line``); "" otherwise. A row without the mark that follows sub-rows is taken as one more (一般公共预算支出,
         #一般公共服务, 农林水, 教育: a converted PDF keeps the # of the first only); it may instead be a row of its
         own, and then its own label already says what the question asks of it."""
+        if label := self._label_line(cand):
+            return label
         if "·" not in cand.text or (not TABLE_ROW_RE.match(cand.text) and not cand.text.startswith("#")):
             return ""
         text = self.index.documents[cand.source].text
