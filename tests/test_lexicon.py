@@ -259,3 +259,7 @@ def test_a_dictionary_phrase_is_found_in_the_corpus_words_it_is_made_of():
     assert "营业收入" not in lexicon.translate("revenue")
     assert english_groups("How much did chemical oxygen demand emissions fall?", lexicon)[0] == ("化学需氧量",)
     assert QueryLexicon(["化学", "排放"]).translate("chemical oxygen demand") == ()  # 需氧量 is not the corpus's
+    # When each word translates on its own (economic growth rate), the words are kept: a report that writes 年均增速
+    # does not write the dictionary's one compound 经济增长率.
+    groups = english_groups("What was the average annual economic growth rate?", QueryLexicon(["经济", "增长率", "增速"]))
+    assert ("经济增长率",) not in groups and any("经济" in g for g in groups)

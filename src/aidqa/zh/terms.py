@@ -60,6 +60,12 @@ def english_groups(question: str, lexicon: QueryLexicon | None = None,
             following = [w.lower() for w in words[i + 1:i + size]]
             if len(following) == size - 1 and low not in EN_STOP_WORDS and not any(w in EN_STOP_WORDS for w in following):
                 phrase = lexicon.translate(" ".join([low, *following]))
+                # A compound the corpus writes only in its words (chemical oxygen demand → 化学需氧量) stands for a
+                # phrase whose words do not all translate; when they do (economic growth rate), the words and their
+                # synonyms (增速 for growth rate) say more than one compound.
+                if (phrase and lexicon.vocabulary and not any(zh in lexicon.vocabulary for zh in phrase)
+                        and all(lexicon.translate(w) for w in [low, *following])):
+                    phrase = ()
                 if phrase:
                     groups.append(phrase)
                     i += size
