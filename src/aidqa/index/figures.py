@@ -206,7 +206,7 @@ def extract_figures(text: str, source: str, section_of: Callable[[int], str]) ->
         if number is not None and quoted(start, end):
             continue  # a number inside a quoted name is part of the name
         if THRESHOLD_AFTER_RE.match(text, end - len(m.group("post") or "")):
-            continue  # a threshold that bounds what a noun names (500万元及以上的项目): no amount the report states
+            continue  # a threshold that bounds what a noun names (1000万元及以上的项目): no amount the report states
         kind = _kind(unit, bool(m.group("ordinal")), number)
         if kind == "date" and text[max(0, start - 2) : start] in _RELATIVE_TIME:
             start -= 2  # 去年8月 is one date

@@ -141,9 +141,9 @@ FOOTNOTE_MARK_RE = re.compile(r"\[\d{1,3}\]")
 # Digits right after a capital letter belong to a name (PM2.5, PM10, SF9, G20), not an amount: PM10年平均浓度 holds
 # no figure 10年.
 CODE_DIGITS_RE = re.compile(r"(?<=[A-Z])\d+(?:\.\d+)*")
-# What follows a figure that bounds the things a noun names (500万元及以上的项目, 65岁及以上人口, 5岁以下儿童): a
+# What follows a figure that bounds the things a noun names (1000万元及以上的项目, 65岁及以上人口, 5岁以下儿童): a
 # threshold of a definition, not an amount the text states. Before punctuation or the end, 以上 states one (增长10%以上。
-# 稳定在2500万人以上、).
+# 稳定在300万人以上、).
 THRESHOLD_AFTER_RE = re.compile(r"\s*(?:及|或)?以[上下]的?(?=[\u4e00-\u9fff])")
 # Not amounts: years, dates, footnote marks ([3]), the label of a table or figure (表2, 图1.16, Table 4) and thresholds.
 _NOT_AMOUNTS = re.compile(rf"(?<![\d.]){YEAR}(?=年|\s*[-—–~～至到])|{FOOTNOTE_MARK_RE.pattern}|"

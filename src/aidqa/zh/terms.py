@@ -32,7 +32,7 @@ _INTERROGATIVE = re.compile(r"哪(?!吒)[\u4e00-\u9fff]{1,2}|何(?:处|时|地|�
 
 
 # After what/which, these words ask for a time (what time, which date), as 几点/哪天 do: the answer holds a time, never
-# the word (time → 次, 倍 matched 三次产业 and 4.4倍).
+# the word (time → 次, 倍 matched 三次产业 and 2.5倍).
 _ASKED_AFTER_WHAT = frozenset({"time", "date"})
 
 # "in units of 10,000 tonnes" says how the answer is counted (万吨): neither a figure the passage must hold nor a word.

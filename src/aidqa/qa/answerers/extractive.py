@@ -266,6 +266,8 @@ def _is_number(spelling: str) -> bool:
     return spelling.replace(",", "").replace(".", "", 1).isdigit()
 
 
+# The longest line read as the label of the figure below it (``ExtractiveAnswerer._label_line``).
+_MAX_LABEL = 16
 # A change stated as the yearly average of a period (年均增长, 年均分别提高), not as one year's; 年均浓度 is a level.
 _AVERAGE_CHANGE = re.compile(r"年(?:平)?均(?:分别)?(?:增长|增速|增幅|增加|提高|下降|降低|减少|递增|递减)")
 _ASKS_AVERAGE = re.compile(r"年均|平均|每年|\b(?:average|on average|per year|a year)\b", re.IGNORECASE)
@@ -287,10 +289,6 @@ def _only_averages_over_years(sentence: str) -> bool:
         if not _AVERAGE_CHANGE.search(sentence, clause, m.start()):
             return False
     return True
-
-
-# The longest line read as the label of the figure below it.
-_MAX_LABEL = 16
 
 
 def _writes(folded: str, anchor: tuple[str, ...]) -> bool:
@@ -552,7 +550,7 @@ class ExtractiveAnswerer:
 
     def _label_line(self, cand: Candidate) -> str:
         """For a paragraph that opens with its figure, "\n" and the short line right before it: an infographic's
-        label above its value (a line 营业收入, then 1,234.5万元经营性现金流…) says what the figure is. "" otherwise."""
+        label above its value (a line 营业收入, then 1,234.5万元净利润…) says what the figure is. "" otherwise."""
         opening = FIGURE_RE.match(fold_thousands(cand.text.lstrip()))
         if not opening or not opening.group("num") or unit_dimension(opening.group("unit")) == "time":
             return ""  # it opens otherwise, or with a date or a clause number
@@ -568,9 +566,10 @@ class ExtractiveAnswerer:
 
     def _parent_row(self, cand: Candidate) -> str:
         """For a table's sub-row (#铁路 · 单位：万人；… under 旅客运输总量 · …), "\n" and the label of the row it is
-        part of; for a paragraph that opens with its figure, the label line above it (``_label_line``); "" otherwise. A row without the mark that follows sub-rows is taken as one more (一般公共预算支出,
-        #一般公共服务, 农林水, 教育: a converted PDF keeps the # of the first only); it may instead be a row of its
-        own, and then its own label already says what the question asks of it."""
+        part of; for a paragraph that opens with its figure, the label line above it (``_label_line``); "" otherwise.
+        A row without the mark that follows sub-rows is taken as one more (一般公共预算支出, #一般公共服务, 农林水,
+        教育: a converted PDF keeps the # of the first only); it may instead be a row of its own, and then its own
+        label already says what the question asks of it."""
         if label := self._label_line(cand):
             return label
         if "·" not in cand.text or (not TABLE_ROW_RE.match(cand.text) and not cand.text.startswith("#")):
@@ -688,8 +687,8 @@ class ExtractiveAnswerer:
             return False, f"question asks about {sorted(asked_periods)} but the sentence is about {sorted(named)}", True
         if (q.amount and cand.has_number and _asks_change(q.question) and not _ASKS_AVERAGE.search(q.question)
                 and _only_averages_over_years(cand.text)):
-            # 增长了多少 asks for a change over a year: 五年来…年均增长5.3% (the average of a plan's years, in a work
-            # report's review) is not the year's 增长4.4% that the same report gives elsewhere.
+            # 增长了多少 asks for a change over a year: 五年来…年均增长6% (the average of a plan's years, in a work
+            # report's review) is not the year's 增长4% that the same report gives elsewhere.
             return False, "question asks for a change, the sentence gives only yearly averages over a period", True
         if q.date and not self._figures_between(cand.source, cand.start, cand.end, ("date",)):
             # 哪天完成的？ is answered by a date (2023年3月9日), not by a sentence on dates (修正和增补时应注明日期).
