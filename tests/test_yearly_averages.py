@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from conftest import one_report_assistant
 
+from aidqa.qa.analysis import asks_change
 from aidqa.qa.answerers.extractive import _only_averages_over_years
 
 SICHUAN = "sichuan-2026-government-work-report.txt"
@@ -23,6 +24,12 @@ SICHUAN = "sichuan-2026-government-work-report.txt"
 ])
 def test_which_sentences_give_only_yearly_averages(sentence, only_averages):
     assert _only_averages_over_years(sentence) is only_averages
+
+
+def test_which_questions_ask_a_change():
+    assert asks_change("2025年城镇居民人均可支配收入增长了多少？") and asks_change("How much did GDP grow in 2025?")
+    assert not asks_change("过去五年工业增加值年均增长多少？")  # an average asked
+    assert not asks_change("What was the average annual growth rate?") and not asks_change("常住人口是多少？")
 
 
 @pytest.fixture(scope="module")

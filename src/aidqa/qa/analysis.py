@@ -177,6 +177,20 @@ def asks_direction(question: str) -> str | None:
     return "up" if up and not down else "down" if down and not up else None
 
 
+# A change asked in English, in any form (grows, growth, rising, dropped): how much, not whether, it moved.
+_EN_CHANGE = re.compile(r"\b(?:grow|grew|growth|increase|rise|rose|fall|fell|decline|drop)", re.IGNORECASE)
+# An average over years asked: then a yearly average answers a change.
+_ASKS_AVERAGE = re.compile(r"年均|平均|每年|\b(?:average|on average|per year|a year)\b", re.IGNORECASE)
+
+
+def asks_change(question: str) -> bool:
+    """Whether a question asks how much something rose or fell in a period (增长了多少, How much did it grow?), not
+    its yearly average over several (年均增长多少, average annual growth)."""
+    moved = (any(w in question for w in (*UP_WORDS, *DOWN_WORDS, "增速", "增幅", "涨幅", "降幅"))
+             or bool(_EN_CHANGE.search(question)))
+    return moved and not _ASKS_AVERAGE.search(question)
+
+
 def asks_date(question: str) -> bool:
     """哪天/on what date: the answer is a day of a month (2023年3月9日)."""
     return bool(_DATE_ASKED_RE.search(question))
@@ -623,6 +637,8 @@ class QuestionAnalysis:
     wording: str  # the question with its acronyms written out as the corpus writes them (terms.written_out)
     bigrams: frozenset[str]  # character bigrams of the question and (English) its Chinese words
     subject: str  # the noun the question opens with (蓝线裸顶鲷的俗名…), question_subject; "" when none
+    modifiers: tuple[str, ...] | None  # what the question says of its measure's whose/which (measure_modifiers)
+    change: bool  # how much something rose or fell, not a yearly average (asks_change)
 
 
 def _name_parts_dropped(groups: list[tuple[str, ...]], named: tuple[tuple[str, ...], ...]) -> list[tuple[str, ...]]:
@@ -645,6 +661,7 @@ def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -
     amount = (asks_amount(question) and not asks_when(question)) or direction is not None
     named = tuple(anchors(question, language, lexicon))
     wording = written_out(question, lexicon)
+    measure = asked_measure(wording) if amount and language == "zh" else ()
     return QuestionAnalysis(
         question=question,
         language=language,
@@ -661,13 +678,15 @@ def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -
         total=asks_total(question),
         anchors=named,
         quoted=tuple(QUOTED_NAME.findall(question)),
-        measure=asked_measure(wording) if amount and language == "zh" else (),
+        measure=measure,
         counted=counted_nouns(wording) if amount and language == "zh" else (),
         defines=defined_term(question) if language == "zh" and not amount else None,
         cue=None if amount else cue_kind(question),
         wording=wording,
         bigrams=frozenset(char_bigrams(f"{question} {expansion_text(question, lexicon)}")),
         subject=question_subject(question) if language == "zh" else "",
+        modifiers=measure_modifiers(wording, measure) if measure else None,
+        change=amount and asks_change(question),
     )
 
 

@@ -270,13 +270,6 @@ def _is_number(spelling: str) -> bool:
 _MAX_LABEL = 16
 # A change stated as the yearly average of a period (年均增长, 年均分别提高), not as one year's; 年均浓度 is a level.
 _AVERAGE_CHANGE = re.compile(r"年(?:平)?均(?:分别)?(?:增长|增速|增幅|增加|提高|下降|降低|减少|递增|递减)")
-_ASKS_AVERAGE = re.compile(r"年均|平均|每年|\b(?:average|on average|per year|a year)\b", re.IGNORECASE)
-
-
-def _asks_change(question: str) -> bool:
-    """Whether a question asks how much something rose or fell (增长了多少, How much did it grow?)."""
-    return (any(w in question for w in (*UP_WORDS, *DOWN_WORDS, "增速", "增幅", "涨幅", "降幅"))
-            or bool(re.search(r"\b(?:grow|grew|growth|increase|rise|rose|fall|fell|decline|drop)", question, re.I)))
 
 
 def _only_averages_over_years(sentence: str) -> bool:
@@ -685,8 +678,7 @@ class ExtractiveAnswerer:
             # “十三五”期间…要减少多少？ is not answered by “十二五”期间…累计下降10% (the plan's own period is its
             # topic, so the anchor alone does not catch it): a sentence of another period is a near miss.
             return False, f"question asks about {sorted(asked_periods)} but the sentence is about {sorted(named)}", True
-        if (q.amount and cand.has_number and _asks_change(q.question) and not _ASKS_AVERAGE.search(q.question)
-                and _only_averages_over_years(cand.text)):
+        if q.change and cand.has_number and _only_averages_over_years(cand.text):
             # 增长了多少 asks for a change over a year: 五年来…年均增长6% (the average of a plan's years, in a work
             # report's review) is not the year's 增长4% that the same report gives elsewhere.
             return False, "question asks for a change, the sentence gives only yearly averages over a period", True
@@ -808,9 +800,8 @@ class ExtractiveAnswerer:
         each says something the other does not: 全体居民人均可支配收入 asked, 农村常住居民人均可支配收入 given is
         another population's figure (a communique that gives only the urban and rural ones). None otherwise: a
         sentence that adds nothing (全市居民…) or says the measure without a qualifier still answers."""
-        if not q.amount or not q.measure:
-            return None
-        asked, given = measure_modifiers(q.question, q.measure), measure_modifiers(cand.text, q.measure)
+        asked = q.modifiers
+        given = measure_modifiers(cand.text, q.measure) if asked else None
         if not asked or not given:
             return None
         here = fold_for_match(cand.text)
@@ -820,7 +811,7 @@ class ExtractiveAnswerer:
         unsaid = [w for w in asked if fold_for_match(w) not in names and not self._is_topic(w, cand.source)
                   and not any(_says(here, s) for s in (w, *synonyms(w)))
                   and not all(_says(here, part) for part in word_parts(w))]
-        unasked = [w for w in given if w not in q.question and not any(s in q.question for s in synonyms(w))]
+        unasked = [w for w in given if w not in q.wording and not any(s in q.wording for s in synonyms(w))]
         return (unsaid, unasked) if unsaid and unasked else None
 
     def _names_topic(self, cand: Candidate, topic: str) -> bool:
