@@ -600,6 +600,19 @@ class ExtractiveAnswerer:
         ok, why, _ = self._check(q, cand, topic)
         return ok, why
 
+    def _anchors_missing(self, q: QuestionAnalysis, cand: Candidate, quotes_found: bool = False
+                         ) -> tuple[list[tuple[str, ...]], list[str]]:
+        """(the anchors the sentence's paragraph must write, those it does not write and its report is not about)."""
+        required = [self.scope.respelled(q.question, a) for a in q.anchors]
+        if quotes_found:
+            # The sentence holds the exact name the question quotes; only numbers and years still must match
+            # (jieba's place tags misfire on ordinary words such as 嘉宾).
+            required = [a for a in required if _is_number(a[0])]
+        context = fold_for_match(self._context(cand))
+        return required, [
+            a[0] for a in required if not _writes(context, a) and not any(self._is_topic(s, cand.source) for s in a)
+        ]
+
     def _check(self, q: QuestionAnalysis, cand: Candidate, topic: str | None = None) -> tuple[bool, str, bool]:
         """(supported, why, whether a failure is about a named thing or figure missing from this sentence).
         ``topic``: what an elliptical follow-up asks about instead of the earlier question's term."""
@@ -607,17 +620,9 @@ class ExtractiveAnswerer:
             # 合成生物那块呢？ after a question on 锂电池…产能: the paragraph may hold both, but the sentence quoted
             # must be the one about 合成生物, not the earlier answer again.
             return False, f"the follow-up asks about {topic!r} but the sentence does not name it", True
-        context = fold_for_match(self._context(cand))
         quoted = list(q.quoted)
         quotes_found = bool(quoted) and all(fold_for_match(name) in fold_for_match(cand.text) for name in quoted)
-        required = [self.scope.respelled(q.question, a) for a in q.anchors]
-        if quotes_found:
-            # The sentence holds the exact name the question quotes; only numbers and years still must match
-            # (jieba's place tags misfire on ordinary words such as 嘉宾).
-            required = [a for a in required if _is_number(a[0])]
-        missing = [
-            a[0] for a in required if not _writes(context, a) and not any(self._is_topic(s, cand.source) for s in a)
-        ]
+        required, missing = self._anchors_missing(q, cand, quotes_found)
         if missing:
             return False, f"question names {missing} but the passage does not", True
         elsewhere = [w for w in self.scope.title_words(q.question) if not self.scope.holds(cand.source, w)]
@@ -863,9 +868,13 @@ class ExtractiveAnswerer:
         top = next((c for c in ranked if (not q.amount or (
             has_count(c.text) and (q.unit not in _STRICT_UNITS or c.unit_match) and not self._measure_unsaid(q, c)))
             and (not topic or self._names_topic(c, topic))), ranked[0])
+        # Nor does one that does not name what the question names: for "Table 3 … in Hubei?" a sentence on the
+        # table as a whole, without 湖北, is no bar for the 湖北 row. ``top`` still decides which lower sentences
+        # must match the question's words clearly (below).
+        bar = next((c for c in ranked[ranked.index(top):] if not self._anchors_missing(q, c)[1]), top)
         tries = ranked[: self.settings.support_tries]
         for cand in tries + ([top] if all(top is not c for c in tries) else []):
-            if cand.score < self.settings.support_margin * top.score:
+            if cand.score < self.settings.support_margin * bar.score:
                 break
             ok, why, named_miss = self._check(q, cand, topic)
             if (ok and cand is not top and cand.context_coverage < self.settings.fallback_coverage and not q.quoted
