@@ -60,6 +60,8 @@ _EN_AMOUNT_UNIT = ([(w, u) for w, u in _EN_UNIT if u in ("%", "个百分点")] +
                    + [(w, u) for w, u in _EN_UNIT if u not in ("%", "个百分点") and w not in _EN_COUNTED])
 # A name the question quotes (“两区三园”): the answer must contain it as written.
 QUOTED_NAME = re.compile(r"[\"“「『]([^\"”」』]{2,30})[\"”」』]")
+# A title in book marks (《生态保护规划》): a report's, or a book, film or law the question names.
+BOOK_TITLE = re.compile(r"《([^《》]{2,120})》")
 _PLACE_SUFFIXES = tuple("省市州县区乡镇村")
 
 

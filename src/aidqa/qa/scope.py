@@ -28,12 +28,11 @@ from functools import lru_cache
 
 from aidqa.index.catalogue import report_ids
 from aidqa.index.store import LoadedIndex
-from aidqa.qa.analysis import QuestionAnalysis
+from aidqa.qa.analysis import BOOK_TITLE, QuestionAnalysis
 from aidqa.zh.chars import fold_for_match, is_han
 from aidqa.zh.segment import tokenize_words
 
 # A title in the question, with the particle that may follow it: 《2023年某市…统计公报》中.
-_TITLE_IN_QUESTION = re.compile(r"《([^《》]{2,120})》")
 _TITLE_WITH_PARTICLE = re.compile(r"《([^《》]{2,120})》(?:里面|当中|之中|中|里|的)?")
 
 
@@ -176,7 +175,7 @@ class ReportScope:
         none of them (it names nothing, or what it names is in all of them, or in none)."""
         candidates = [name for name in self.ids if allowed is None or name in allowed]
         narrowed = candidates
-        titles = [_plain(t) for t in _TITLE_IN_QUESTION.findall(q.question)]
+        titles = [_plain(t) for t in BOOK_TITLE.findall(q.question)]
         if titles:
             titled = [n for n in narrowed if any(t in self._titles[n] or self._titles[n] in t for t in titles)]
             narrowed = titled or narrowed

@@ -35,6 +35,7 @@ from aidqa.qa.analysis import (
     _UNIT_FAMILIES,
     _UNIT_WORDS,
     ANSWER_CUES,
+    BOOK_TITLE,
     DOWN_WORDS,
     UP_WORDS,
     QuestionAnalysis,
@@ -716,12 +717,20 @@ class ExtractiveAnswerer:
         * a refusal when what the question opens with (its subject) is named by no report, not even by its first two
           characters — topic neighbours would otherwise answer it: 蓝线裸顶鲷的俗名是什么？ was answered with another
           fish's 俗名 when the passage on 蓝线裸顶鲷 was not in the corpus (CMRC 2018, docs/evaluation.md);
+        * a refusal when a name the question quotes (“五大恶人”, 《某某传》) is written by no report: the quotation marks
+          say "this exact name", and the passage that writes it was not in the corpus; an English question's quoted
+          English ("new three") is left to the other checks, as a report writes it in Chinese (CMRC 2018 with the
+          passage removed: four questions, two articles, answered from another article before);
         * a refusal when a 什么是X？ question's X is in no report as written: a definition question names its term
           exactly, and 什么是五月艾？ was answered from a sentence on bamboo shoots in 四、五月;
         * the cover line of the top passage's report, for a question on its issuing date, number or issuer
           (这份公报是哪天发布的？, aidqa.qa.cover)."""
         if q.subject and not self.scope.names_anything_like(fold_for_match(q.subject)):
             return Extraction(REFUSAL[q.language], True, [], f"the question is about {q.subject!r}, which no report names")
+        unwritten = [name for name in (*q.quoted, *BOOK_TITLE.findall(q.question))
+                     if any(is_han(c) for c in name) and not self.scope.reports_holding(fold_for_match(name))]
+        if unwritten:
+            return Extraction(REFUSAL[q.language], True, [], f"the question quotes {unwritten[0]!r}, which no report writes")
         unnamed = [t for t in named_by_definition(q.question) if not self.scope.reports_holding(fold_for_match(t))]
         if unnamed:
             return Extraction(REFUSAL[q.language], True, [], f"the question asks what {unnamed[0]!r} is, which no report names")
