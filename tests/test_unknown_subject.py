@@ -25,6 +25,13 @@ YELLOW = "黄鳍紫鱼主要以什么为食？"  # TRIAL_188, another fish artic
     ("大家捐的钱和物资加起来值多少？", ""),  # filler
     ("全州粮食产量是多少？", ""),  # every place, no particular one
     ("这份报告主要讲了什么？", ""),  # a pronoun
+    # A name jieba cuts after its first character (狭/叶/艾纳香, 明/圣王/后) or a bound character alone (蓍)
+    ("狭叶艾纳香分布在哪些地区？", "狭叶艾纳香"),
+    ("明圣王后是谁的母亲？", "明圣王"),
+    ("蓍分布在哪些地区？", "蓍"),
+    # ... but a one-character preposition or pronoun before an ordinary noun is no name
+    ("照报告的估法，美国的开发者有多少？", ""),
+    ("此鱼分布在哪些地区？", ""),
 ])
 def test_the_subject_is_the_noun_a_question_opens_with(question, subject):
     assert question_subject(question) == subject
@@ -45,6 +52,15 @@ def test_the_same_question_is_answered_when_its_report_is_there(tmp_path_factory
     # A near synonym or a glued word still passes: 符泳练水 is one word to jieba; only its first two characters
     # must be in the corpus, and 黄鳍紫鱼's 黄鳍 is.
     assert not assistant.ask("黄鳍鱼的俗名是什么？").refused
+
+
+def test_a_name_cut_after_its_first_character_is_still_the_subject(tmp_path_factory):
+    # The corpus holds two other 艾纳香 plants' articles (长柄艾纳香, 六耳铃), not 狭叶艾纳香's: their 分布 sentence
+    # answered before. 狭叶 is in no report.
+    assistant = cmrc_assistant_for(tmp_path_factory, {"长柄艾纳香分布在哪些地区？", "六耳铃分布在哪些地区？"})
+    answer = assistant.ask("狭叶艾纳香分布在哪些地区？")
+    assert answer.refused and not answer.citations, answer.answer
+    assert not assistant.ask("长柄艾纳香分布在哪些地区？").refused
 
 
 @pytest.mark.parametrize(("question", "terms"), [

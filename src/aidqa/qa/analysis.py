@@ -694,13 +694,36 @@ def analyse(question: str, language: str, lexicon: QueryLexicon | None = None) -
 
 def question_subject(question: str) -> str:
     """The noun a Chinese question opens with, when jieba's first word is one of two or more characters (周口市2023年…
-    → 周口市; 蓝线裸顶鲷的俗名是什么？ → 蓝线, as jieba cuts the fish's name): what the question is about. "" when
-    it opens otherwise (a year, a pronoun, a verb, filler such as 大家 or 一共, every place as in 全州)."""
+    → 周口市; 蓝线裸顶鲷的俗名是什么？ → 蓝线, as jieba cuts the fish's name) or a name that jieba cut after its first
+    character (``_name_after_one_character``): what the question is about. "" when it opens otherwise (a year, a
+    pronoun, a verb, filler such as 大家 or 一共, every place as in 全州)."""
     tagged = _posseg().lcut(question.strip())
     if not tagged:
         return ""
     word, flag = tagged[0].word, tagged[0].flag
+    if len(word) == 1:
+        return _name_after_one_character(tagged)
     noun = flag[:1] == "n" or flag in ("j", "nz")
     if not noun or len(word) < 2 or not all(is_han(c) for c in word) or word in ZH_STOP_WORDS or _generic_place(word):
         return ""
     return word
+
+
+# jieba's tags of a name's parts (a person, place, organisation or other proper noun) and of the words a name's run
+# may hold (nouns, adjectives, bound characters, locality words, abbreviations, verbal nouns).
+_NAME_TAGS = frozenset("nr nrt nrfg ns nt nz".split())
+_RUN_TAGS = ("n", "a", "g", "f", "j")
+
+
+def _name_after_one_character(tagged: list) -> str:
+    """The run of noun-like words a question opens with when jieba's first word is one character, if the run holds a
+    name or opens with a bound character (蓍, which is no word alone): jieba cuts a name it does not know after its first
+    character (明圣王后 → 明/圣王/后, 狭叶艾纳香 → 狭/叶/艾纳香). "" otherwise: a one-character word before an ordinary
+    noun is a preposition or a pronoun (照报告的估法…, 此鱼…), not a name."""
+    run, named = "", tagged[0].flag == "g"
+    for t in tagged:
+        if not (t.flag[:1] in _RUN_TAGS or t.flag == "vn") or not all(is_han(c) for c in t.word) or t.word in ZH_STOP_WORDS:
+            break
+        run += t.word
+        named = named or t.flag in _NAME_TAGS
+    return run if named else ""
