@@ -31,3 +31,14 @@ def test_quoted_english_in_an_english_question_is_left_to_the_other_checks(sichu
     # The report writes “新三样”, never "new three": an English quotation is no exact name to look for.
     answer = sichuan.ask('What are the "new three" products referred to in the report?')
     assert not answer.refused and "新三样" in answer.answer, answer.answer
+
+
+def test_a_report_named_loosely_in_book_marks_is_no_unwritten_name(sichuan):
+    # The report's title is 2026年四川省人民政府工作报告; a reader drops 2026年 and 人民. A document's name is left to the
+    # other checks (the title's words), not refused as a quoted name no report writes.
+    from aidqa.qa.analysis import analyse
+
+    question = "《四川省政府工作报告》里，2025年地区生产总值是多少？"
+    assert sichuan._answerer.settled(analyse(question, "zh"), []) is None
+    settled = sichuan._answerer.settled(analyse("《天府菜园建设方案》提出新建多少高标准农田？", "zh"), [])
+    assert settled is not None and settled.refused and "天府菜园建设方案" in settled.reason

@@ -719,16 +719,20 @@ class ExtractiveAnswerer:
           fish's 俗名 when the passage on 蓝线裸顶鲷 was not in the corpus (CMRC 2018, docs/evaluation.md);
         * a refusal when a name the question quotes (“五大恶人”, 《某某传》) is written by no report: the quotation marks
           say "this exact name", and the passage that writes it was not in the corpus; an English question's quoted
-          English ("new three") is left to the other checks, as a report writes it in Chinese (CMRC 2018 with the
-          passage removed: four questions, two articles, answered from another article before);
+          English ("new three") is left to the other checks, as a report writes it in Chinese, and so is a document's
+          name (a report's title said loosely). CMRC 2018 with the passage removed: four questions, three articles,
+          answered from another article before;
         * a refusal when a 什么是X？ question's X is in no report as written: a definition question names its term
           exactly, and 什么是五月艾？ was answered from a sentence on bamboo shoots in 四、五月;
         * the cover line of the top passage's report, for a question on its issuing date, number or issuer
           (这份公报是哪天发布的？, aidqa.qa.cover)."""
         if q.subject and not self.scope.names_anything_like(fold_for_match(q.subject)):
             return Extraction(REFUSAL[q.language], True, [], f"the question is about {q.subject!r}, which no report names")
+        # A quoted document (《四川省政府工作报告》, a 规划, a 通知) may be a report's title said loosely: left to the
+        # other checks.
         unwritten = [name for name in (*q.quoted, *BOOK_TITLE.findall(q.question))
-                     if any(is_han(c) for c in name) and not self.scope.reports_holding(fold_for_match(name))]
+                     if any(is_han(c) for c in name) and not document_kind(name)
+                     and not self.scope.reports_holding(fold_for_match(name))]
         if unwritten:
             return Extraction(REFUSAL[q.language], True, [], f"the question quotes {unwritten[0]!r}, which no report writes")
         unnamed = [t for t in named_by_definition(q.question) if not self.scope.reports_holding(fold_for_match(t))]
