@@ -601,18 +601,19 @@ class ExtractiveAnswerer:
         ok, why, _ = self._check(q, cand, topic)
         return ok, why
 
-    def _anchors_missing(self, q: QuestionAnalysis, cand: Candidate, quotes_found: bool = False
-                         ) -> tuple[list[tuple[str, ...]], list[str]]:
-        """(the anchors the sentence's paragraph must write, those it does not write and its report is not about)."""
+    def _required_anchors(self, q: QuestionAnalysis, quotes_found: bool = False) -> list[tuple[str, ...]]:
+        """The anchors a sentence's paragraph must write, each with the corpus's spellings (``ReportScope.respelled``)."""
         required = [self.scope.respelled(q.question, a) for a in q.anchors]
         if quotes_found:
             # The sentence holds the exact name the question quotes; only numbers and years still must match
             # (jieba's place tags misfire on ordinary words such as 嘉宾).
             required = [a for a in required if _is_number(a[0])]
+        return required
+
+    def _missing_anchors(self, required: list[tuple[str, ...]], cand: Candidate) -> list[str]:
+        """The ``required`` anchors the sentence's paragraph does not write and its report is not about."""
         context = fold_for_match(self._context(cand))
-        return required, [
-            a[0] for a in required if not _writes(context, a) and not any(self._is_topic(s, cand.source) for s in a)
-        ]
+        return [a[0] for a in required if not _writes(context, a) and not any(self._is_topic(s, cand.source) for s in a)]
 
     def _check(self, q: QuestionAnalysis, cand: Candidate, topic: str | None = None) -> tuple[bool, str, bool]:
         """(supported, why, whether a failure is about a named thing or figure missing from this sentence).
@@ -623,7 +624,8 @@ class ExtractiveAnswerer:
             return False, f"the follow-up asks about {topic!r} but the sentence does not name it", True
         quoted = list(q.quoted)
         quotes_found = bool(quoted) and all(fold_for_match(name) in fold_for_match(cand.text) for name in quoted)
-        required, missing = self._anchors_missing(q, cand, quotes_found)
+        required = self._required_anchors(q, quotes_found)
+        missing = self._missing_anchors(required, cand)
         if missing:
             return False, f"question names {missing} but the passage does not", True
         elsewhere = [w for w in self.scope.title_words(q.question) if not self.scope.holds(cand.source, w)]
@@ -884,7 +886,8 @@ class ExtractiveAnswerer:
         # Nor does one that does not name what the question names: for "Table 3 … in Hubei?" a sentence on the
         # table as a whole, without 湖北, is no bar for the 湖北 row. ``top`` still decides which lower sentences
         # must match the question's words clearly (below).
-        bar = next((c for c in ranked[ranked.index(top):] if not self._anchors_missing(q, c)[1]), top)
+        required = self._required_anchors(q)
+        bar = next((c for c in ranked[ranked.index(top):] if not self._missing_anchors(required, c)), top)
         tries = ranked[: self.settings.support_tries]
         for cand in tries + ([top] if all(top is not c for c in tries) else []):
             if cand.score < self.settings.support_margin * bar.score:
